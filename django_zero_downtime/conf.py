@@ -1,0 +1,156 @@
+"""The one module that reads ``ZDT_*`` settings.
+
+Every setting has a default and a validator. :func:`get_settings` reads them all, validates
+them and returns a frozen :class:`ZdtSettings` snapshot; a bad value raises
+``ImproperlyConfigured`` naming the setting, what was given and what is expected. Reading
+is cheap and not cached, so ``override_settings`` in tests just works.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from django.conf import settings as django_settings
+from django.core.exceptions import ImproperlyConfigured
+
+SEVERITIES = ("error", "warning", "off")
+
+
+@dataclass(frozen=True)
+class ZdtSettings:
+    """Validated values of every ``ZDT_*`` setting (attribute = setting name minus prefix)."""
+
+    LOCK_TIMEOUT_MS: int = 500
+    STATEMENT_TIMEOUT_MS: int = 30 * 60 * 1000
+    MAX_RETRIES: int = 10
+    RETRY_BACKOFF_MS: int = 500
+    RETRY_MAX_DELAY_MS: int = 10_000
+    DEPRECATION_CYCLES: int = 3
+    LARGE_TABLE_ROWS: int = 1_000_000
+    MAX_BLOCKING_MS: int = 2_000
+    REHEARSAL_BUDGET: float = 5.0
+    BACKFILL_BATCH_SIZE: int = 1_000
+    BACKFILL_PAUSE_S: float = 0.0
+    PRODUCTION: bool = False
+    ALLOW_MIGRATE_IN_WEB_PROCESS: bool = False
+    MIGRATION_DATABASE: str | None = None
+    RULES_SELECT: tuple[str, ...] = ()
+    RULES_IGNORE: tuple[str, ...] = ()
+    RULES_SEVERITY: Mapping[str, str] = field(default_factory=dict)
+    BASELINE: Mapping[str, str] = field(default_factory=dict)
+    EXTRA_START_FILES: tuple[str, ...] = ()
+
+
+def _fail(name: str, value: object, expected: str) -> ImproperlyConfigured:
+    return ImproperlyConfigured(
+        f"ZDT_{name} = {value!r} is not valid: expected {expected}. "
+        f"Fix ZDT_{name} in your settings or remove it to use the default."
+    )
+
+
+def _positive_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise _fail(name, value, "a positive integer")
+    return value
+
+
+def _non_negative_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise _fail(name, value, "an integer >= 0")
+    return value
+
+
+def _non_negative_number(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise _fail(name, value, "a number >= 0")
+    return float(value)
+
+
+def _boolean(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _fail(name, value, "True or False")
+    return value
+
+
+def _optional_alias(name: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or value not in django_settings.DATABASES:
+        aliases = ", ".join(sorted(django_settings.DATABASES))
+        raise _fail(name, value, f"None or one of the DATABASES aliases ({aliases})")
+    return value
+
+
+def _string_tuple(name: str, value: Any) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, list | tuple):
+        raise _fail(name, value, "a list of strings")
+    if not all(isinstance(item, str) for item in value):
+        raise _fail(name, value, "a list of strings")
+    return tuple(value)
+
+
+def _severity_map(name: str, value: Any) -> Mapping[str, str]:
+    expected = (
+        f'a dict of rule code to one of {", ".join(SEVERITIES)}, e.g. {{"ZDT103": "warning"}}'
+    )
+    if not isinstance(value, Mapping):
+        raise _fail(name, value, expected)
+    if not all(isinstance(k, str) and v in SEVERITIES for k, v in value.items()):
+        raise _fail(name, value, expected)
+    return dict(value)
+
+
+def _string_map(name: str, value: Any) -> Mapping[str, str]:
+    expected = 'a dict of app label to migration name, e.g. {"shop": "0042_last_old"}'
+    if not isinstance(value, Mapping):
+        raise _fail(name, value, expected)
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise _fail(name, value, expected)
+    return dict(value)
+
+
+Validator = Callable[[str, Any], Any]
+
+VALIDATORS: dict[str, Validator] = {
+    "LOCK_TIMEOUT_MS": _positive_int,
+    "STATEMENT_TIMEOUT_MS": _non_negative_int,
+    "MAX_RETRIES": _non_negative_int,
+    "RETRY_BACKOFF_MS": _positive_int,
+    "RETRY_MAX_DELAY_MS": _positive_int,
+    "DEPRECATION_CYCLES": _non_negative_int,
+    "LARGE_TABLE_ROWS": _positive_int,
+    "MAX_BLOCKING_MS": _positive_int,
+    "REHEARSAL_BUDGET": _non_negative_number,
+    "BACKFILL_BATCH_SIZE": _positive_int,
+    "BACKFILL_PAUSE_S": _non_negative_number,
+    "PRODUCTION": _boolean,
+    "ALLOW_MIGRATE_IN_WEB_PROCESS": _boolean,
+    "MIGRATION_DATABASE": _optional_alias,
+    "RULES_SELECT": _string_tuple,
+    "RULES_IGNORE": _string_tuple,
+    "RULES_SEVERITY": _severity_map,
+    "BASELINE": _string_map,
+    "EXTRA_START_FILES": _string_tuple,
+}
+
+SETTING_NAMES = tuple(f"ZDT_{f.name}" for f in fields(ZdtSettings))
+
+
+def unknown_settings() -> list[str]:
+    """``ZDT_*`` names in the project's settings that this version does not know (typos)."""
+    return sorted(
+        name
+        for name in dir(django_settings)
+        if name.startswith("ZDT_") and name not in SETTING_NAMES
+    )
+
+
+def get_settings() -> ZdtSettings:
+    """Read and validate every ``ZDT_*`` setting; raise ``ImproperlyConfigured`` on a bad one."""
+    values: dict[str, Any] = {}
+    for name, validate in VALIDATORS.items():
+        if hasattr(django_settings, f"ZDT_{name}"):
+            values[name] = validate(name, getattr(django_settings, f"ZDT_{name}"))
+    return ZdtSettings(**values)

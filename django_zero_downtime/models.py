@@ -1,0 +1,75 @@
+"""The ledger: what safemigrate remembers between deploys.
+
+- :class:`DeployCycle`: one row per distinct release label given to ``safemigrate --release``.
+  The number of rows is the deploy-cycle counter that gates drops.
+- :class:`Deprecation`: a column or table taken out of use, and the cycle in which it was.
+- :class:`BackfillProgress`: where a batched backfill got to, so a crash resumes, not restarts.
+
+The tables are created by this app's own migrations, which are written to be safe
+themselves (new tables only).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models.functions import Now
+
+
+class DeployCycle(models.Model):
+    """One deploy cycle: a release label seen by ``safemigrate --release``."""
+
+    release = models.CharField(max_length=200, unique=True)
+    started_at = models.DateTimeField(db_default=Now())
+    finished_at = models.DateTimeField(null=True, blank=True)
+    report = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"cycle {self.pk}: {self.release}"
+
+
+class Deprecation(models.Model):
+    """A column (or a whole table) that code no longer uses and that will be dropped later."""
+
+    class Kind(models.TextChoices):
+        COLUMN = "column"
+        TABLE = "table"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    table = models.CharField(max_length=63, help_text="Table name as in the database.")
+    column = models.CharField(max_length=63, blank=True, default="", db_default="")
+    app_label = models.CharField(max_length=100)
+    migration = models.CharField(max_length=255)
+    deprecated_in_cycle = models.IntegerField(
+        help_text="Value of the deploy-cycle counter when the deprecation was applied."
+    )
+    deprecated_at = models.DateTimeField(db_default=Now())
+    dropped_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "table", "column"], name="zdt_deprecation_uniq")
+        ]
+
+    def __str__(self) -> str:
+        target = f"{self.table}.{self.column}" if self.column else self.table
+        return f"{self.kind} {target} (deprecated in cycle {self.deprecated_in_cycle})"
+
+
+class BackfillProgress(models.Model):
+    """Progress of one batched backfill, keyed by a stable name of the operation."""
+
+    key = models.CharField(max_length=255, unique=True)
+    table = models.CharField(max_length=63)
+    last_pk = models.JSONField(null=True, blank=True, help_text="Last primary key done.")
+    max_pk = models.JSONField(null=True, blank=True, help_text="Highest key when started.")
+    rows_done = models.BigIntegerField(default=0, db_default=0)
+    started_at = models.DateTimeField(db_default=Now())
+    updated_at = models.DateTimeField(db_default=Now())
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        state = "done" if self.finished_at else f"at {self.last_pk}"
+        return f"backfill {self.key}: {self.rows_done} rows, {state}"

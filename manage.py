@@ -1,0 +1,20 @@
+#!/usr/bin/env python
+"""Django's command-line utility for the example project."""
+
+import os
+import sys
+
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "example_project.settings")
+    from django.conf import settings
+    from django.core.management import execute_from_command_line
+
+    from example_project.database import ensure_database
+
+    ensure_database(settings.DATABASES["default"])
+    execute_from_command_line(sys.argv)
+
+
+if __name__ == "__main__":
+    main()
