@@ -154,3 +154,8 @@ def get_settings() -> ZdtSettings:
         if hasattr(django_settings, f"ZDT_{name}"):
             values[name] = validate(name, getattr(django_settings, f"ZDT_{name}"))
     return ZdtSettings(**values)
+
+
+def migration_alias(requested: str | None = None) -> str:
+    """The database alias migrations run on: the one asked for, else ZDT_MIGRATION_DATABASE."""
+    return requested or get_settings().MIGRATION_DATABASE or "default"

@@ -1,0 +1,1 @@
+"""The migration checker: rules over operations and the SQL they produce."""

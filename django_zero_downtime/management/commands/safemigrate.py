@@ -1,0 +1,64 @@
+"""``manage.py safemigrate``: the deploy pre-step.
+
+A thin adapter. Each mode is implemented elsewhere and plugs in here with two functions,
+``add_arguments(parser)`` and ``run(command, options) -> exit code``:
+
+- ``--check``: the migration checker (:mod:`django_zero_downtime.lint.cli`);
+- ``--rehearse``: rehearsal on a real database (:mod:`django_zero_downtime.runner.rehearsal`);
+- otherwise: apply migrations safely (:mod:`django_zero_downtime.runner.cli`).
+
+Exit codes: 0 done, 1 refused by a rule (or error findings with ``--check``), 2 gave up on
+locks, 3 error.
+"""
+
+from __future__ import annotations
+
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management.commands.migrate import Command as MigrateCommand
+
+from django_zero_downtime import conf
+from django_zero_downtime.exceptions import ZeroDowntimeError
+from django_zero_downtime.lint import cli as lint_cli
+from django_zero_downtime.runner import cli as runner_cli
+from django_zero_downtime.runner import rehearsal
+
+
+class Command(MigrateCommand):
+    help = (
+        "Apply migrations without hurting live traffic (short lock timeouts, retries, one run "
+        "at a time, deploy cycles, a report); --check lints them, --rehearse rehearses them."
+    )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("app_label", nargs="?", help="App label of an application to migrate.")
+        parser.add_argument("migration_name", nargs="?", help="Target migration of that app.")
+        parser.add_argument(
+            "--database",
+            default=None,
+            help="Database alias (default: ZDT_MIGRATION_DATABASE or default).",
+        )
+        parser.add_argument("--noinput", "--no-input", action="store_false", dest="interactive")
+        lint_cli.add_arguments(parser)
+        rehearsal.add_arguments(parser)
+        runner_cli.add_arguments(parser)
+
+    def get_check_kwargs(self, options: dict[str, Any]) -> Any:
+        options["database"] = conf.migration_alias(options.get("database"))
+        return super().get_check_kwargs(options)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        options["database"] = conf.migration_alias(options.get("database"))
+        try:
+            if options.get("check"):
+                code = lint_cli.run(self, options)
+            elif options.get("rehearse"):
+                code = rehearsal.run(self, options)
+            else:
+                code = runner_cli.run(self, options)
+        except ZeroDowntimeError as exc:
+            self.stderr.write(str(exc))
+            code = exc.exit_code
+        if code:
+            raise SystemExit(code)

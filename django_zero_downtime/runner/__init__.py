@@ -1,0 +1,1 @@
+"""What ``safemigrate`` does at deploy time."""
