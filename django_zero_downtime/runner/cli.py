@@ -134,7 +134,7 @@ def _printer(command: BaseCommand, options: dict[str, Any]) -> Any:
 
 
 def _finish(command: BaseCommand, options: dict[str, Any], report: RunReport) -> None:
-    if not options.get("plan"):
+    if not options.get("plan") and int(options.get("verbosity", 1)):
         for line in summary(report):
             command.stdout.write(line)
     if options.get("report"):

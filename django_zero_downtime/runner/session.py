@@ -223,7 +223,7 @@ class Run:
 
     def _final_apps(self) -> Any:
         executor = MigrationExecutor(self.connection)
-        final_state = executor._create_project_state(with_applied_migrations=True)
+        final_state = executor._create_project_state(with_applied_migrations=True)  # type: ignore[attr-defined]
         return final_state.apps
 
     def _copy_stats(self, monitor: Monitor, reports: dict[str, StepReport]) -> None:

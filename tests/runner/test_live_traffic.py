@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -56,7 +57,7 @@ def test_lock_queue_selects_never_wait_longer_than_the_lock_timeout(
     assert step["blocked_sessions"] >= 1 and step["lock_wait_s"] > 1.0
 
 
-def _step(report: Path, name: str, index: int | None) -> dict[str, object]:
+def _step(report: Path, name: str, index: int | None) -> dict[str, Any]:
     steps = json.loads(report.read_text())["steps"]
     return next(s for s in steps if s["migration"] == name and s["operation_index"] == index)
 
