@@ -32,6 +32,35 @@ FROM pg_roles r WHERE r.rolname = current_user
 
 DOCS = "docs/checks.md#zdtw020"
 
+TWO_ROLES_SQL = """\
+-- Run once per database as its owner or a superuser; set the passwords yourself.
+CREATE ROLE {migrator} LOGIN;
+CREATE ROLE {web} LOGIN;
+REVOKE CREATE ON SCHEMA {schema} FROM PUBLIC;
+GRANT USAGE, CREATE ON SCHEMA {schema} TO {migrator};
+GRANT USAGE ON SCHEMA {schema} TO {web};
+-- The migrator owns every existing table (and, with them, their sequences).
+DO $$
+DECLARE t record;
+BEGIN
+    FOR t IN SELECT tablename FROM pg_tables WHERE schemaname = '{schema}' LOOP
+        EXECUTE format('ALTER TABLE {schema}.%I OWNER TO {migrator}', t.tablename);
+    END LOOP;
+END $$;
+-- The web role reads and writes rows, now and in every table the migrator creates later.
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {web};
+GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {web};
+ALTER DEFAULT PRIVILEGES FOR ROLE {migrator} IN SCHEMA {schema}
+    GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {web};
+ALTER DEFAULT PRIVILEGES FOR ROLE {migrator} IN SCHEMA {schema}
+    GRANT USAGE, SELECT ON SEQUENCES TO {web};
+"""
+
+
+def two_roles_sql(migrator: str, web: str, schema: str = "public") -> str:
+    """The SQL that sets up a DDL-capable migrator role and a DML-only web role."""
+    return TWO_ROLES_SQL.format(migrator=migrator, web=web, schema=schema)
+
 
 @dataclass(frozen=True)
 class RoleFacts:

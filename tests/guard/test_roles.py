@@ -12,11 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.db import connection
+from django.db import ProgrammingError, connection, transaction
 from django.test import override_settings
 
 from django_zero_downtime import checks
-from django_zero_downtime.guard_roles import RoleFacts, role_facts, role_finding
+from django_zero_downtime.guard_roles import RoleFacts, role_facts, role_finding, two_roles_sql
 
 SUFFIX = hashlib.sha1(str(Path(__file__).resolve().parents[2]).encode()).hexdigest()[:8]
 OWNER = f"zdt_t_{SUFFIX}_owner"
@@ -105,3 +105,36 @@ def test_many_owned_tables_are_summarised() -> None:
     assert found is not None
     assert "owns t0, t1, t2 and 2 more; may CREATE in the schema" in found.message
     assert "migrations use 'migrator'" in found.message
+
+
+MIGRATOR = f"zdt_t_{SUFFIX}_migrator"
+WEB = f"zdt_t_{SUFFIX}_web"
+
+
+def ddl_is_refused(sql: str) -> bool:
+    try:
+        with transaction.atomic():
+            execute(sql)
+    except ProgrammingError as exc:
+        return "permission denied" in str(exc) or "must be owner" in str(exc)
+    return False
+
+
+def test_the_documented_two_roles_sql_gives_a_dml_only_web_role(db: None) -> None:
+    execute(two_roles_sql(MIGRATOR, WEB))
+    try:
+        web = act_as(WEB)
+        assert not web.can_run_ddl, web
+        execute("INSERT INTO people_person (first_name, last_name) VALUES ('Ada', 'L')")
+        assert ddl_is_refused("ALTER TABLE people_person ADD COLUMN nick text")
+        assert ddl_is_refused("CREATE TABLE zdt_should_not_exist (id int)")
+        migrator = act_as(MIGRATOR)
+        assert "people_person" in migrator.owned_tables
+        assert not ddl_is_refused("ALTER TABLE people_person ADD COLUMN nick text")
+    finally:
+        execute("RESET ROLE")
+
+
+def test_the_docs_show_the_sql_the_code_generates() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "checks.md").read_text()
+    assert two_roles_sql("app_migrator", "app_web") in docs

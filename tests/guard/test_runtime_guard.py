@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -73,26 +75,29 @@ def test_this_test_process_is_not_a_web_process() -> None:
     guard.refuse_if_web_process("migrate")  # no error
 
 
+@contextmanager
+def connections_left_open() -> Iterator[None]:
+    """Like Django's test client: a handler must not close the test's database connection."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
 def _start_response(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
     return lambda data: None
 
 
 @pytest.fixture
 def web_process() -> Iterator[None]:
-    """Make this process a web process: a real WSGIHandler serves one request.
-
-    Like Django's test client, the request keeps the test's database connection open (a
-    real handler closes it at the end of the request, inside the test's transaction).
-    """
+    """Make this process a web process: a real WSGIHandler serves one request."""
     assert not guard._served, "an earlier test left the process marked as a web process"
     environ = RequestFactory().get("/no-such-page").environ
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    try:
+    with connections_left_open():
         WSGIHandler()(environ, _start_response)
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
     try:
         yield
     finally:
@@ -101,6 +106,33 @@ def web_process() -> Iterator[None]:
 
 def test_a_request_through_a_wsgi_handler_makes_a_web_process(web_process: None) -> None:
     assert guard.web_process_reason() == ("it has served a request through Django's WSGIHandler")
+
+
+def test_a_request_through_an_asgi_handler_makes_a_web_process() -> None:
+    from asgiref.sync import async_to_sync
+    from django.core.handlers.asgi import ASGIHandler
+
+    scope: dict[str, Any] = {"type": "http", "method": "GET", "path": "/no-such-page"}
+    scope |= {"headers": [], "query_string": b"", "server": ("testserver", 80)}
+    sent: list[Mapping[str, Any]] = []
+    received: list[bool] = []
+
+    async def receive() -> dict[str, Any]:
+        if received:  # the body was read: wait for a disconnect that never comes
+            await asyncio.Future()
+        received.append(True)
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Mapping[str, Any]) -> None:
+        sent.append(message)
+
+    try:
+        with connections_left_open():
+            async_to_sync(ASGIHandler())(scope, receive, send)
+        assert guard.web_process_reason() == "it has served a request through Django's ASGIHandler"
+    finally:
+        guard._served.clear()
+    assert sent[0]["status"] == 404
 
 
 @pytest.mark.django_db
