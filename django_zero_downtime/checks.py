@@ -7,7 +7,10 @@
   ``zdt.E024`` a start script, ``zdt.W021`` a missing ``ZDT_EXTRA_START_FILES`` entry,
   ``zdt.W022`` a start-up file that cannot be parsed, ``zdt.W023`` django-tenants'
   ``auto_create_schema``.
-- Guard, database (only with ``check --database``): ``zdt.W020`` the web role can run DDL.
+- Guard, database: ``zdt.W020`` the web role can run DDL. Tagged ``database`` only, not
+  ``zero_downtime``: Django runs database-tagged checks when given ``--database`` (and from
+  ``migrate``), while Django 6 runs every check of a requested tag against all databases,
+  so ``check --tag zero_downtime`` would connect.
 
 The checks are thin: the logic lives in :mod:`guard_targets`, :mod:`startup_inspect`,
 :mod:`start_scripts` and :mod:`guard_roles`.
@@ -89,7 +92,7 @@ def check_start_scripts(app_configs: Any = None, **kwargs: Any) -> list[checks.C
     return to_messages(missing + guard_targets.start_script_findings(dict.fromkeys(paths)))
 
 
-@checks.register(TAG, checks.Tags.database)
+@checks.register(checks.Tags.database)
 def check_web_role(
     app_configs: Any = None, databases: Sequence[str] | None = None, **kwargs: Any
 ) -> list[checks.CheckMessage]:

@@ -200,7 +200,7 @@ def extra_start_files() -> tuple[list[Path], list[Finding]]:
     for name in conf.get_settings().EXTRA_START_FILES:
         path = base_dir() / name
         if path.is_file():
-            paths.append(path)
+            paths.append(path.resolve())
         else:
             missing.append(_missing_start_file(name, path))
     return paths, missing

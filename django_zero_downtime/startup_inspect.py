@@ -12,7 +12,8 @@ call that would run migrations:
 - ``MigrationExecutor(...).migrate(...)``, directly or through a name assigned from
   ``MigrationExecutor(...)`` in the same module.
 
-Only literal command names are seen: ``call_command(name)`` with a variable is not.
+Names imported under another name (``import call_command as cc``) are followed. Only
+literal command names are seen: ``call_command(name)`` with a variable is not.
 Calls anywhere in the module count, also inside functions it defines (e.g. a helper called
 from ``ready()``).
 """
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import ast
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 MIGRATE_COMMANDS = frozenset({"migrate", "safemigrate", "migrate_schemas"})
 COMMAND_RUNNERS = frozenset({"call_command", "execute_from_command_line", "ManagementUtility"})
@@ -52,10 +53,31 @@ def find_migrate_calls(source: str, filename: str = "<source>") -> list[MigrateC
         tree = ast.parse(source, filename=filename)
     except SyntaxError as exc:
         raise UninspectableSource(f"{exc.msg} (line {exc.lineno})", exc.lineno) from None
-    executors = _names_bound_to_executor(tree)
+    module = _Module(aliases=_import_aliases(tree))
+    module.executors.update(_names_bound_to_executor(tree, module))
     calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)]
-    found = [node for node in calls if _runs_migrations(node, executors)]
+    found = [node for node in calls if _runs_migrations(node, module)]
     return [MigrateCall(node.lineno, _code(node)) for node in sorted(found, key=_position)]
+
+
+@dataclass
+class _Module:
+    """What the inspection knows about the module: import aliases, executor variables."""
+
+    aliases: dict[str, str]
+    """``{"cc": "call_command"}`` for ``from django.core.management import call_command as cc``."""
+    executors: set[str] = field(default_factory=set)
+
+
+def _import_aliases(tree: ast.AST) -> dict[str, str]:
+    known = COMMAND_RUNNERS | {"MigrationExecutor"}
+    return {
+        alias.asname: alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+        if alias.asname and alias.name in known
+    }
 
 
 def _position(node: ast.Call) -> tuple[int, int]:
@@ -67,23 +89,23 @@ def _code(node: ast.Call) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _callee_name(node: ast.Call) -> str:
+def _callee_name(node: ast.Call, module: _Module) -> str:
     func = node.func
     if isinstance(func, ast.Name):
-        return func.id
+        return module.aliases.get(func.id, func.id)
     if isinstance(func, ast.Attribute):
         return func.attr
     return ""
 
 
-def _runs_migrations(node: ast.Call, executors: set[str]) -> bool:
-    name = _callee_name(node)
+def _runs_migrations(node: ast.Call, module: _Module) -> bool:
+    name = _callee_name(node, module)
     if name in COMMAND_RUNNERS:
         return any(_mentions_migrate(arg) for arg in _arguments(node))
     if name in PROCESS_RUNNERS:
         return any(_is_django_migrate_command_line(arg) for arg in _arguments(node))
     if name == "migrate" and isinstance(node.func, ast.Attribute):
-        return _is_executor(node.func.value, executors)
+        return _is_executor(node.func.value, module)
     return False
 
 
@@ -129,23 +151,23 @@ def command_line_migrates(words: list[str]) -> bool:
     return False
 
 
-def _is_executor_constructor(node: ast.expr) -> bool:
-    return isinstance(node, ast.Call) and _callee_name(node) == "MigrationExecutor"
+def _is_executor_constructor(node: ast.expr, module: _Module) -> bool:
+    return isinstance(node, ast.Call) and _callee_name(node, module) == "MigrationExecutor"
 
 
-def _is_executor(node: ast.expr, executors: set[str]) -> bool:
-    if _is_executor_constructor(node):
+def _is_executor(node: ast.expr, module: _Module) -> bool:
+    if _is_executor_constructor(node, module):
         return True
-    return isinstance(node, ast.Name) and node.id in executors
+    return isinstance(node, ast.Name) and node.id in module.executors
 
 
-def _names_bound_to_executor(tree: ast.AST) -> set[str]:
+def _names_bound_to_executor(tree: ast.AST, module: _Module) -> set[str]:
     """Names assigned from ``MigrationExecutor(...)`` anywhere in the module."""
     names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            if _is_executor_constructor(node.value):
+            if _is_executor_constructor(node.value, module):
                 names.update(t.id for t in targets if isinstance(t, ast.Name))
     return names
 

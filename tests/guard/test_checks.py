@@ -112,6 +112,20 @@ def test_start_files_are_found_beside_the_project_not_deeper(tmp_path: Path) -> 
 
 
 def test_web_role_check_needs_an_explicit_database() -> None:
-    """Plain `manage.py check` passes databases=None: the check must not connect."""
+    """Plain `manage.py check` passes databases=None (Django 5.2): the check must not connect."""
     assert checks.check_web_role(databases=None) == []
     assert checks.check_web_role() == []
+
+
+def test_web_role_check_runs_with_database_not_with_the_zero_downtime_tag() -> None:
+    """Django 6 runs a requested tag's checks against every database: keep W020 out of it."""
+    tagged = [c for c in django_checks.registry.registry.get_checks() if checks.TAG in c.tags]
+    assert checks.check_web_role not in tagged
+    assert django_checks.Tags.database in checks.check_web_role.tags
+
+
+@pytest.mark.django_db
+def test_check_with_database_reports_w020_in_production() -> None:
+    with override_settings(ZDT_PRODUCTION=True):
+        messages = django_checks.run_checks(databases=["default"])
+    assert "zdt.W020" in ids(messages)

@@ -32,6 +32,8 @@ def lines(source: str) -> list[int]:
         "MigrationExecutor(connection).migrate(targets)",
         "executor = MigrationExecutor(connection)\nexecutor.migrate(targets)",
         "ex: MigrationExecutor = MigrationExecutor(c)\nex.migrate([])",
+        "from django.core.management import call_command as cc\ncc('migrate')",
+        "from django.db.migrations.executor import MigrationExecutor as E\nE(c).migrate([])",
     ],
 )
 def test_calls_that_migrate_are_found(source: str) -> None:
