@@ -23,7 +23,6 @@ from typing import Any
 
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connections
 
 from django_zero_downtime import conf, guard_roles, guard_targets
 from django_zero_downtime.lint.findings import Finding
@@ -89,7 +88,11 @@ def check_start_scripts(app_configs: Any = None, **kwargs: Any) -> list[checks.C
     except ImproperlyConfigured:
         extra, missing = [], []  # reported as zdt.E001 by check_settings
     paths = guard_targets.start_files() + extra
-    return to_messages(missing + guard_targets.start_script_findings(dict.fromkeys(paths)))
+    findings = missing + guard_targets.start_script_findings(dict.fromkeys(paths))
+    configs = guard_targets.start_files(guard_targets.SERVER_CONFIG_PATTERNS)
+    return to_messages(
+        findings + guard_targets.python_findings(configs, guard_targets.SERVER_CONFIG)
+    )
 
 
 @checks.register(checks.Tags.database)
@@ -102,12 +105,7 @@ def check_web_role(
     try:
         values = conf.get_settings()
     except ImproperlyConfigured:
-        return []
-    findings = []
-    for alias in databases:
-        if connections[alias].vendor != "postgresql":
-            continue
-        facts = guard_roles.role_facts(connections[alias])
-        found = guard_roles.role_finding(alias, facts, values.MIGRATION_DATABASE, values.PRODUCTION)
-        findings += [found] if found else []
-    return to_messages(findings)
+        return []  # reported as zdt.E001 by check_settings
+    return to_messages(
+        guard_roles.web_role_findings(databases, values.MIGRATION_DATABASE, values.PRODUCTION)
+    )

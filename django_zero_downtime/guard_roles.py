@@ -9,9 +9,11 @@ do; :func:`role_finding` (pure) decides whether that deserves a warning.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.apps import apps
+from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from django_zero_downtime.lint.findings import Finding
@@ -137,3 +139,16 @@ def role_finding(
         app="",
         migration="",
     )
+
+
+def web_role_findings(
+    aliases: Iterable[str], migration_alias: str | None, production: bool
+) -> list[Finding]:
+    """``zdt.W020`` for each PostgreSQL alias whose role can run DDL when it should not."""
+    found = []
+    for alias in aliases:
+        connection = connections[alias]
+        if connection.vendor == "postgresql" and alias != migration_alias:
+            finding = role_finding(alias, role_facts(connection), migration_alias, production)
+            found += [finding] if finding else []
+    return found

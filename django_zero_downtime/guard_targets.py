@@ -27,6 +27,7 @@ from django_zero_downtime.startup_inspect import (
 )
 
 START_FILE_PATTERNS = ("Procfile*", "Dockerfile*", "*.dockerfile", "*.Dockerfile", "*.sh")
+SERVER_CONFIG_PATTERNS = ("gunicorn*.py",)
 SKIPPED_DIRS = frozenset({"node_modules", "venv", "env", "__pycache__", "site-packages"})
 INSTALLED_PARTS = frozenset({"site-packages", "dist-packages"})
 
@@ -61,6 +62,14 @@ SETTINGS = Source(
     "the settings module runs migrations",
     "Settings are imported by every process: remove the call and run "
     "`python manage.py safemigrate` as its own deploy step.",
+)
+
+SERVER_CONFIG = Source(
+    "zdt.E024",
+    "start-script-migrates",
+    "the gunicorn config (run by the web server, hooks included) runs migrations",
+    "Remove the call from the config and its hooks; run `python manage.py safemigrate` as "
+    "its own deploy step before the release.",
 )
 
 
@@ -176,16 +185,11 @@ def _uninspectable(path: Path, exc: Exception) -> Finding:
     )
 
 
-def start_files() -> list[Path]:
+def start_files(patterns: tuple[str, ...] = START_FILE_PATTERNS) -> list[Path]:
     """Start scripts beside the project: ``BASE_DIR`` and its direct subdirectories."""
     root = base_dir()
     folders = [root, *sorted(p for p in root.iterdir() if _is_searched_dir(p))]
-    found = [
-        path
-        for folder in folders
-        for pattern in START_FILE_PATTERNS
-        for path in folder.glob(pattern)
-    ]
+    found = [path for folder in folders for pattern in patterns for path in folder.glob(pattern)]
     return _unique(path for path in found if path.is_file())
 
 

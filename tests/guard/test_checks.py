@@ -129,3 +129,17 @@ def test_check_with_database_reports_w020_in_production() -> None:
     with override_settings(ZDT_PRODUCTION=True):
         messages = django_checks.run_checks(databases=["default"])
     assert "zdt.W020" in ids(messages)
+
+
+def test_a_gunicorn_config_hook_that_migrates_is_e024(tmp_path: Path) -> None:
+    (tmp_path / "gunicorn.conf.py").write_text(
+        "from django.core.management import call_command\n"
+        "\n"
+        "def on_starting(server):\n"
+        "    call_command('migrate', interactive=False)\n"
+    )
+    (tmp_path / "gunicorn_fine.py").write_text("bind = '0.0.0.0:8000'\n")
+    with override_settings(BASE_DIR=tmp_path):
+        messages = checks.check_start_scripts()
+    assert ids(messages) == ["zdt.E024"]
+    assert messages[0].msg.startswith("gunicorn.conf.py:4: the gunicorn config")
