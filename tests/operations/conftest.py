@@ -31,7 +31,7 @@ class Lab:
         self.history: list[ProjectState] = [self.state]
         self.tables: set[str] = set()
 
-    def create(self, name: str, fields: list[tuple[str, Any]], **options: Any) -> type:
+    def create(self, name: str, fields: list[tuple[str, Any]], **options: Any) -> Any:
         self.apply(CreateModel(name, fields, options=options))
         model = self.model(name)
         self.tables.add(model._meta.db_table)

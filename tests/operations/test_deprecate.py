@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from django.db import IntegrityError, models
+from django.db import IntegrityError, connection, models
 from django.db.migrations.executor import MigrationExecutor
 from django.test import override_settings
 
@@ -101,7 +101,8 @@ def test_deprecated_foreign_key_no_longer_blocks_deleting_the_parent(lab: Lab) -
     lab.model("Person").objects.create(first_name="a", last_name="b", team_id=team.pk)
     lab.apply(DeprecateColumn("Person", "team"))
     lab.model("Team").objects.filter(pk=team.pk).delete()  # the current code knows no child
-    release("v2"), release("v3"), release("v4")
+    for label in ("v2", "v3", "v4"):
+        release(label)
     lab.apply(DropDeprecatedColumn("Person", "team"))
     assert "team_id" not in columns(lab)
 
@@ -138,7 +139,8 @@ def test_table_drop_is_gated_and_then_drops_view_and_table(lab: Lab) -> None:
     release("v2")
     with pytest.raises(RefusedByRule, match="2 more releases needed"):
         lab.apply(DropDeprecatedTable("Person"))
-    release("v3"), release("v4")
+    for label in ("v3", "v4"):
+        release(label)
     lab.apply(DropDeprecatedTable("Person"))
     assert lab.sql("SELECT count(*) FROM pg_class WHERE relname LIKE %s", ["%zdtlab_person"]) == [
         (0,)
@@ -188,10 +190,9 @@ def test_complete_rename_unapplies_back_to_dual_write(lab: Lab) -> None:
     assert lab.sql(f"SELECT surname FROM {TABLE}") == [("old",)]
 
 
-@pytest.mark.django_db(transaction=True)
 def test_missing_ledger_says_which_dependency_to_add(lab: Lab) -> None:
     lab.create("Person", person_fields())
-    executor = MigrationExecutor(lab_connection())
+    executor = MigrationExecutor(connection)
     executor.migrate([("django_zero_downtime", None)])
     try:
         with pytest.raises(ZeroDowntimeError) as missing:
@@ -201,9 +202,3 @@ def test_missing_ledger_says_which_dependency_to_add(lab: Lab) -> None:
     finally:
         executor.loader.build_graph()
         executor.migrate([("django_zero_downtime", "0001_initial")])
-
-
-def lab_connection():  # type: ignore[no-untyped-def]
-    from django.db import connection
-
-    return connection

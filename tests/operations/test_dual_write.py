@@ -179,7 +179,8 @@ def test_autodetector_sees_no_trigger_change(lab: Lab) -> None:
     CreateModel("Person", [*fields, ("surname", models.CharField(max_length=100))]).state_forwards(
         APP, written
     )
-    detector = makemigrations.MigrationAutodetector(lab.state, written)
+    autodetector = makemigrations.MigrationAutodetector  # type: ignore[attr-defined]
+    detector = autodetector(lab.state, written)
     assert detector.changes(graph=MigrationGraph()) == {}
 
 
