@@ -10,7 +10,7 @@ import pgtrigger.installation
 import pytest
 from django.core.management import call_command
 from django.core.management.commands import makemigrations
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.db.migrations.graph import MigrationGraph
 from django.db.migrations.operations import CreateModel
 from django.db.migrations.state import ProjectState
@@ -179,7 +179,8 @@ def test_autodetector_sees_no_trigger_change(lab: Lab) -> None:
     CreateModel("Person", [*fields, ("surname", models.CharField(max_length=100))]).state_forwards(
         APP, written
     )
-    detector = makemigrations.MigrationAutodetector(lab.state, written)
+    autodetector = makemigrations.MigrationAutodetector  # type: ignore[attr-defined]
+    detector = autodetector(lab.state, written)
     assert detector.changes(graph=MigrationGraph()) == {}
 
 
@@ -202,3 +203,15 @@ def test_backwards_removes_column_trigger_and_ledger_rows(lab: Lab) -> None:
     lab.model("Person").objects.create(first_name="a", last_name="b")
     lab.apply(RENAME, atomic=False)
     assert mismatches(lab) == 0
+
+
+def test_pgtrigger_ignore_setting_switches_the_trigger_off(lab: Lab) -> None:
+    """The cheap ignore check honours pgtrigger's ``pgtrigger.ignore`` setting."""
+    renamed(lab)
+    pgid = dual_write_pgid(TABLE, "last_name", "surname")
+    with transaction.atomic():
+        lab.sql("SELECT set_config('pgtrigger.ignore', %s, true)", [f"{{{pgid}}}"])
+        lab.sql(f"INSERT INTO {TABLE} (first_name, last_name) VALUES ('f', 'ignored')")
+    lab.sql(f"INSERT INTO {TABLE} (first_name, last_name) VALUES ('f', 'synced')")
+    rows = lab.sql(f"SELECT last_name, surname FROM {TABLE} ORDER BY id")
+    assert rows == [("ignored", None), ("synced", "synced")]
