@@ -34,10 +34,16 @@ PREVIOUS_RELEASE: list[Operation] = [
 
 
 def migration(name: str, operations: list[Operation], atomic: bool = True) -> Any:
-    instance = migrations.Migration(name, APP)
-    instance.operations = operations
-    instance.atomic = atomic
-    return instance
+    attributes = {"operations": operations, "atomic": atomic}
+    return type("Migration", (migrations.Migration,), attributes)(name, APP)
+
+
+def alter(name: str, field: models.Field[Any, Any]) -> Operation:
+    return migrations.AlterField("person", name, field)
+
+
+def add(name: str, field: models.Field[Any, Any]) -> Operation:
+    return migrations.AddField("person", name, field)
 
 
 def state_after(operations: list[Operation], state: ProjectState | None = None) -> ProjectState:

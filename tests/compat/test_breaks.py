@@ -9,60 +9,65 @@ from django.db.migrations.operations.base import Operation
 from django.db.models import Q
 
 from django_zero_downtime.testing import OldCodeBroken, exercise_model
-from tests.compat.scenarios import APP, apply_for_real, check, rules
+from tests.compat.scenarios import APP, add, alter, apply_for_real, check, rules
+
+AGE = Q(age__lte=150)
+TEXT = models.TextField()
 
 BREAKS: dict[str, tuple[list[Operation], str]] = {
     "drop column": ([migrations.RemoveField("person", "last_name")], "ZDT502"),
     "rename column": ([migrations.RenameField("person", "last_name", "surname")], "ZDT502"),
     "rename column by db_column": (
-        [migrations.AlterField("person", "last_name", models.CharField(max_length=100, db_column="surname"))],
+        [alter("last_name", models.CharField(max_length=100, db_column="surname"))],
         "ZDT502",
     ),
     "drop table": ([migrations.DeleteModel("person")], "ZDT501"),
     "rename table": ([migrations.RenameModel("person", "human")], "ZDT501"),
     "type shrink varchar": (
-        [migrations.AlterField("person", "first_name", models.CharField(max_length=20))],
+        [alter("first_name", models.CharField(max_length=20))],
         "ZDT503",
     ),
     "type shrink integer": (
-        [migrations.AlterField("person", "age", models.SmallIntegerField(null=True))],
+        [alter("age", models.SmallIntegerField(null=True))],
         "ZDT503",
     ),
     "type change": (
-        [migrations.AlterField("person", "nickname", models.IntegerField(null=True))],
+        [alter("nickname", models.IntegerField(null=True))],
         "ZDT503",
     ),
     "NOT NULL column without default": (
-        [migrations.AddField("person", "email", models.CharField(max_length=50, default="x"))],
+        [add("email", models.CharField(max_length=50, default="x"))],
         "ZDT504",
     ),
     "nullable column made NOT NULL": (
-        [migrations.AlterField("person", "nickname", models.CharField(max_length=50, default=""))],
+        [alter("nickname", models.CharField(max_length=50, default=""))],
         "ZDT505",
     ),
     "new CHECK that old writes violate": (
-        [migrations.AddConstraint("person", models.CheckConstraint(condition=Q(age__lte=150), name="age_sane"))],
+        [migrations.AddConstraint("person", models.CheckConstraint(condition=AGE, name="age_ok"))],
         "ZDT506",
     ),
     "database default removed": (
-        [migrations.AlterField("person", "score", models.IntegerField(default=0))],
+        [alter("score", models.IntegerField(default=0))],
         "ZDT508",
     ),
 }  # fmt: skip
 
 SAFE: dict[str, list[Operation]] = {
-    "nullable add": [migrations.AddField("person", "email", models.CharField(max_length=50, null=True))],
+    "nullable add": [add("email", models.CharField(max_length=50, null=True))],
     "db_default add": [
-        migrations.AddField("person", "email", models.CharField(max_length=50, db_default="none"))
+        add("email", models.CharField(max_length=50, db_default="none"))
     ],
     "new table": [migrations.CreateModel("Pet", [("id", models.BigAutoField(primary_key=True))])],
-    "widen varchar": [migrations.AlterField("person", "first_name", models.CharField(max_length=200))],
-    "varchar to text": [migrations.AlterField("person", "first_name", models.TextField())],
-    "int to bigint": [migrations.AlterField("person", "age", models.BigIntegerField(null=True))],
-    "drop NOT NULL": [migrations.AlterField("person", "first_name", models.CharField(max_length=100, null=True))],
-    "add index": [migrations.AddIndex("person", models.Index(fields=["last_name"], name="person_last"))],
+    "widen varchar": [alter("first_name", models.CharField(max_length=200))],
+    "varchar to text": [alter("first_name", TEXT)],
+    "int to bigint": [alter("age", models.BigIntegerField(null=True))],
+    "drop NOT NULL": [alter("first_name", models.CharField(max_length=100, null=True))],
+    "add index": [migrations.AddIndex("person", models.Index(fields=["last_name"], name="p_last"))],
     "stop using a column (state only)": [
-        migrations.SeparateDatabaseAndState(state_operations=[migrations.RemoveField("person", "last_name")])
+        migrations.SeparateDatabaseAndState(
+            state_operations=[migrations.RemoveField("person", "last_name")]
+        )
     ],
 }  # fmt: skip
 
@@ -102,8 +107,8 @@ def test_fixed_within_one_atomic_migration_passes() -> None:
     """NOT NULL added and given a database default in the same atomic migration: no one saw
     the intermediate schema."""
     operations: list[Operation] = [
-        migrations.AddField("person", "email", models.CharField(max_length=50, default="x")),
-        migrations.AlterField("person", "email", models.CharField(max_length=50, db_default="x")),
+        add("email", models.CharField(max_length=50, default="x")),
+        alter("email", models.CharField(max_length=50, db_default="x")),
     ]
     assert check(operations) == []
 
@@ -111,8 +116,8 @@ def test_fixed_within_one_atomic_migration_passes() -> None:
 def test_intermediate_state_between_migrations_is_judged() -> None:
     """The previous release serves traffic between migration 0002 and 0003."""
     findings = check(
-        [migrations.AddField("person", "email", models.CharField(max_length=50, default="x"))],
-        [migrations.AlterField("person", "email", models.CharField(max_length=50, db_default="x"))],
+        [add("email", models.CharField(max_length=50, default="x"))],
+        [alter("email", models.CharField(max_length=50, db_default="x"))],
     )
     assert [(f.rule, f.migration) for f in findings] == [("ZDT504", "0002_new")]
 
@@ -124,8 +129,8 @@ def test_non_atomic_migration_is_judged_after_each_operation() -> None:
     from tests.compat.scenarios import migration, previous_state
 
     operations: list[Operation] = [
-        migrations.AddField("person", "email", models.CharField(max_length=50, default="x")),
-        migrations.AlterField("person", "email", models.CharField(max_length=50, db_default="x")),
+        add("email", models.CharField(max_length=50, default="x")),
+        alter("email", models.CharField(max_length=50, db_default="x")),
     ]
     step = (APP, migration("0002_new", operations, atomic=False))
     findings = find_breaks(previous_state(), [step], connection)
@@ -148,7 +153,4 @@ def test_dropping_a_state_only_removed_column_later_still_passes_for_this_releas
     stop_using = migrations.SeparateDatabaseAndState(
         state_operations=[migrations.RemoveField("person", "last_name")]
     )
-    assert (
-        check([stop_using], [migrations.AddField("person", "x", models.IntegerField(null=True))])
-        == []
-    )
+    assert check([stop_using], [add("x", models.IntegerField(null=True))]) == []
