@@ -55,14 +55,17 @@ class Effect:
 
     ``kept``: (model_name, field_name) whose column stays in the database although the state
     drops or renames the field (looked up in the from-state). ``kept_tables``: models whose
-    table stays although the state deletes the model. ``filled``: (model_name, field_name)
-    of the to-state whose column a trigger fills when a write leaves it out. ``dropped``:
-    (model_name, field_name, or "" for all) of kept columns/tables it finally drops.
+    table stays usable under its name (a table or an updatable view) although the state
+    deletes the model. ``filled``: (model_name, field_name) of the to-state whose column the
+    database fills when a write leaves it out (a trigger, or a database default the state
+    does not show). ``unfilled``: such columns no longer filled. ``dropped``: (model_name,
+    field_name, or "" for the table) of kept columns/tables it finally drops.
     """
 
     kept: tuple[Key, ...] = ()
     kept_tables: tuple[str, ...] = ()
     filled: tuple[Key, ...] = ()
+    unfilled: tuple[Key, ...] = ()
     dropped: tuple[Key, ...] = ()
 
 
@@ -75,19 +78,23 @@ def _attr(op: Operation, *names: str) -> str:
 
 
 OPERATION_EFFECTS: dict[str, Callable[[Operation], Effect]] = {
+    "AddColumnWithDefault": lambda op: Effect(
+        filled=((_attr(op, "model_name"), _attr(op, "name")),)
+    ),
     "DualWriteRename": lambda op: Effect(
         kept=((_attr(op, "model_name"), _attr(op, "old_name")),),
         filled=((_attr(op, "model_name"), _attr(op, "new_name")),),
     ),
-    "DeprecateColumn": lambda op: Effect(kept=((_attr(op, "model_name"), _attr(op, "name")),)),
-    "DeprecateTable": lambda op: Effect(kept_tables=(_attr(op, "model_name", "name"),)),
     "CompleteDualWriteRename": lambda op: Effect(
-        dropped=((_attr(op, "model_name"), _attr(op, "old_name")),)
+        dropped=((_attr(op, "model_name"), _attr(op, "old_name")),),
+        unfilled=((_attr(op, "model_name"), _attr(op, "new_name")),),
     ),
+    "DeprecateColumn": lambda op: Effect(kept=((_attr(op, "model_name"), _attr(op, "name")),)),
     "DropDeprecatedColumn": lambda op: Effect(
         dropped=((_attr(op, "model_name"), _attr(op, "name")),)
     ),
-    "DropDeprecatedTable": lambda op: Effect(dropped=((_attr(op, "model_name", "name"), ""),)),
+    "DeprecateTable": lambda op: Effect(kept_tables=(_attr(op, "name", "model_name"),)),
+    "DropDeprecatedTable": lambda op: Effect(dropped=((_attr(op, "name", "model_name"), ""),)),
 }
 """Effects of django-zero-downtime's own operations, by class name. An operation of any
 package declares its own by defining a ``zdt_compat_effect(self) -> Effect`` method."""
@@ -165,7 +172,6 @@ class DatabaseTrack:
                 column = self.kept[(table_name, column_name)]
                 if table_name in tables and field_name in ("", column.field, column_name):
                     del self.kept[(table_name, column_name)]
-            self.filled = {place for place in self.filled if place[0] not in tables}
             if not field_name:
                 for table_name in tables:
                     self.kept_tables.pop(table_name, None)
@@ -181,6 +187,10 @@ class DatabaseTrack:
             place = self._locate(app_label, model_name, field_name)
             if place:
                 self.filled.add(place)
+        for model_name, field_name in effect.unfilled:
+            place = self._locate(app_label, model_name, field_name)
+            if place:
+                self.filled.discard(place)
 
     def _apply_separate(self, app_label: str, op: SeparateDatabaseAndState) -> None:
         database = self.state.clone()

@@ -35,7 +35,9 @@ from django_zero_downtime.runner.rehearsal_probe import Statement, StatementProb
 INDEX_BUILD_BYTES_PER_S = 50 * 1024 * 1024
 """Rough heap bytes per second of one index build (measured on a 2-core test machine)."""
 BACKFILL_ROWS_PER_S = 146_000
-NON_TRANSACTIONAL_NAMES = {"BatchedBackfill"}
+NON_TRANSACTIONAL_NAMES = {"BatchedBackfill", "DualWriteRename", "CompleteDualWriteRename"}
+"""Our operations that commit batches on their own (they refuse to run in a transaction)."""
+BACKFILLS = NON_TRANSACTIONAL_NAMES - {"CompleteDualWriteRename"}
 
 
 @dataclass
@@ -95,7 +97,7 @@ def _rehearse_migration(
         report.operations.append(op_report)
         try:
             _rehearse_operation(connection, migration, op, state, after, op_report)
-        except DatabaseError as exc:
+        except (DatabaseError, ZeroDowntimeError) as exc:
             report.findings.append(_failed(migration, index, op, exc))
             break
         state = after
@@ -148,7 +150,7 @@ def _estimate(
             [connection.ops.quote_name(table)],
         )
         size, rows = cursor.fetchone() or (0, 0)
-    if type(op).__name__ == "BatchedBackfill":
+    if type(op).__name__ in BACKFILLS:
         seconds, how = rows / BACKFILL_ROWS_PER_S, "in short batches, no long lock"
     else:
         seconds, how = 2 * size / INDEX_BUILD_BYTES_PER_S, "without blocking reads or writes"
@@ -223,7 +225,7 @@ def _finding(rule: str, migration: Migration, index: int | None, message: str) -
     )  # fmt: skip
 
 
-def _failed(migration: Migration, index: int, op: Operation, exc: DatabaseError) -> Finding:
+def _failed(migration: Migration, index: int, op: Operation, exc: Exception) -> Finding:
     first_line = (str(exc).strip().splitlines() or [repr(exc)])[0]
     return _finding("ZDT452", migration, index, f"{op.describe()} failed: {first_line}")
 
