@@ -252,11 +252,13 @@ def _report(
 def _finding(found: Break, migration: Migration, index: int | None) -> Finding:
     op = migration.operations[index] if index is not None else None
     module = sys.modules.get(type(migration).__module__)
+    approval = (getattr(migration, "zero_downtime", None) or {}).get(found.rule)
+    approved = f" Approved: {approval}" if approval else ""
     return Finding(
         rule=found.rule,
         name=found.name,
-        severity="error" if found.severity == "error" else "warning",
-        message=f"{found.message} Broken by {migration.app_label}.{migration.name}.",
+        severity="error" if found.severity == "error" and not approval else "warning",
+        message=f"{found.message} Broken by {migration.app_label}.{migration.name}.{approved}",
         hint=found.hint,
         app=migration.app_label,
         migration=migration.name,

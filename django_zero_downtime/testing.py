@@ -246,18 +246,22 @@ class Migrator:
     def migrate(self, targets: Mapping[str, str | None] | None = None) -> None:
         """Apply or unapply migrations until the database is at ``targets``."""
         executor = self._executor()
-        graph = executor.loader.graph
-        keys = graph.leaf_nodes() if targets is None else self._leaves(self._nodes(targets))
-        plan_targets = list(keys) + [
-            (app, None) for app, n in (targets or {}).items() if n in (None, "zero")
+        if targets is None:
+            executor.migrate(executor.loader.graph.leaf_nodes())
+            return
+        zeroed: list[tuple[str, str | None]] = [
+            (app, None) for app, name in targets.items() if name in (None, "zero")
         ]
-        executor.migrate(plan_targets)
-        connections[self.using].close()
+        executor.migrate(self._app_leaves(self._nodes(targets)) + zeroed)
 
-    def _leaves(self, nodes: set[Key]) -> list[Key]:
+    def _app_leaves(self, nodes: set[Key]) -> list[tuple[str, str | None]]:
+        """Per app, the last of ``nodes`` (the target the executor needs for that app)."""
         graph = self._executor().loader.graph
-        children = {parent for key in nodes for parent in graph.node_map[key].parents}
-        return sorted(nodes - {key for key in children if key in nodes})
+        return [
+            key
+            for key in sorted(nodes)
+            if not any(c.key in nodes and c.key[0] == key[0] for c in graph.node_map[key].children)
+        ]
 
     def state(self, targets: Mapping[str, str | None] | None = None) -> ProjectState:
         """Migration state at ``targets`` (default: latest), without touching the database."""

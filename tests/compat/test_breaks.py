@@ -154,3 +154,16 @@ def test_dropping_a_state_only_removed_column_later_still_passes_for_this_releas
         state_operations=[migrations.RemoveField("person", "last_name")]
     )
     assert check([stop_using], [add("x", models.IntegerField(null=True))]) == []
+
+
+def test_approved_break_is_a_warning_with_its_reason() -> None:
+    from django.db import connection
+
+    from django_zero_downtime.compat import find_breaks
+    from tests.compat.scenarios import migration, previous_state
+
+    step = migration("0002_new", [migrations.RemoveField("person", "last_name")])
+    step.zero_downtime = {"ZDT502": "previous release is already gone (maintenance window)"}
+    [finding] = find_breaks(previous_state(), [(APP, step)], connection)
+    assert finding.severity == "warning"
+    assert "Approved: previous release is already gone" in finding.message

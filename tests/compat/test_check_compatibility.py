@@ -2,63 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.test import override_settings
 
 from django_zero_downtime.compat import check_compatibility
 from django_zero_downtime.exceptions import ZeroDowntimeError
-
-INITIAL = """from django.db import migrations, models
-
-class Migration(migrations.Migration):
-    initial = True
-    operations = [
-        migrations.CreateModel("Thing", [
-            ("id", models.BigAutoField(primary_key=True)),
-            ("name", models.CharField(max_length=50)),
-        ]),
-    ]
-"""
-
-DROP_NAME = """from django.db import migrations
-
-class Migration(migrations.Migration):
-    dependencies = [("zdt_gitapp", "0001_initial")]
-    operations = [migrations.RemoveField("thing", "name")]
-"""
-
-
-def _git(repo: Path, *args: str) -> None:
-    identity = ["-c", "user.email=ci@example.com", "-c", "user.name=ci"]
-    subprocess.run(["git", "-C", str(repo), *identity, *args], check=True, capture_output=True)
-
-
-@pytest.fixture
-def git_app(tmp_path: Path) -> Iterator[Path]:
-    """An app whose 0001 is committed and whose 0002 (a column drop) is new."""
-    migrations_dir = tmp_path / "zdt_gitapp" / "migrations"
-    migrations_dir.mkdir(parents=True)
-    for init in (tmp_path / "zdt_gitapp", migrations_dir):
-        (init / "__init__.py").write_text("")
-    (migrations_dir / "0001_initial.py").write_text(INITIAL)
-    _git(tmp_path, "init", "-q")
-    _git(tmp_path, "add", ".")
-    _git(tmp_path, "commit", "-qm", "release 1")
-    (migrations_dir / "0002_drop_name.py").write_text(DROP_NAME)
-    sys.path.insert(0, str(tmp_path))
-    try:
-        with override_settings(INSTALLED_APPS=[*settings.INSTALLED_APPS, "zdt_gitapp"]):
-            yield tmp_path
-    finally:
-        sys.path.remove(str(tmp_path))
-        for name in [m for m in sys.modules if m.startswith("zdt_gitapp")]:
-            del sys.modules[name]
+from tests.compat.conftest import commit
 
 
 def test_git_ref_finds_the_break_in_the_new_migration(git_app: Path) -> None:
@@ -73,8 +23,7 @@ def test_git_ref_finds_the_break_in_the_new_migration(git_app: Path) -> None:
 
 
 def test_once_committed_at_the_ref_it_is_the_previous_release(git_app: Path) -> None:
-    _git(git_app, "add", ".")
-    _git(git_app, "commit", "-qm", "release 2")
+    commit(git_app, "release 2")
     assert check_compatibility(git_ref="HEAD") == []
     [finding] = check_compatibility(git_ref="HEAD~1")
     assert finding.migration == "0002_drop_name"
