@@ -34,3 +34,29 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
             )
         )
     return messages
+
+
+@checks.register(TAG)
+def check_compatibility(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """zdt.E040 / zdt.W040: the previous release (ZDT_COMPAT_GIT_REF) breaks on the new
+    schema; zdt.E041: the check could not run. Does nothing unless ZDT_COMPAT_GIT_REF is set
+    (it reads git and migration files only, never the database)."""
+    from django_zero_downtime import compat
+    from django_zero_downtime.exceptions import ZeroDowntimeError
+
+    try:
+        ref = conf.get_settings().COMPAT_GIT_REF
+        findings = compat.check_compatibility(git_ref=ref) if ref else []
+    except ImproperlyConfigured:
+        return []  # reported as zdt.E001
+    except ZeroDowntimeError as exc:
+        return [checks.Error(str(exc), id="zdt.E041")]
+    return [_compat_message(finding) for finding in findings]
+
+
+def _compat_message(finding: Any) -> checks.CheckMessage:
+    kind, check_id = (
+        (checks.Error, "zdt.E040") if finding.is_error else (checks.Warning, "zdt.W040")
+    )
+    message = f"{finding.rule} {finding.message}"
+    return kind(message, hint=finding.hint, obj=finding.file or None, id=check_id)
