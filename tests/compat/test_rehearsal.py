@@ -122,3 +122,29 @@ def test_command_prints_the_report_and_exits_1(big_table: None) -> None:
     assert "rehearsalapp.0002_n_bigint" in text
     assert 'server: rewriting table "rehearsalapp_big"' in text
     assert "ERROR ZDT451" in text
+
+
+@pytest.mark.django_db
+def test_json_output_has_every_statement(big_table: None) -> None:
+    import json
+
+    out = StringIO()
+    with pytest.raises(SystemExit):
+        call_command(
+            "safemigrate", APP, "0002", "--rehearse", "--rehearse-format", "json", stdout=out
+        )
+    [report] = json.loads(out.getvalue())
+    [statement] = report["operations"][0]["statements"]
+    assert statement["rewritten"] == ["rehearsalapp_big", "rehearsalapp_big_pkey"]
+    assert report["findings"][0]["rule"] == "ZDT451"
+
+
+def test_operations_that_commit_on_their_own_are_not_rehearsed() -> None:
+    from django.db import migrations, models
+
+    from django_zero_downtime.operations import DualWriteRename
+    from django_zero_downtime.runner.rehearsal import non_transactional
+
+    assert non_transactional(DualWriteRename("big", "name", "title"))
+    assert non_transactional(migrations.RunSQL("CREATE INDEX CONCURRENTLY i ON t (c)"))
+    assert not non_transactional(migrations.AddField("big", "x", models.IntegerField(null=True)))
