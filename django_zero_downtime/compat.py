@@ -31,7 +31,12 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations import Migration
-from django.db.migrations.exceptions import AmbiguityError
+from django.db.migrations.exceptions import (
+    AmbiguityError,
+    BadMigrationError,
+    MigrationSchemaMissing,
+    NodeNotFoundError,
+)
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.operations.base import Operation
 from django.db.migrations.operations.special import SeparateDatabaseAndState
@@ -226,7 +231,7 @@ def find_breaks(
     for app_label, migration in steps:
         first: dict[tuple[str, str, str], int] = {}
         for index, op in enumerate(migration.operations):
-            track.apply(app_label, op)
+            _replay(track, app_label, migration, index, op)
             for found in compare_schemas(old, track.schema()):
                 first.setdefault(found.key, index)
             if not migration.atomic:
@@ -235,6 +240,19 @@ def find_breaks(
                 )
         findings += _report(compare_schemas(old, track.schema()), reported, migration, first)
     return findings
+
+
+def _replay(
+    track: DatabaseTrack, app_label: str, migration: Migration, index: int, op: Operation
+) -> None:
+    try:
+        track.apply(app_label, op)
+    except Exception as exc:
+        raise ZeroDowntimeError(
+            f"{app_label}.{migration.name}, operation {index} ({type(op).__name__}): its state "
+            f"change cannot be replayed for the compatibility check ({exc}). Fix the operation "
+            "or approve the migration after checking it by hand."
+        ) from exc
 
 
 def _report(
@@ -339,6 +357,13 @@ def plan_after(loader: MigrationLoader, old: set[Key]) -> tuple[ProjectState, li
     return graph.make_state(nodes=sorted(old), at_end=True, real_apps=real_apps), plan
 
 
+def _loader(connection: BaseDatabaseWrapper | None) -> MigrationLoader:
+    try:
+        return MigrationLoader(connection, ignore_no_migrations=True)
+    except (MigrationSchemaMissing, BadMigrationError, NodeNotFoundError, ImportError) as exc:
+        raise ZeroDowntimeError(f"Cannot load the migrations: {exc}") from exc
+
+
 def check_compatibility(
     *,
     database: str = "default",
@@ -354,13 +379,13 @@ def check_compatibility(
     Returns one :class:`Finding` (ZDT5xx) per break; an empty list means compatible.
     """
     connection = connections[database]
-    if git_ref is None and migrations is None:
-        loader = loader or MigrationLoader(connection, ignore_no_migrations=True)
+    from_database = git_ref is None and migrations is None
+    loader = loader or _loader(connection if from_database else None)
+    if from_database:
         old = applied_nodes(loader)
+    elif git_ref:
+        old = nodes_at_git_ref(loader, git_ref)
     else:
-        loader = loader or MigrationLoader(None, ignore_no_migrations=True)
-        old = (
-            nodes_at_git_ref(loader, git_ref) if git_ref else nodes_up_to(loader, migrations or {})
-        )
+        old = nodes_up_to(loader, migrations or {})
     old_state, steps = plan_after(loader, old)
     return find_breaks(old_state, steps, connection)

@@ -22,12 +22,14 @@ from django.core.management.base import BaseCommand
 from django.db import DatabaseError, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations import Migration
+from django.db.migrations.exceptions import AmbiguityError
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.operations import RunSQL
 from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
 
 from django_zero_downtime import conf
+from django_zero_downtime.compat import applied_nodes
 from django_zero_downtime.exceptions import ZeroDowntimeError
 from django_zero_downtime.lint.findings import Finding
 from django_zero_downtime.runner.rehearsal_probe import Statement, StatementProbe
@@ -70,7 +72,7 @@ def rehearse(using: str, targets: list[tuple[str, str]] | None = None) -> list[M
     plan = executor.migration_plan(targets or executor.loader.graph.leaf_nodes())
     if any(backwards for _, backwards in plan):
         raise ZeroDowntimeError("The target unapplies migrations; rehearsal only goes forwards.")
-    state = executor.loader.project_state(sorted(executor.loader.applied_migrations or {}))
+    state = executor.loader.project_state(sorted(applied_nodes(executor.loader)))
     reports: list[MigrationReport] = []
     try:
         with transaction.atomic(using=using):
@@ -269,8 +271,8 @@ def _targets(using: str, options: dict[str, Any]) -> list[tuple[str, str]] | Non
         return [key for key in loader.graph.leaf_nodes() if key[0] == app_label]
     try:
         return [(app_label, loader.get_migration_by_prefix(app_label, name).name)]
-    except KeyError:
-        raise ZeroDowntimeError(f"No migration {app_label}.{name}.") from None
+    except (KeyError, AmbiguityError) as exc:
+        raise ZeroDowntimeError(f"No single migration {app_label}.{name}: {exc}") from None
 
 
 def format_text(using: str, reports: list[MigrationReport]) -> list[str]:

@@ -167,3 +167,17 @@ def test_approved_break_is_a_warning_with_its_reason() -> None:
     [finding] = find_breaks(previous_state(), [(APP, step)], connection)
     assert finding.severity == "warning"
     assert "Approved: previous release is already gone" in finding.message
+
+
+class Unreplayable(migrations.RunPython):
+    def state_forwards(self, app_label: str, state: object) -> None:
+        raise ValueError("needs a model that is not there")
+
+
+def test_operation_that_cannot_be_replayed_is_a_clear_error() -> None:
+    from django_zero_downtime.exceptions import ZeroDowntimeError
+
+    with pytest.raises(
+        ZeroDowntimeError, match=r"compatapp\.0002_new, operation 0 \(Unreplayable\)"
+    ):
+        check([Unreplayable(migrations.RunPython.noop)])

@@ -47,3 +47,16 @@ def test_unknown_named_migration_is_a_clear_error() -> None:
 @pytest.mark.django_db
 def test_applied_on_the_database_with_nothing_pending_is_compatible() -> None:
     assert check_compatibility(database="default") == []
+
+
+BROKEN = """from django.db import migrations
+
+class Migration(migrations.Migration):
+    dependencies = [("zdt_gitapp", "0099_missing")]
+"""
+
+
+def test_migration_with_a_missing_dependency_is_a_clear_error(git_app: Path) -> None:
+    (git_app / "zdt_gitapp" / "migrations" / "0003_broken.py").write_text(BROKEN)
+    with pytest.raises(ZeroDowntimeError, match=r"Cannot load the migrations: .*0099_missing"):
+        check_compatibility(git_ref="HEAD")
