@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from importlib import import_module
 from pathlib import Path
+from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connections
@@ -123,12 +124,13 @@ class DatabaseTrack:
     def __init__(self, state: ProjectState, connection: BaseDatabaseWrapper) -> None:
         self.state = state
         self.connection = connection
+        self.cache: dict[Any, Table] = {}
         self.kept: dict[tuple[str, str], Column] = {}
         self.kept_tables: dict[str, Table] = {}
         self.filled: set[tuple[str, str]] = set()
 
     def schema(self) -> Schema:
-        schema = schema_of(self.state, self.connection)
+        schema = schema_of(self.state, self.connection, self.cache)
         for table_name, table in self.kept_tables.items():
             schema.setdefault(table_name, table)
         for (table_name, column_name), column in self.kept.items():
@@ -224,21 +226,22 @@ def find_breaks(
 
     ``steps`` are the new migrations in the order they run, as (app_label, Migration).
     """
+    connection = connections[connection.alias]  # not the slower ``django.db.connection`` proxy
     old = schema_of(old_state, connection)
     track = DatabaseTrack(old_state.clone(), connection)
     reported: set[tuple[str, str, str]] = set()
     findings: list[Finding] = []
     for app_label, migration in steps:
         first: dict[tuple[str, str, str], int] = {}
+        breaks: list[Break] = []
         for index, op in enumerate(migration.operations):
             _replay(track, app_label, migration, index, op)
-            for found in compare_schemas(old, track.schema()):
+            breaks = compare_schemas(old, track.schema())
+            for found in breaks:
                 first.setdefault(found.key, index)
             if not migration.atomic:
-                findings += _report(
-                    compare_schemas(old, track.schema()), reported, migration, first
-                )
-        findings += _report(compare_schemas(old, track.schema()), reported, migration, first)
+                findings += _report(breaks, reported, migration, first)
+        findings += _report(breaks, reported, migration, first)
     return findings
 
 

@@ -46,14 +46,27 @@ Schema = dict[str, Table]
 # --- schema of a migration state -------------------------------------------------------
 
 
-def schema_of(state: ProjectState, connection: BaseDatabaseWrapper) -> Schema:
-    """Database-level schema of every managed, concrete model in ``state`` (incl. M2M tables)."""
+def schema_of(
+    state: ProjectState, connection: BaseDatabaseWrapper, cache: dict[Any, Table] | None = None
+) -> Schema:
+    """Database-level schema of every managed, concrete model in ``state`` (incl. M2M tables).
+
+    ``cache`` maps rendered model classes to their tables: a migration state re-renders only
+    the models an operation touches, so the others are not derived again.
+    """
     schema: Schema = {}
+    cache = {} if cache is None else cache
     for model in state.apps.get_models(include_auto_created=True):
         meta = model._meta
         if meta.managed and not meta.proxy and not meta.swapped:
-            schema[meta.db_table] = _table_of(model, connection)
+            if model not in cache:
+                cache[model] = _table_of(model, connection)
+            schema[meta.db_table] = _copy(cache[model])
     return schema
+
+
+def _copy(table: Table) -> Table:
+    return Table(table.model, dict(table.columns), table.checks, table.uniques)
 
 
 def _table_of(model: Any, connection: BaseDatabaseWrapper) -> Table:
