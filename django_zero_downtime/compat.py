@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
-from django.db import connections
+from django.db import DatabaseError, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations import Migration
 from django.db.migrations.exceptions import (
@@ -365,6 +365,12 @@ def _loader(connection: BaseDatabaseWrapper | None) -> MigrationLoader:
         return MigrationLoader(connection, ignore_no_migrations=True)
     except (MigrationSchemaMissing, BadMigrationError, NodeNotFoundError, ImportError) as exc:
         raise ZeroDowntimeError(f"Cannot load the migrations: {exc}") from exc
+    except DatabaseError as exc:
+        alias = connection.alias if connection else "?"
+        raise ZeroDowntimeError(
+            f"Cannot read the applied migrations on database {alias!r} ({exc}). Pass git_ref= "
+            "or migrations= to name the previous release without a database."
+        ) from exc
 
 
 def check_compatibility(
@@ -381,6 +387,8 @@ def check_compatibility(
     other apps count as fully deployed), else the migrations applied on ``database``.
     Returns one :class:`Finding` (ZDT5xx) per break; an empty list means compatible.
     """
+    if database not in connections:
+        raise ZeroDowntimeError(f"Database alias {database!r} is not in DATABASES.")
     connection = connections[database]
     from_database = git_ref is None and migrations is None
     loader = loader or _loader(connection if from_database else None)

@@ -60,3 +60,8 @@ def test_migration_with_a_missing_dependency_is_a_clear_error(git_app: Path) -> 
     (git_app / "zdt_gitapp" / "migrations" / "0003_broken.py").write_text(BROKEN)
     with pytest.raises(ZeroDowntimeError, match=r"Cannot load the migrations: .*0099_missing"):
         check_compatibility(git_ref="HEAD")
+
+
+def test_unknown_database_alias_is_a_clear_error() -> None:
+    with pytest.raises(ZeroDowntimeError, match="'replica' is not in DATABASES"):
+        check_compatibility(database="replica")
