@@ -11,8 +11,8 @@ from django.db.models import Field
 
 from django_zero_downtime import backfill
 from django_zero_downtime.exceptions import UnsafeOperationError
-from django_zero_downtime.identifiers import quote_ident, zdt_name
-from django_zero_downtime.operations import base
+from django_zero_downtime.identifiers import quote_ident
+from django_zero_downtime.operations import base, ddl
 from django_zero_downtime.operations.base import PUBLIC_MODULE, REQUIRED, ZdtOperation
 from django_zero_downtime.runner import cycles
 from django_zero_downtime.triggers import DualWriteTrigger
@@ -93,11 +93,13 @@ class DualWriteRename(_RenameBase):
             )
         table = model._meta.db_table
         with transaction.atomic(using=connection.alias):
-            add = f"ALTER TABLE {quote_ident(table)} ADD COLUMN {quote_ident(new)} "
+            add = f"ALTER TABLE {quote_ident(table)} ADD COLUMN IF NOT EXISTS {quote_ident(new)} "
             base.execute(schema_editor, add + base.column_type_sql(schema_editor, field))
             base.execute(schema_editor, self.trigger(table, field).install_sql)
             base.record(schema_editor, "column", table, old, app_label)
         self._backfill(connection, model, old, new)
+        if field.unique or getattr(field, "db_index", False):
+            ddl.ensure_index(schema_editor, table, new, unique=field.unique)
 
     def backfill_key(self, table: str) -> str:
         return f"dual-write:{table}:{self.old_name}->{self.new_name}"
@@ -182,10 +184,20 @@ class CompleteDualWriteRename(_RenameBase):
                 schema_editor,
                 f"UPDATE {qt} SET {qnew} = {qold} WHERE {qnew} IS NULL AND {qold} IS NOT NULL",
             )
-        if not field.null:
-            set_not_null(schema_editor, table, new)
-        base.execute(schema_editor, f"ALTER TABLE {qt} DROP COLUMN IF EXISTS {qold}")
+        self._constrain(schema_editor, model, field)
+        ddl.step(schema_editor, f"ALTER TABLE {qt} DROP COLUMN IF EXISTS {qold}")
         base.mark_dropped(schema_editor, "column", table, old, dropped=True)
+
+    @staticmethod
+    def _constrain(schema_editor: Any, model: Any, field: Field) -> None:
+        """Give the new column what the field declares and dual-writing left out."""
+        table, column = model._meta.db_table, base.column_of(field)
+        if not field.null:
+            ddl.set_not_null(schema_editor, table, column)
+        if field.has_db_default():
+            ddl.set_db_default(schema_editor, model, field)
+        if field.remote_field is not None and getattr(field, "db_constraint", False):
+            ddl.add_foreign_key(schema_editor, model, field)
 
     def database_backwards(
         self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
@@ -218,23 +230,3 @@ class CompleteDualWriteRename(_RenameBase):
             f"complete_rename_{self.old_name.lower()}_{self.model_name.lower()}_"
             f"{self.new_name.lower()}"
         )
-
-
-def set_not_null(schema_editor: Any, table: str, column: str) -> None:
-    """SET NOT NULL without a full scan under ACCESS EXCLUSIVE (PostgreSQL 12+).
-
-    A validated ``CHECK (col IS NOT NULL)`` lets SET NOT NULL skip its scan; the CHECK is
-    added NOT VALID (brief lock) and validated under SHARE UPDATE EXCLUSIVE, which blocks
-    neither reads nor writes. Each step commits on its own.
-    """
-    qt, qc = quote_ident(table), quote_ident(column)
-    check = quote_ident(zdt_name("nn", table, column))
-    steps = [
-        f"ALTER TABLE {qt} ADD CONSTRAINT {check} CHECK ({qc} IS NOT NULL) NOT VALID",
-        f"ALTER TABLE {qt} VALIDATE CONSTRAINT {check}",
-        f"ALTER TABLE {qt} ALTER COLUMN {qc} SET NOT NULL",
-        f"ALTER TABLE {qt} DROP CONSTRAINT {check}",
-    ]
-    for step in steps:
-        with transaction.atomic(using=schema_editor.connection.alias):
-            base.execute(schema_editor, step)
