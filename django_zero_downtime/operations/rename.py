@@ -177,15 +177,14 @@ class CompleteDualWriteRename(_RenameBase):
         old, new = self.columns(field)
         cycles.gate_drop(connection, "column", table, old, self.describe())
         backfill.refuse_in_atomic_block(connection, self.describe())
-        qt, qold, qnew = quote_ident(table), quote_ident(old), quote_ident(new)
-        with transaction.atomic(using=connection.alias):
-            base.execute(schema_editor, self.trigger(table, field).uninstall_sql)
-            base.execute(
-                schema_editor,
-                f"UPDATE {qt} SET {qnew} = {qold} WHERE {qnew} IS NULL AND {qold} IS NOT NULL",
-            )
+        if base.column_exists(schema_editor, table, old):  # not yet dropped by an earlier try
+            ddl.step(schema_editor, straggler_sql(table, old, new))
+        ddl.step(schema_editor, self.trigger(table, field).uninstall_sql)
         self._constrain(schema_editor, model, field)
-        ddl.step(schema_editor, f"ALTER TABLE {qt} DROP COLUMN IF EXISTS {qold}")
+        ddl.step(
+            schema_editor,
+            f"ALTER TABLE {quote_ident(table)} DROP COLUMN IF EXISTS {quote_ident(old)}",
+        )
         base.mark_dropped(schema_editor, "column", table, old, dropped=True)
 
     @staticmethod
@@ -230,3 +229,13 @@ class CompleteDualWriteRename(_RenameBase):
             f"complete_rename_{self.old_name.lower()}_{self.model_name.lower()}_"
             f"{self.new_name.lower()}"
         )
+
+
+def straggler_sql(table: str, old: str, new: str) -> str:
+    """Copy values the trigger could not have seen (NULL new, set old); normally no row.
+
+    Runs while the trigger is still installed and only under ROW EXCLUSIVE, before the
+    trigger is dropped in its own brief ACCESS EXCLUSIVE step.
+    """
+    qt, qold, qnew = quote_ident(table), quote_ident(old), quote_ident(new)
+    return f"UPDATE {qt} SET {qnew} = {qold} WHERE {qnew} IS NULL AND {qold} IS NOT NULL"
