@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 from django.db import migrations, models
 from django.db.migrations.writer import MigrationWriter
@@ -35,7 +37,7 @@ OPERATIONS = [
 ]
 
 
-def _written(operations: list[migrations.operations.base.Operation]) -> str:
+def _written(operations: Sequence[migrations.operations.base.Operation]) -> str:
     migration = type("Migration", (migrations.Migration,), {"operations": operations})
     return MigrationWriter(migration("0002_zdt", "people")).as_string()
 
