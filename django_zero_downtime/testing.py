@@ -19,14 +19,17 @@ from __future__ import annotations
 import datetime
 import decimal
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from itertools import count
 from typing import Any
 
 from django.apps.registry import Apps
+from django.core import serializers
 from django.db import DatabaseError, connections, models, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.state import ProjectState
+from django.test.utils import override_settings
 
 from django_zero_downtime.compat import Key, nodes_up_to
 
@@ -222,6 +225,42 @@ def schema_snapshot(using: str = "default", relfilenodes: bool = False) -> dict[
     return snapshot
 
 
+@contextmanager
+def drop_gate_open(really: bool = True) -> Iterator[None]:
+    """Run with ``ZDT_DEPRECATION_CYCLES = 0`` (test databases: no deploy cycles exist)."""
+    if not really:
+        yield
+        return
+    with override_settings(ZDT_DEPRECATION_CYCLES=0):
+        yield
+
+
+LEDGER_MODELS = ("DeployCycle", "Deprecation", "BackfillProgress")
+
+
+def ledger_snapshot(using: str = "default") -> str | None:
+    """The ledger's rows as JSON (None when its tables do not exist)."""
+    from django_zero_downtime import models as ledger
+
+    rows = [getattr(ledger, name).objects.using(using).all() for name in LEDGER_MODELS]
+    try:
+        with transaction.atomic(using=using):
+            return serializers.serialize("json", [row for query in rows for row in query])
+    except DatabaseError:
+        return None
+
+
+def restore_ledger(snapshot: str, using: str = "default") -> None:
+    """Replace the ledger's rows by those of :func:`ledger_snapshot`."""
+    from django_zero_downtime import models as ledger
+
+    with transaction.atomic(using=using):
+        for name in LEDGER_MODELS:
+            getattr(ledger, name).objects.using(using).all().delete()
+        for obj in serializers.deserialize("json", snapshot, using=using):
+            obj.save(using=using)
+
+
 class Migrator:
     """Move the test database between migration states (a scratch database: the test DB).
 
@@ -229,10 +268,14 @@ class Migrator:
     ``"zero"`` unapplies the app); apps not named stay at their latest migration.
     :meth:`reset` returns everything to the latest migrations (the pytest fixture calls it
     at teardown, so the next test finds the schema it expects).
+
+    The deploy-cycle gate of drops (``ZDT_DEPRECATION_CYCLES``) guards production releases;
+    on this scratch database migrations run with it open unless ``open_drop_gate=False``.
     """
 
-    def __init__(self, using: str = "default") -> None:
+    def __init__(self, using: str = "default", open_drop_gate: bool = True) -> None:
         self.using = using
+        self.open_drop_gate = open_drop_gate
 
     def _executor(self) -> MigrationExecutor:
         return MigrationExecutor(connections[self.using])
@@ -247,12 +290,12 @@ class Migrator:
         """Apply or unapply migrations until the database is at ``targets``."""
         executor = self._executor()
         if targets is None:
-            executor.migrate(executor.loader.graph.leaf_nodes())
-            return
-        zeroed: list[tuple[str, str | None]] = [
-            (app, None) for app, name in targets.items() if name in (None, "zero")
-        ]
-        executor.migrate(self._app_leaves(self._nodes(targets)) + zeroed)
+            plan: list[tuple[str, str | None]] = list(executor.loader.graph.leaf_nodes())
+        else:
+            zeroed = [(app, None) for app, name in targets.items() if name in (None, "zero")]
+            plan = [*self._app_leaves(self._nodes(targets)), *zeroed]
+        with drop_gate_open(self.open_drop_gate):
+            executor.migrate(plan)
 
     def _app_leaves(self, nodes: set[Key]) -> list[tuple[str, str | None]]:
         """Per app, the last of ``nodes`` (the target the executor needs for that app)."""

@@ -49,7 +49,10 @@ def test_previous_release_works_when_nothing_breaks(
     git_app_db: Path, zdt_migrator: Migrator
 ) -> None:
     assert zdt_migrator.check_previous_release({"zdt_gitapp": "0002"}) == ["zdt_gitapp.Thing"]
-    assert zdt_migrator.check_previous_release({"people": "0001"}) == ["people.Person"]
+    previous_and_new = {"people": "0001"}
+    assert zdt_migrator.check_previous_release(previous_and_new, new=previous_and_new) == [
+        "people.Person"
+    ]
 
 
 def test_check_against_the_migrations_applied_on_the_database(
@@ -70,3 +73,29 @@ def test_migrator_teardown_restores_the_latest_schema(
     assert zdt_schema_snapshot() != latest
     zdt_migrator.reset()
     assert zdt_schema_snapshot() == latest
+
+
+@pytest.mark.django_db
+def test_ledger_snapshot_and_restore() -> None:
+    from django_zero_downtime.models import DeployCycle, Deprecation
+    from django_zero_downtime.testing import ledger_snapshot, restore_ledger
+
+    DeployCycle.objects.create(release="r1")
+    Deprecation.objects.create(
+        kind="column", table="t", column="c", app_label="a", migration="m", deprecated_in_cycle=1
+    )
+    snapshot = ledger_snapshot()
+    assert snapshot is not None
+    Deprecation.objects.all().delete()
+    DeployCycle.objects.create(release="r2")
+    restore_ledger(snapshot)
+    assert list(DeployCycle.objects.values_list("release", flat=True)) == ["r1"]
+    assert Deprecation.objects.get().column == "c"
+
+
+def test_plugin_remembered_the_ledger_of_the_test_database(
+    pytestconfig: pytest.Config, db: None
+) -> None:
+    from django_zero_downtime.pytest_plugin import LEDGER
+
+    assert LEDGER in pytestconfig.stash
