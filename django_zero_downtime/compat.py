@@ -43,6 +43,7 @@ from django.db.migrations.operations.base import Operation
 from django.db.migrations.operations.special import SeparateDatabaseAndState
 from django.db.migrations.state import ProjectState
 
+from django_zero_downtime import conf
 from django_zero_downtime.compat_rules import Break, Column, Schema, Table, compare_schemas
 from django_zero_downtime.compat_rules import schema_of as schema_of
 from django_zero_downtime.exceptions import ZeroDowntimeError
@@ -385,7 +386,8 @@ def check_compatibility(
     The previous release is, in order of precedence: the migrations present at ``git_ref``
     (CI; no database needed), the migrations up to ``migrations`` (``{"app": "0004_x"}``;
     other apps count as fully deployed), else the migrations applied on ``database``.
-    Returns one :class:`Finding` (ZDT5xx) per break; an empty list means compatible.
+    Returns one :class:`Finding` (ZDT5xx) per break, after ZDT_RULES_SELECT / _IGNORE /
+    _SEVERITY; an empty list means compatible.
     """
     if database not in connections:
         raise ZeroDowntimeError(f"Database alias {database!r} is not in DATABASES.")
@@ -399,4 +401,16 @@ def check_compatibility(
     else:
         old = nodes_up_to(loader, migrations or {})
     old_state, steps = plan_after(loader, old)
-    return find_breaks(old_state, steps, connection)
+    return configured(find_breaks(old_state, steps, connection))
+
+
+def configured(findings: list[Finding]) -> list[Finding]:
+    """Apply ZDT_RULES_SELECT, ZDT_RULES_IGNORE and ZDT_RULES_SEVERITY to ``findings``."""
+    settings = conf.get_settings()
+    kept = []
+    for found in findings:
+        severity = settings.RULES_SEVERITY.get(found.rule, found.severity)
+        selected = not settings.RULES_SELECT or found.rule in settings.RULES_SELECT
+        if selected and found.rule not in settings.RULES_IGNORE and severity != "off":
+            kept.append(replace(found, severity="error" if severity == "error" else "warning"))
+    return kept

@@ -72,3 +72,15 @@ def test_migration_with_a_missing_dependency_is_a_clear_error(git_app: Path) -> 
 def test_unknown_database_alias_is_a_clear_error() -> None:
     with pytest.raises(ZeroDowntimeError, match="'replica' is not in DATABASES"):
         check_compatibility(database="replica")
+
+
+def test_rule_settings_apply(git_app: Path) -> None:
+    from django.test import override_settings
+
+    with override_settings(ZDT_RULES_SEVERITY={"ZDT502": "warning"}):
+        [finding] = _gitapp(check_compatibility(git_ref="HEAD"))
+    assert finding.severity == "warning"
+    with override_settings(ZDT_RULES_IGNORE=["ZDT502"]):
+        assert _gitapp(check_compatibility(git_ref="HEAD")) == []
+    with override_settings(ZDT_RULES_SELECT=["ZDT101"]):
+        assert _gitapp(check_compatibility(git_ref="HEAD")) == []
