@@ -163,7 +163,7 @@ class DatabaseTrack:
             return None
 
     def _keep(self, app_label: str, effect: Effect) -> None:
-        schema = schema_of(self.state, self.connection)
+        schema = schema_of(self.state, self.connection, self.cache)
         for model_name, field_name in effect.kept:
             place = self._locate(app_label, model_name, field_name)
             if place and place[0] in schema and place[1] in schema[place[0]].columns:
@@ -206,8 +206,8 @@ class DatabaseTrack:
             inner.state_forwards(app_label, database)
         for inner in op.state_operations:
             inner.state_forwards(app_label, self.state)
-        in_database = schema_of(database, self.connection)
-        in_state = schema_of(self.state, self.connection)
+        in_database = schema_of(database, self.connection, self.cache)
+        in_state = schema_of(self.state, self.connection, self.cache)
         for table_name, table in in_database.items():
             if table_name not in in_state:
                 self.kept_tables[table_name] = table
