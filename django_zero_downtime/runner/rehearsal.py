@@ -28,7 +28,7 @@ from django.db.migrations.operations import RunSQL
 from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
 
-from django_zero_downtime import conf
+from django_zero_downtime import conf, guard
 from django_zero_downtime.compat import applied_nodes
 from django_zero_downtime.exceptions import ZeroDowntimeError
 from django_zero_downtime.lint.findings import Finding
@@ -251,6 +251,7 @@ def add_arguments(parser: ArgumentParser) -> None:
 
 
 def run(command: BaseCommand, options: dict[str, Any]) -> int:
+    guard.refuse_if_web_process("safemigrate --rehearse")
     using = options["database"]
     reports = rehearse(using, _targets(using, options))
     if options.get("rehearse_format") == "json":

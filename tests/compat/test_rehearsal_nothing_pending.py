@@ -14,3 +14,23 @@ def test_nothing_pending_exits_0() -> None:
     out = StringIO()
     call_command("safemigrate", "--rehearse", stdout=out)
     assert "No migrations to rehearse." in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_refused_in_a_web_process() -> None:
+    """Rehearsal runs schema changes (rolled back), so the runtime guard applies to it too."""
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.test import RequestFactory
+
+    from django_zero_downtime import guard
+
+    environ = RequestFactory().get("/no-such-page").environ
+    WSGIHandler()(environ, lambda status, headers: None)
+    err = StringIO()
+    try:
+        with pytest.raises(SystemExit) as exit_info:
+            call_command("safemigrate", "--rehearse", stderr=err)
+    finally:
+        guard._served.clear()
+    assert exit_info.value.code == 3
+    assert "safemigrate --rehearse" in err.getvalue()
