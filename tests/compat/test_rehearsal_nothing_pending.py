@@ -4,6 +4,7 @@ with pending migrations for the length of its module)."""
 from __future__ import annotations
 
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -16,6 +17,10 @@ def test_nothing_pending_exits_0() -> None:
     assert "No migrations to rehearse." in out.getvalue()
 
 
+def _start_response(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
+    return lambda data: None
+
+
 @pytest.mark.django_db
 def test_refused_in_a_web_process() -> None:
     """Rehearsal runs schema changes (rolled back), so the runtime guard applies to it too."""
@@ -25,7 +30,7 @@ def test_refused_in_a_web_process() -> None:
     from django_zero_downtime import guard
 
     environ = RequestFactory().get("/no-such-page").environ
-    WSGIHandler()(environ, lambda status, headers: None)
+    WSGIHandler()(environ, _start_response)
     err = StringIO()
     try:
         with pytest.raises(SystemExit) as exit_info:
