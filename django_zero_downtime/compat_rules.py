@@ -9,7 +9,7 @@ release breaks on a new schema, as :class:`Break` values with their ZDT5xx rule.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -38,6 +38,8 @@ class Table:
     columns: dict[str, Column] = field(default_factory=dict)
     checks: frozenset[str] = frozenset()
     uniques: frozenset[tuple[str, ...]] = frozenset()
+    foreign_keys: frozenset[tuple[str, str]] = frozenset()
+    """(column, referenced table) of foreign key constraints."""
 
 
 Schema = dict[str, Table]
@@ -66,7 +68,7 @@ def schema_of(
 
 
 def _copy(table: Table) -> Table:
-    return Table(table.model, dict(table.columns), table.checks, table.uniques)
+    return replace(table, columns=dict(table.columns))
 
 
 def _table_of(model: Any, connection: BaseDatabaseWrapper) -> Table:
@@ -77,7 +79,16 @@ def _table_of(model: Any, connection: BaseDatabaseWrapper) -> Table:
         if f.column and db_type:
             has_default = f.db_default is not NOT_PROVIDED
             columns[f.column] = Column(_normal_type(db_type), f.null, has_default, f.name)
-    return Table(f"{meta.app_label}.{meta.object_name}", columns, _checks(meta), _uniques(meta))
+    label = f"{meta.app_label}.{meta.object_name}"
+    return Table(label, columns, _checks(meta), _uniques(meta), _foreign_keys(meta))
+
+
+def _foreign_keys(meta: Any) -> frozenset[tuple[str, str]]:
+    return frozenset(
+        (f.column, f.related_model._meta.db_table)
+        for f in meta.local_concrete_fields
+        if f.remote_field is not None and getattr(f, "db_constraint", False)
+    )
 
 
 def _checks(meta: Any) -> frozenset[str]:
@@ -219,6 +230,13 @@ def _constraint_breaks(name: str, old: Table, new: Table) -> list[Break]:
     for columns in sorted(new.uniques - old.uniques):
         message = f"New unique constraint on {name}({', '.join(columns)}) may reject rows "
         breaks.append(_break("ZDT507", name, ",".join(columns), message + f"{old.model} writes."))
+    for column, target in sorted(new.foreign_keys - old.foreign_keys):
+        if column in old.columns:
+            message = (
+                f"New foreign key {name}.{column} -> {target} may reject values "
+                f"{old.model}.{old.columns[column].field} writes."
+            )
+            breaks.append(_break("ZDT509", name, column, message))
     return breaks
 
 
@@ -259,6 +277,12 @@ RULES: dict[str, tuple[str, str, str]] = {
         "warning",
         "Ship code that never writes duplicates first, then add the unique index a release "
         "later (CREATE UNIQUE INDEX CONCURRENTLY).",
+    ),
+    "ZDT509": (
+        "new-foreign-key",
+        "warning",
+        "Ship code that only writes existing keys first; add the constraint a release later "
+        "(NOT VALID, then VALIDATE CONSTRAINT).",
     ),
     "ZDT508": (
         "db-default-removed",

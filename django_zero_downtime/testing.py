@@ -151,17 +151,29 @@ class _step:
     """Run one step in a savepoint; turn a database error into :class:`OldCodeBroken`."""
 
     def __init__(self, model: Any, what: str, using: str) -> None:
-        self.model, self.what = model, what
+        self.model, self.what, self.using = model, what, using
         self.atomic = transaction.atomic(using=using)
 
     def __enter__(self) -> None:
         self.atomic.__enter__()
 
     def __exit__(self, kind: Any, error: Any, traceback: Any) -> None:
+        if kind is None:
+            error = _check_deferred(self.using)
+            kind = type(error) if error else None
         self.atomic.__exit__(kind, error, traceback)
         if isinstance(error, DatabaseError):
             first_line = str(error).strip().splitlines()[0]
             raise OldCodeBroken(f"{_label(self.model)}: {self.what} failed: {first_line}")
+
+
+def _check_deferred(using: str) -> DatabaseError | None:
+    """Check deferred constraints (foreign keys) now, not at a commit that may never come."""
+    try:
+        connections[using].check_constraints()
+    except DatabaseError as error:
+        return error
+    return None
 
 
 def exercise_models(

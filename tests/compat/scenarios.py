@@ -28,6 +28,7 @@ PREVIOUS_RELEASE: list[Operation] = [
             ("age", models.IntegerField(null=True)),
             ("nickname", models.CharField(max_length=50, null=True)),
             ("score", models.IntegerField(db_default=0)),
+            ("manager_id", models.BigIntegerField(null=True)),
         ],
     )
 ]

@@ -12,6 +12,7 @@ from django_zero_downtime.testing import OldCodeBroken, exercise_model
 from tests.compat.scenarios import APP, add, alter, apply_for_real, check, rules
 
 AGE = Q(age__lte=150)
+MGR = "manager_id"
 TEXT = models.TextField()
 
 BREAKS: dict[str, tuple[list[Operation], str]] = {
@@ -46,6 +47,10 @@ BREAKS: dict[str, tuple[list[Operation], str]] = {
     "new CHECK that old writes violate": (
         [migrations.AddConstraint("person", models.CheckConstraint(condition=AGE, name="age_ok"))],
         "ZDT506",
+    ),
+    "new foreign key on a written column": (
+        [alter("manager_id", models.ForeignKey("self", models.DO_NOTHING, null=True, db_column=MGR))],
+        "ZDT509",
     ),
     "database default removed": (
         [alter("score", models.IntegerField(default=0))],
