@@ -49,7 +49,7 @@ BREAKS: dict[str, tuple[list[Operation], str]] = {
         "ZDT506",
     ),
     "new foreign key on a written column": (
-        [alter("manager_id", models.ForeignKey("self", models.DO_NOTHING, null=True, db_column=MGR))],
+        [alter(MGR, models.ForeignKey("self", models.DO_NOTHING, null=True, db_column=MGR))],
         "ZDT509",
     ),
     "database default removed": (
