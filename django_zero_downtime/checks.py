@@ -11,6 +11,8 @@
   ``zero_downtime``: Django runs database-tagged checks when given ``--database`` (and from
   ``migrate``), while Django 6 runs every check of a requested tag against all databases,
   so ``check --tag zero_downtime`` would connect.
+- Blue/green compatibility (only with ``ZDT_COMPAT_GIT_REF``; git and files, no database):
+  ``zdt.E040`` / ``zdt.W040`` a ZDT5xx finding, ``zdt.E041`` the check could not run.
 
 The checks are thin: the logic lives in :mod:`guard_targets`, :mod:`startup_inspect`,
 :mod:`start_scripts` and :mod:`guard_roles`.
@@ -109,3 +111,29 @@ def check_web_role(
     return to_messages(
         guard_roles.web_role_findings(databases, values.MIGRATION_DATABASE, values.PRODUCTION)
     )
+
+
+@checks.register(TAG)
+def check_compatibility(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """zdt.E040 / zdt.W040: the previous release (ZDT_COMPAT_GIT_REF) breaks on the new
+    schema; zdt.E041: the check could not run. Does nothing unless ZDT_COMPAT_GIT_REF is set
+    (it reads git and migration files only, never the database)."""
+    from django_zero_downtime import compat
+    from django_zero_downtime.exceptions import ZeroDowntimeError
+
+    try:
+        ref = conf.get_settings().COMPAT_GIT_REF
+        findings = compat.check_compatibility(git_ref=ref) if ref else []
+    except ImproperlyConfigured:
+        return []  # reported as zdt.E001
+    except ZeroDowntimeError as exc:
+        return [checks.Error(str(exc), id="zdt.E041")]
+    return [_compat_message(finding) for finding in findings]
+
+
+def _compat_message(finding: Finding) -> checks.CheckMessage:
+    kind, check_id = (
+        (checks.Error, "zdt.E040") if finding.is_error else (checks.Warning, "zdt.W040")
+    )
+    message = f"{finding.rule} {finding.message}"
+    return kind(message, hint=finding.hint, obj=finding.file or None, id=check_id)

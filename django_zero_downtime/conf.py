@@ -41,6 +41,7 @@ class ZdtSettings:
     RULES_SEVERITY: Mapping[str, str] = field(default_factory=dict)
     BASELINE: Mapping[str, str] = field(default_factory=dict)
     EXTRA_START_FILES: tuple[str, ...] = ()
+    COMPAT_GIT_REF: str | None = None
 
 
 def _fail(name: str, value: object, expected: str) -> ImproperlyConfigured:
@@ -80,6 +81,12 @@ def _optional_alias(name: str, value: Any) -> str | None:
     if not isinstance(value, str) or value not in django_settings.DATABASES:
         aliases = ", ".join(sorted(django_settings.DATABASES))
         raise _fail(name, value, f"None or one of the DATABASES aliases ({aliases})")
+    return value
+
+
+def _optional_string(name: str, value: Any) -> str | None:
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        raise _fail(name, value, 'None or a git ref, e.g. "origin/main"')
     return value
 
 
@@ -133,6 +140,7 @@ VALIDATORS: dict[str, Validator] = {
     "RULES_SEVERITY": _severity_map,
     "BASELINE": _string_map,
     "EXTRA_START_FILES": _string_tuple,
+    "COMPAT_GIT_REF": _optional_string,
 }
 
 SETTING_NAMES = tuple(f"ZDT_{f.name}" for f in fields(ZdtSettings))

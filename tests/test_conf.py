@@ -30,6 +30,7 @@ def test_defaults_match_the_rules_of_engagement() -> None:
         ("ZDT_BASELINE", ["0001"], "a dict of app label"),
         ("ZDT_MIGRATION_DATABASE", "nope", "one of the DATABASES aliases (default)"),
         ("ZDT_REHEARSAL_BUDGET", -0.5, "a number >= 0"),
+        ("ZDT_COMPAT_GIT_REF", "", "None or a git ref"),
     ],
 )
 def test_bad_value_names_the_setting(name: str, value: object, expected: str) -> None:
@@ -46,12 +47,14 @@ def test_good_values_are_read() -> None:
         ZDT_RULES_IGNORE=["ZDT201"],
         ZDT_RULES_SEVERITY={"ZDT101": "warning"},
         ZDT_REHEARSAL_BUDGET=2,
+        ZDT_COMPAT_GIT_REF="origin/main",
     ):
         values = conf.get_settings()
     assert values.DEPRECATION_CYCLES == 5
     assert values.RULES_IGNORE == ("ZDT201",)
     assert values.RULES_SEVERITY == {"ZDT101": "warning"}
     assert values.REHEARSAL_BUDGET == 2.0
+    assert values.COMPAT_GIT_REF == "origin/main"
 
 
 def test_system_check_reports_bad_setting_as_e001() -> None:
