@@ -117,13 +117,15 @@ class AddColumnWithDefault(ZdtOperation):
             return
         problem = default_problem(self.field)
         if problem:
-            raise UnsafeOperationError(f"{self.describe()} ({app_label}): refused, {problem}")
+            raise UnsafeOperationError(
+                base.located(app_label, f"{self.describe()} refused, {problem}")
+            )
         field = with_database_default(self.field, self.name)
         definition, params = column_definition(schema_editor, model, field)
         if rewrites_table(schema_editor, definition, params):
+            volatile = "its database default is volatile and PostgreSQL would rewrite the table."
             raise UnsafeOperationError(
-                f"{self.describe()} ({app_label}): refused, its database default is volatile "
-                f"and PostgreSQL would rewrite the whole table. {NULLABLE_PATH}"
+                base.located(app_label, f"{self.describe()} refused, {volatile} {NULLABLE_PATH}")
             )
         table, column = quote_ident(model._meta.db_table), quote_ident(base.column_of(field))
         sql = f"ALTER TABLE {table} ADD COLUMN {column} {definition}"

@@ -82,14 +82,17 @@ class DualWriteRename(_RenameBase):
         if not self.allowed(schema_editor, model):
             return
         connection = schema_editor.connection
-        backfill.refuse_in_atomic_block(connection, self.describe())
+        backfill.refuse_in_atomic_block(connection, base.located(app_label, self.describe()))
         cycles.require_ledger(connection, self.describe())
         field = model._meta.get_field(self.new_name)
         old, new = self.columns(field)
         if old == new:
             raise UnsafeOperationError(
-                f"{self.describe()}: the column name does not change ({old!r}, set by "
-                "db_column), so there is nothing to dual-write; use RenameField."
+                base.located(
+                    app_label,
+                    f"{self.describe()}: the column name does not change ({old!r}, set by "
+                    "db_column), so there is nothing to dual-write; use RenameField.",
+                )
             )
         table = model._meta.db_table
         with transaction.atomic(using=connection.alias):
@@ -176,7 +179,7 @@ class CompleteDualWriteRename(_RenameBase):
         table = model._meta.db_table
         old, new = self.columns(field)
         cycles.gate_drop(connection, "column", table, old, self.describe())
-        backfill.refuse_in_atomic_block(connection, self.describe())
+        backfill.refuse_in_atomic_block(connection, base.located(app_label, self.describe()))
         if base.column_exists(schema_editor, table, old):  # not yet dropped by an earlier try
             ddl.step(schema_editor, straggler_sql(table, old, new))
         ddl.step(schema_editor, self.trigger(table, field).uninstall_sql)

@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.core.management.commands import makemigrations
 from django.db import IntegrityError, connection, models, transaction
 from django.db.migrations.graph import MigrationGraph
+from django.db.migrations.migration import Migration
 from django.db.migrations.operations import CreateModel
 from django.db.migrations.state import ProjectState
 from django.test import override_settings
@@ -270,3 +271,13 @@ def test_complete_sets_the_declared_database_default(lab: Lab) -> None:
     lab.apply(CompleteDualWriteRename("Player", "level", "rank"), atomic=False)
     lab.sql("INSERT INTO zdtlab_player DEFAULT VALUES")
     assert lab.sql("SELECT rank FROM zdtlab_player") == [(3,)]
+
+
+def test_refusal_names_the_running_migration(lab: Lab) -> None:
+    lab.create("Person", person_fields())
+
+    def apply(self: Migration) -> None:  # stands in for Migration.apply on the stack
+        lab.apply(RENAME, atomic=True)
+
+    with pytest.raises(UnsafeOperationError, match=r"^zdtlab\.0009_rename: Rename field"):
+        apply(Migration("0009_rename", "zdtlab"))
