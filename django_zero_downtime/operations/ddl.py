@@ -88,3 +88,23 @@ def set_db_default(schema_editor: Any, model: type[Model], field: Field) -> None
     sql, params = schema_editor.db_default_sql(field)
     qt, qc = quote_ident(model._meta.db_table), quote_ident(base.column_of(field))
     step(schema_editor, f"ALTER TABLE {qt} ALTER COLUMN {qc} SET DEFAULT {sql}", params)
+
+
+def drop_foreign_keys(schema_editor: Any, model: type[Model], field: Field) -> None:
+    """Drop the foreign key constraints on ``field``'s column (found by introspection)."""
+    column = base.column_of(field)
+    qt = quote_ident(model._meta.db_table)
+    for name in schema_editor._constraint_names(model, [column], foreign_key=True):
+        base.execute(schema_editor, f"ALTER TABLE {qt} DROP CONSTRAINT {quote_ident(name)}")
+
+
+def restore_not_null(schema_editor: Any, table: str, field: Field) -> None:
+    """Best effort, for unapplying in development: fill NULLs with the default, then
+    SET NOT NULL unless NULLs remain (the column then stays nullable)."""
+    qt, qc = quote_ident(table), quote_ident(base.column_of(field))
+    default = schema_editor.effective_default(field)
+    if default is not None:
+        base.execute(schema_editor, f"UPDATE {qt} SET {qc} = %s WHERE {qc} IS NULL", [default])
+    if _one(schema_editor, f"SELECT EXISTS (SELECT FROM {qt} WHERE {qc} IS NULL)")[0]:
+        return
+    base.execute(schema_editor, f"ALTER TABLE {qt} ALTER COLUMN {qc} SET NOT NULL")
