@@ -87,22 +87,22 @@ class DualWriteRename(_RenameBase):
         field = model._meta.get_field(self.new_name)
         old, new = self.columns(field)
         if old == new:
-            raise UnsafeOperationError(
-                base.located(
-                    app_label,
-                    f"{self.describe()}: the column name does not change ({old!r}, set by "
-                    "db_column), so there is nothing to dual-write; use RenameField.",
-                )
-            )
+            same = f"the column name {old!r} does not change (db_column); use RenameField."
+            raise UnsafeOperationError(base.located(app_label, f"{self.describe()}: {same}"))
+        self._expand(schema_editor, app_label, model, field)
+        self._backfill(connection, model, old, new)
+        if field.unique or getattr(field, "db_index", False):
+            ddl.ensure_index(schema_editor, model._meta.db_table, new, unique=field.unique)
+
+    def _expand(self, schema_editor: Any, app_label: str, model: Any, field: Field) -> None:
+        """New column, trigger and ledger row in one short transaction."""
         table = model._meta.db_table
-        with transaction.atomic(using=connection.alias):
-            add = f"ALTER TABLE {quote_ident(table)} ADD COLUMN IF NOT EXISTS {quote_ident(new)} "
+        old, new = self.columns(field)
+        add = f"ALTER TABLE {quote_ident(table)} ADD COLUMN IF NOT EXISTS {quote_ident(new)} "
+        with transaction.atomic(using=schema_editor.connection.alias):
             base.execute(schema_editor, add + base.column_type_sql(schema_editor, field))
             base.execute(schema_editor, self.trigger(table, field).install_sql)
             base.record(schema_editor, "column", table, old, app_label)
-        self._backfill(connection, model, old, new)
-        if field.unique or getattr(field, "db_index", False):
-            ddl.ensure_index(schema_editor, table, new, unique=field.unique)
 
     def backfill_key(self, table: str) -> str:
         return f"dual-write:{table}:{self.old_name}->{self.new_name}"
