@@ -14,7 +14,6 @@ from django_zero_downtime.exceptions import UnsafeOperationError
 from django_zero_downtime.identifiers import quote_ident
 from django_zero_downtime.operations import base, ddl
 from django_zero_downtime.operations.base import PUBLIC_MODULE, REQUIRED, ZdtOperation
-from django_zero_downtime.runner import cycles
 from django_zero_downtime.triggers import DualWriteTrigger
 
 
@@ -83,14 +82,17 @@ class DualWriteRename(_RenameBase):
             return
         connection = schema_editor.connection
         backfill.refuse_in_atomic_block(connection, base.located(app_label, self.describe()))
-        cycles.require_ledger(connection, self.describe())
+        base.require_ledger(schema_editor, self.describe())
         field = model._meta.get_field(self.new_name)
         old, new = self.columns(field)
         if old == new:
             same = f"the column name {old!r} does not change (db_column); use RenameField."
             raise UnsafeOperationError(base.located(app_label, f"{self.describe()}: {same}"))
         self._expand(schema_editor, app_label, model, field)
-        self._backfill(connection, model, old, new)
+        if base.collecting(schema_editor):
+            base.note(schema_editor, f"copy {old} to {new} in batches: {copy_sql(model, old, new)}")
+        else:
+            self._backfill(connection, model, old, new)
         if field.unique or getattr(field, "db_index", False):
             ddl.ensure_index(schema_editor, model._meta.db_table, new, unique=field.unique)
 
@@ -112,15 +114,10 @@ class DualWriteRename(_RenameBase):
         plan = backfill.make_plan(
             self.backfill_key(table), table, pk, self.batch_size, self.pause_s
         )
-        qold, qnew = quote_ident(old), quote_ident(new)
 
         def copy(cursor: Any, after: Any, upto: Any) -> int:
             where, params = backfill.range_condition(pk, after, upto)
-            cursor.execute(
-                f"UPDATE {quote_ident(table)} SET {qnew} = {qold} "
-                f"WHERE {where} AND {qnew} IS DISTINCT FROM {qold}",
-                params,
-            )
+            cursor.execute(copy_sql(model, old, new, where), params)
             return int(cursor.rowcount)
 
         return backfill.run_backfill(connection, plan, copy)
@@ -139,7 +136,8 @@ class DualWriteRename(_RenameBase):
             schema_editor, f"ALTER TABLE {quote_ident(table)} DROP COLUMN {quote_ident(new)}"
         )
         base.forget_deprecation(schema_editor, "column", table, old)
-        backfill.forget(schema_editor.connection, self.backfill_key(table))
+        if not base.collecting(schema_editor):
+            backfill.forget(schema_editor.connection, self.backfill_key(table))
 
     def describe(self) -> str:
         return (
@@ -178,7 +176,7 @@ class CompleteDualWriteRename(_RenameBase):
         field = model._meta.get_field(self.new_name)
         table = model._meta.db_table
         old, new = self.columns(field)
-        cycles.gate_drop(connection, "column", table, old, self.describe())
+        base.gate(schema_editor, "column", table, old, self.describe())
         backfill.refuse_in_atomic_block(connection, base.located(app_label, self.describe()))
         if base.column_exists(schema_editor, table, old):  # not yet dropped by an earlier try
             ddl.step(schema_editor, straggler_sql(table, old, new))
@@ -242,3 +240,9 @@ def straggler_sql(table: str, old: str, new: str) -> str:
     """
     qt, qold, qnew = quote_ident(table), quote_ident(old), quote_ident(new)
     return f"UPDATE {qt} SET {qnew} = {qold} WHERE {qnew} IS NULL AND {qold} IS NOT NULL"
+
+
+def copy_sql(model: Any, old: str, new: str, where: str = "<batch of primary keys>") -> str:
+    """One backfill batch of a dual-write rename (``where`` selects the batch)."""
+    qt, qold, qnew = quote_ident(model._meta.db_table), quote_ident(old), quote_ident(new)
+    return f"UPDATE {qt} SET {qnew} = {qold} WHERE {where} AND {qnew} IS DISTINCT FROM {qold}"

@@ -12,7 +12,6 @@ from django.db.migrations.state import ProjectState
 from django_zero_downtime.identifiers import quote_ident
 from django_zero_downtime.operations import base
 from django_zero_downtime.operations.base import PUBLIC_MODULE, REQUIRED, ZdtOperation
-from django_zero_downtime.runner import cycles
 
 PREFIX = "zdt_deprecated_"
 
@@ -115,7 +114,7 @@ class DropDeprecatedTable(ZdtOperation):
         if not self._allowed(app_label, schema_editor):
             return
         table = self.table(app_label)
-        cycles.gate_drop(schema_editor.connection, "table", table, "", self.describe())
+        base.gate(schema_editor, "table", table, "", self.describe())
         base.execute(schema_editor, f"DROP VIEW IF EXISTS {quote_ident(table)}")
         renamed = quote_ident(deprecated_table_name(table))
         base.execute(schema_editor, f"DROP TABLE IF EXISTS {renamed}")
