@@ -27,6 +27,7 @@ class BatchedBackfill(ZdtOperation):
     """
 
     __module__ = PUBLIC_MODULE
+    requires_non_atomic_migration = True
     category = OperationCategory.ALTERATION
     reduces_to_sql = False
     arguments = (

@@ -21,8 +21,12 @@ PUBLIC_MODULE = "django_zero_downtime.operations"
 class ZdtOperation(Operation):
     """Base of our operations: kwargs-only deconstruction without default values."""
 
-    # (argument name, default) in constructor order; the first ``positional`` are required.
+    # (argument name, default) in constructor order; REQUIRED marks required arguments.
     arguments: tuple[tuple[str, Any], ...] = ()
+    # For the linter and the runner: must the migration be ``atomic = False``? Is the
+    # operation refused until ZDT_DEPRECATION_CYCLES deploy cycles have passed?
+    requires_non_atomic_migration: bool = False
+    deploy_cycle_gated: bool = False
 
     def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
         kwargs = {

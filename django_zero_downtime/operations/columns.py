@@ -229,6 +229,7 @@ class DropDeprecatedColumn(ZdtOperation):
     """
 
     __module__ = PUBLIC_MODULE
+    deploy_cycle_gated = True
     category = OperationCategory.REMOVAL
     arguments = (("model_name", REQUIRED), ("name", REQUIRED), ("column", None))
 

@@ -50,6 +50,7 @@ class DualWriteRename(_RenameBase):
     """
 
     __module__ = PUBLIC_MODULE
+    requires_non_atomic_migration = True
     category = OperationCategory.ALTERATION
     arguments = (
         ("model_name", REQUIRED),
@@ -160,6 +161,8 @@ class CompleteDualWriteRename(_RenameBase):
     """
 
     __module__ = PUBLIC_MODULE
+    requires_non_atomic_migration = True
+    deploy_cycle_gated = True
     category = OperationCategory.REMOVAL
     arguments = (("model_name", REQUIRED), ("old_name", REQUIRED), ("new_name", REQUIRED))
 

@@ -90,6 +90,7 @@ class DropDeprecatedTable(ZdtOperation):
     """
 
     __module__ = PUBLIC_MODULE
+    deploy_cycle_gated = True
     category = OperationCategory.REMOVAL
     arguments = (("name", REQUIRED), ("db_table", None))
 
