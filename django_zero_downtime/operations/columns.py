@@ -182,6 +182,9 @@ class DeprecateColumn(ZdtOperation):
         if not self.allowed(schema_editor, model):
             return
         field = model._meta.get_field(self.name)
+        if field.many_to_many or field.primary_key:
+            plain = "only a plain column can be deprecated (not a primary key or M2M field)"
+            raise UnsafeOperationError(base.located(app_label, f"{self.describe()}: {plain}"))
         table = model._meta.db_table
         base.record(schema_editor, "column", table, base.column_of(field), app_label)
         if field.remote_field is not None and getattr(field, "db_constraint", False):

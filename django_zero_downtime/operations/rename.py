@@ -17,6 +17,15 @@ from django_zero_downtime.operations.base import PUBLIC_MODULE, REQUIRED, ZdtOpe
 from django_zero_downtime.triggers import DualWriteTrigger
 
 
+def rename_problem(field: Any, old: str | None, new: str | None) -> str | None:
+    """Why ``field`` cannot be renamed by dual-writing, or None."""
+    if field.many_to_many or field.primary_key or getattr(field, "generated", False):
+        return "only plain columns can be dual-written (not a primary key, M2M or generated field)."
+    if old == new:
+        return f"the column name {old!r} does not change (db_column); use RenameField."
+    return None
+
+
 class _RenameBase(ZdtOperation):
     def __init__(self, model_name: str, old_name: str, new_name: str) -> None:
         self.model_name = model_name
@@ -25,6 +34,8 @@ class _RenameBase(ZdtOperation):
 
     def columns(self, new_field: Field) -> tuple[str, str]:
         """(old column, new column): the new field's column as the old name would have it."""
+        if new_field.many_to_many:
+            return "", ""
         return base.column_of(base.renamed_clone(new_field, self.old_name)), base.column_of(
             new_field
         )
@@ -85,10 +96,10 @@ class DualWriteRename(_RenameBase):
         backfill.refuse_in_atomic_block(connection, base.located(app_label, self.describe()))
         base.require_ledger(schema_editor, self.describe())
         field = model._meta.get_field(self.new_name)
+        problem = rename_problem(field, *self.columns(field))
+        if problem:
+            raise UnsafeOperationError(base.located(app_label, f"{self.describe()}: {problem}"))
         old, new = self.columns(field)
-        if old == new:
-            same = f"the column name {old!r} does not change (db_column); use RenameField."
-            raise UnsafeOperationError(base.located(app_label, f"{self.describe()}: {same}"))
         self._expand(schema_editor, app_label, model, field)
         if base.collecting(schema_editor):
             base.note(schema_editor, f"copy {old} to {new} in batches: {copy_sql(model, old, new)}")

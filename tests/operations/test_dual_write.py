@@ -281,3 +281,17 @@ def test_refusal_names_the_running_migration(lab: Lab) -> None:
 
     with pytest.raises(UnsafeOperationError, match=r"^zdtlab\.0009_rename: Rename field"):
         apply(Migration("0009_rename", "zdtlab"))
+
+
+@pytest.mark.parametrize(
+    ("operation", "message"),
+    [
+        (DualWriteRename("Person", "id", "key"), "primary key"),
+        (DualWriteRename("Person", "tags", "labels"), "M2M"),
+    ],
+)
+def test_unsupported_fields_are_refused(lab: Lab, operation: DualWriteRename, message: str) -> None:
+    lab.create("Tag", [("id", models.BigAutoField(primary_key=True))])
+    lab.create("Person", [*person_fields(), ("tags", models.ManyToManyField("zdtlab.Tag"))])
+    with pytest.raises(UnsafeOperationError, match=message):
+        lab.apply(operation, atomic=False)
