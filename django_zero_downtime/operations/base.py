@@ -53,10 +53,6 @@ def execute(schema_editor: BaseDatabaseSchemaEditor, sql: str, params: Any = Non
     schema_editor.execute(sql, params)
 
 
-def table_of(model: type[Model]) -> str:
-    return model._meta.db_table
-
-
 def column_exists(schema_editor: BaseDatabaseSchemaEditor, table: str, column: str) -> bool:
     if collecting(schema_editor):
         return True
