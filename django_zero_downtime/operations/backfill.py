@@ -71,7 +71,7 @@ class BatchedBackfill(ZdtOperation):
         if not self.allowed(schema_editor, model):
             return
         connection = schema_editor.connection
-        backfill.refuse_in_atomic_block(connection, base.located(app_label, self.describe()))
+        base.refuse_in_atomic_block(schema_editor, app_label, self.describe())
         base.require_ledger(schema_editor, self.describe())
         key = self.progress_key(app_label)
         if base.collecting(schema_editor):

@@ -10,6 +10,7 @@ from django.db.migrations.operations.base import Operation
 from django.db.models import Field, Model
 from django.db.models.functions import Now
 
+from django_zero_downtime import backfill
 from django_zero_downtime.identifiers import quote_ident
 from django_zero_downtime.models import Deprecation
 from django_zero_downtime.runner import cycles
@@ -104,15 +105,37 @@ def require_ledger(schema_editor: BaseDatabaseSchemaEditor, what: str) -> None:
         cycles.require_ledger(schema_editor.connection, what)
 
 
+def ledger_readable(schema_editor: BaseDatabaseSchemaEditor) -> bool:
+    """Is there a database with the ledger behind this editor? (Read-only probe.)"""
+    try:
+        with schema_editor.connection.cursor() as cursor:
+            cursor.execute("SELECT to_regclass(%s)", [Deprecation._meta.db_table])
+            return cursor.fetchone()[0] is not None
+    except Exception:  # an offline connection (the linter's) raises its own error class
+        return False
+
+
 def gate(
     schema_editor: BaseDatabaseSchemaEditor, kind: str, table: str, column: str, what: str
 ) -> None:
-    """The deploy-cycle gate of a drop (a comment when only collecting SQL)."""
-    if collecting(schema_editor):
+    """The deploy-cycle gate of a drop.
+
+    Judged also while only collecting SQL when the ledger can be read, so a plan
+    (``safemigrate --plan``) shows the refusal; offline it becomes a comment.
+    """
+    if collecting(schema_editor) and not ledger_readable(schema_editor):
         target = f"{table}.{column}" if column else table
         note(schema_editor, f"refused unless {kind} {target} was deprecated long enough ago")
         return
     cycles.gate_drop(schema_editor.connection, kind, table, column, what)
+
+
+def refuse_in_atomic_block(schema_editor: BaseDatabaseSchemaEditor, app: str, what: str) -> None:
+    """Batches need their own transactions; collecting SQL only notes the requirement."""
+    if collecting(schema_editor):
+        note(schema_editor, f"{what} needs a migration with atomic = False")
+        return
+    backfill.refuse_in_atomic_block(schema_editor.connection, located(app, what))
 
 
 def record(

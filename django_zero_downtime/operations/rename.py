@@ -93,7 +93,7 @@ class DualWriteRename(_RenameBase):
         if not self.allowed(schema_editor, model):
             return
         connection = schema_editor.connection
-        backfill.refuse_in_atomic_block(connection, base.located(app_label, self.describe()))
+        base.refuse_in_atomic_block(schema_editor, app_label, self.describe())
         base.require_ledger(schema_editor, self.describe())
         field = model._meta.get_field(self.new_name)
         problem = rename_problem(field, *self.columns(field))
@@ -186,12 +186,11 @@ class CompleteDualWriteRename(_RenameBase):
         model = to_state.apps.get_model(app_label, self.model_name)
         if not self.allowed(schema_editor, model):
             return
-        connection = schema_editor.connection
         field = model._meta.get_field(self.new_name)
         table = model._meta.db_table
         old, new = self.columns(field)
         base.gate(schema_editor, "column", table, old, self.describe())
-        backfill.refuse_in_atomic_block(connection, base.located(app_label, self.describe()))
+        base.refuse_in_atomic_block(schema_editor, app_label, self.describe())
         if base.column_exists(schema_editor, table, old):  # not yet dropped by an earlier try
             ddl.step(schema_editor, straggler_sql(table, old, new))
         ddl.step(schema_editor, self.trigger(table, field).uninstall_sql)
