@@ -1,14 +1,15 @@
 """DDL steps that avoid long locks, each safe to run again after a crash or a lock timeout.
 
-They run outside a transaction (the operations that use them need ``atomic = False``
-migrations), each statement committing on its own so no lock is held longer than one step.
+They run in ``atomic = False`` migrations, one statement at a time through the schema
+editor: ``safemigrate`` runs each in its own short transaction with ``SET LOCAL
+lock_timeout`` and retries it alone; plain ``migrate`` autocommits each. (Opening our own
+transaction here would hide the statements from the runner's timeouts.)
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Field, Model
 
 from django_zero_downtime.identifiers import quote_ident, zdt_name
@@ -25,9 +26,8 @@ def _one(schema_editor: Any, sql: str, params: Any = None) -> Any:
 
 
 def step(schema_editor: Any, sql: str, params: Any = None) -> None:
-    """Run one DDL statement in its own short transaction."""
-    with transaction.atomic(using=schema_editor.connection.alias):
-        base.execute(schema_editor, sql, params)
+    """Run one DDL statement on its own (see the module docstring)."""
+    base.execute(schema_editor, sql, params)
 
 
 def set_not_null(schema_editor: Any, table: str, column: str) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
 from django.db.migrations.operations.base import OperationCategory
 from django.db.migrations.state import ProjectState
 from django.db.models import Field
@@ -109,14 +108,19 @@ class DualWriteRename(_RenameBase):
             ddl.ensure_index(schema_editor, model._meta.db_table, new, unique=field.unique)
 
     def _expand(self, schema_editor: Any, app_label: str, model: Any, field: Field) -> None:
-        """New column, trigger and ledger row in one short transaction."""
+        """New column, then trigger, then ledger row: each statement on its own, so
+        ``safemigrate`` gives each its own short transaction, lock_timeout and retries.
+
+        Rows the previous release writes between the two statements get no new value from
+        the trigger, but they exist before the backfill reads its highest key, so it copies
+        them; the current release, the only writer of the new column, is not deployed yet.
+        """
         table = model._meta.db_table
         old, new = self.columns(field)
         add = f"ALTER TABLE {quote_ident(table)} ADD COLUMN IF NOT EXISTS {quote_ident(new)} "
-        with transaction.atomic(using=schema_editor.connection.alias):
-            base.execute(schema_editor, add + base.column_type_sql(schema_editor, field))
-            base.execute(schema_editor, self.trigger(table, field).install_sql)
-            base.record(schema_editor, "column", table, old, app_label)
+        base.execute(schema_editor, add + base.column_type_sql(schema_editor, field))
+        base.execute(schema_editor, self.trigger(table, field).install_sql)
+        base.record(schema_editor, "column", table, old, app_label)
 
     def backfill_key(self, table: str) -> str:
         return f"dual-write:{table}:{self.old_name}->{self.new_name}"
