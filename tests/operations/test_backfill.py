@@ -175,7 +175,8 @@ class RowLockHolder(threading.Thread):
 
 
 class ReleaseOnRetry(io.StringIO):
-    """Output stream that lets the lock holder go when the backfill announces a retry."""
+    """Output stream that ends the lock holder's transaction when the backfill announces
+    its first retry (and waits for it, so the retry finds the row free)."""
 
     def __init__(self, holder: RowLockHolder) -> None:
         super().__init__()
@@ -184,6 +185,7 @@ class ReleaseOnRetry(io.StringIO):
     def write(self, text: str) -> int:
         if "retry 1/" in text:
             self.holder.release.set()
+            self.holder.join()
         return super().write(text)
 
 
