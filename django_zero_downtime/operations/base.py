@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from contextvars import ContextVar
 from typing import Any
 
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
@@ -74,8 +75,18 @@ def table_exists(schema_editor: BaseDatabaseSchemaEditor, table: str) -> bool:
         return cursor.fetchone()[0] is not None
 
 
+# Set by a runner that knows which migration it applies ("app.0002_name"); when empty,
+# the migration is looked up on the call stack (Django's executor, plain ``migrate``).
+RUNNING_MIGRATION: ContextVar[str] = ContextVar("zdt_running_migration", default="")
+
+
 def running_migration_name() -> str:
-    """Best effort: ``app.name`` of the migration whose apply()/unapply() is on the stack."""
+    """``app.name`` of the migration being applied, for the ledger and error messages."""
+    return RUNNING_MIGRATION.get() or _migration_on_stack()
+
+
+def _migration_on_stack() -> str:
+    """Best effort: the ``Migration`` bound to ``self`` in a frame of the call stack."""
     from django.db.migrations.migration import Migration
 
     for frame_info in inspect.stack(context=0):

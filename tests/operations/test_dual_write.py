@@ -329,3 +329,14 @@ def test_previous_release_keeps_writing_while_the_rename_is_applied(lab: Lab) ->
     assert mismatches(lab) == 0
     for pk, value in writer.last.items():
         assert lab.sql(f"SELECT surname FROM {TABLE} WHERE id = %s", [pk]) == [(value,)]
+
+
+def test_a_runner_can_name_the_migration_explicitly(lab: Lab) -> None:
+    from django_zero_downtime.operations.base import RUNNING_MIGRATION
+
+    token = RUNNING_MIGRATION.set("people.0042_explicit")
+    try:
+        renamed(lab)
+    finally:
+        RUNNING_MIGRATION.reset(token)
+    assert Deprecation.objects.get(table=TABLE).migration == "people.0042_explicit"
