@@ -1,14 +1,15 @@
 """DDL steps that avoid long locks, each safe to run again after a crash or a lock timeout.
 
-They run outside a transaction (the operations that use them need ``atomic = False``
-migrations), each statement committing on its own so no lock is held longer than one step.
+They run in ``atomic = False`` migrations, one statement at a time through the schema
+editor: ``safemigrate`` runs each in its own short transaction with ``SET LOCAL
+lock_timeout`` and retries it alone; plain ``migrate`` autocommits each. (Opening our own
+transaction here would hide the statements from the runner's timeouts.)
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Field, Model
 
 from django_zero_downtime.identifiers import quote_ident, zdt_name
@@ -16,15 +17,17 @@ from django_zero_downtime.operations import base
 
 
 def _one(schema_editor: Any, sql: str, params: Any = None) -> Any:
+    """One row of a catalogue query; None when only collecting SQL (sqlmigrate)."""
+    if base.collecting(schema_editor):
+        return None
     with schema_editor.connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone()
 
 
 def step(schema_editor: Any, sql: str, params: Any = None) -> None:
-    """Run one DDL statement in its own short transaction."""
-    with transaction.atomic(using=schema_editor.connection.alias):
-        base.execute(schema_editor, sql, params)
+    """Run one DDL statement on its own (see the module docstring)."""
+    base.execute(schema_editor, sql, params)
 
 
 def set_not_null(schema_editor: Any, table: str, column: str) -> None:
@@ -88,3 +91,24 @@ def set_db_default(schema_editor: Any, model: type[Model], field: Field) -> None
     sql, params = schema_editor.db_default_sql(field)
     qt, qc = quote_ident(model._meta.db_table), quote_ident(base.column_of(field))
     step(schema_editor, f"ALTER TABLE {qt} ALTER COLUMN {qc} SET DEFAULT {sql}", params)
+
+
+def drop_foreign_keys(schema_editor: Any, model: type[Model], field: Field) -> None:
+    """Drop the foreign key constraints on ``field``'s column (found by introspection)."""
+    column = base.column_of(field)
+    qt = quote_ident(model._meta.db_table)
+    for name in schema_editor._constraint_names(model, [column], foreign_key=True):
+        base.execute(schema_editor, f"ALTER TABLE {qt} DROP CONSTRAINT {quote_ident(name)}")
+
+
+def restore_not_null(schema_editor: Any, table: str, field: Field) -> None:
+    """Best effort, for unapplying in development: fill NULLs with the default, then
+    SET NOT NULL unless NULLs remain (the column then stays nullable)."""
+    qt, qc = quote_ident(table), quote_ident(base.column_of(field))
+    default = schema_editor.effective_default(field)
+    if default is not None:
+        base.execute(schema_editor, f"UPDATE {qt} SET {qc} = %s WHERE {qc} IS NULL", [default])
+    nulls = _one(schema_editor, f"SELECT EXISTS (SELECT FROM {qt} WHERE {qc} IS NULL)")
+    if nulls and nulls[0]:
+        return
+    base.execute(schema_editor, f"ALTER TABLE {qt} ALTER COLUMN {qc} SET NOT NULL")

@@ -7,17 +7,19 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.db.models import F, Q
 from django.test import override_settings
 
 from django_zero_downtime import backfill
-from django_zero_downtime.exceptions import UnsafeOperationError
+from django_zero_downtime.exceptions import LockTimeoutExhausted, UnsafeOperationError
 from django_zero_downtime.models import BackfillProgress
 from django_zero_downtime.operations import BatchedBackfill
 from tests.operations.conftest import Lab, person_fields
@@ -138,3 +140,83 @@ def test_empty_table_finishes_at_once(lab: Lab) -> None:
     lab.create("Person", person_fields())
     lab.apply(BatchedBackfill("Person", {"first_name": "x"}), atomic=False)
     assert BackfillProgress.objects.get().finished_at is not None
+
+
+def test_uuid_primary_keys(lab: Lab) -> None:
+    Token = lab.create(
+        "Token",
+        [
+            ("id", models.UUIDField(primary_key=True, default=uuid.uuid4)),
+            ("n", models.IntegerField(null=True)),
+        ],
+    )
+    Token.objects.bulk_create(Token() for _ in range(23))
+    lab.apply(BatchedBackfill("Token", {"n": 1}, batch_size=5), atomic=False)
+    assert lab.sql("SELECT count(*) FROM zdtlab_token WHERE n = 1") == [(23,)]
+    assert BackfillProgress.objects.get().rows_done == 23
+
+
+class RowLockHolder(threading.Thread):
+    """Holds a row lock in its own connection until ``release`` is set."""
+
+    def __init__(self, pk: int) -> None:
+        super().__init__()
+        self.pk, self.locked, self.release = pk, threading.Event(), threading.Event()
+
+    def run(self) -> None:
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(f"SELECT id FROM {TABLE} WHERE id = %s FOR UPDATE", [self.pk])
+                self.locked.set()
+                self.release.wait(timeout=60)
+        finally:
+            self.locked.set()
+            connection.close()
+
+
+class ReleaseOnRetry(io.StringIO):
+    """Output stream that ends the lock holder's transaction when the backfill announces
+    its first retry (and waits for it, so the retry finds the row free)."""
+
+    def __init__(self, holder: RowLockHolder) -> None:
+        super().__init__()
+        self.holder = holder
+
+    def write(self, text: str) -> int:
+        if "retry 1/" in text:
+            self.holder.release.set()
+            self.holder.join()
+        return super().write(text)
+
+
+@override_settings(ZDT_LOCK_TIMEOUT_MS=50, ZDT_MAX_RETRIES=0)
+def test_locked_rows_make_the_batch_give_up_with_a_message(counters: Lab) -> None:
+    holder = RowLockHolder(pk=35)
+    holder.start()
+    holder.locked.wait()
+    plan = backfill.make_plan("locked", TABLE, "id", batch_size=30, pause_s=0)
+    try:
+        with pytest.raises(LockTimeoutExhausted, match=r"after id=30 of table zdtlab_counter"):
+            backfill.run_backfill(connection, plan, set_double, io.StringIO())
+    finally:
+        holder.release.set()
+        holder.join()
+    progress = BackfillProgress.objects.get(key="locked")
+    assert (progress.last_pk, progress.rows_done) == (30, 30)
+    assert counters.sql(f"SELECT count(*) FROM {TABLE} WHERE touched = 1") == [(30,)]
+
+
+@override_settings(ZDT_LOCK_TIMEOUT_MS=50, ZDT_MAX_RETRIES=3, ZDT_RETRY_BACKOFF_MS=10)
+def test_a_batch_retries_after_a_lock_timeout_and_finishes(counters: Lab) -> None:
+    holder = RowLockHolder(pk=35)
+    holder.start()
+    holder.locked.wait()
+    out = ReleaseOnRetry(holder)
+    plan = backfill.make_plan("retried", TABLE, "id", batch_size=30, pause_s=0)
+    try:
+        assert backfill.run_backfill(connection, plan, set_double, out) == 200
+    finally:
+        holder.release.set()
+        holder.join()
+    assert "rows locked by another transaction, retry 1/3" in out.getvalue()
+    assert counters.sql(f"SELECT count(*) FROM {TABLE} WHERE touched = 1") == [(200,)]

@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.core.management.commands import makemigrations
 from django.db import IntegrityError, connection, models, transaction
 from django.db.migrations.graph import MigrationGraph
+from django.db.migrations.migration import Migration
 from django.db.migrations.operations import CreateModel
 from django.db.migrations.state import ProjectState
 from django.test import override_settings
@@ -270,3 +271,72 @@ def test_complete_sets_the_declared_database_default(lab: Lab) -> None:
     lab.apply(CompleteDualWriteRename("Player", "level", "rank"), atomic=False)
     lab.sql("INSERT INTO zdtlab_player DEFAULT VALUES")
     assert lab.sql("SELECT rank FROM zdtlab_player") == [(3,)]
+
+
+def test_refusal_names_the_running_migration(lab: Lab) -> None:
+    lab.create("Person", person_fields())
+
+    def apply(self: Migration) -> None:  # stands in for Migration.apply on the stack
+        lab.apply(RENAME, atomic=True)
+
+    with pytest.raises(UnsafeOperationError, match=r"^zdtlab\.0009_rename: Rename field"):
+        apply(Migration("0009_rename", "zdtlab"))
+
+
+@pytest.mark.parametrize(
+    ("operation", "message"),
+    [
+        (DualWriteRename("Person", "id", "key"), "primary key"),
+        (DualWriteRename("Person", "tags", "labels"), "M2M"),
+    ],
+)
+def test_unsupported_fields_are_refused(lab: Lab, operation: DualWriteRename, message: str) -> None:
+    lab.create("Tag", [("id", models.BigAutoField(primary_key=True))])
+    lab.create("Person", [*person_fields(), ("tags", models.ManyToManyField("zdtlab.Tag"))])
+    with pytest.raises(UnsafeOperationError, match=message):
+        lab.apply(operation, atomic=False)
+
+
+def test_previous_release_keeps_writing_while_the_rename_is_applied(lab: Lab) -> None:
+    """ADD COLUMN, trigger and backfill happen under a live writer of the old column."""
+    Person = lab.create("Person", person_fields())
+    Person.objects.bulk_create(Person(first_name="f", last_name=f"l{i}") for i in range(60))
+    previous = lab.model("Person")
+    started, stop = threading.Event(), threading.Event()
+    writer = Writer(previous, "last_name", range(1, 61))
+    writer.SHARED = range(0)
+
+    def run() -> None:
+        try:
+            for i in range(5000):
+                writer.write_once(f"w{i}")
+                started.set()
+                if stop.is_set():
+                    break
+        except BaseException as exc:
+            writer.error = exc
+        finally:
+            started.set()
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    started.wait()
+    lab.apply(DualWriteRename("Person", "last_name", "surname", batch_size=5), atomic=False)
+    stop.set()
+    thread.join()
+    assert writer.error is None
+    assert mismatches(lab) == 0
+    for pk, value in writer.last.items():
+        assert lab.sql(f"SELECT surname FROM {TABLE} WHERE id = %s", [pk]) == [(value,)]
+
+
+def test_a_runner_can_name_the_migration_explicitly(lab: Lab) -> None:
+    from django_zero_downtime.operations.base import RUNNING_MIGRATION
+
+    token = RUNNING_MIGRATION.set("people.0042_explicit")
+    try:
+        renamed(lab)
+    finally:
+        RUNNING_MIGRATION.reset(token)
+    assert Deprecation.objects.get(table=TABLE).migration == "people.0042_explicit"
