@@ -114,11 +114,12 @@ def column_facts(
     connection: BaseDatabaseWrapper,
 ) -> ColumnFacts:
     field = bound(name, field)
-    is_fk = bool(field.many_to_one or field.one_to_one) and field.concrete
+    concrete = field.concrete and not field.many_to_many
+    is_fk = bool(field.many_to_one or field.one_to_one) and concrete
     target = field.remote_field.model if is_fk else None
     return ColumnFacts(
-        column=field.column if field.concrete else None,
-        type=column_type(field, state, app_label, connection) if field.concrete else None,
+        column=field.column if concrete else None,
+        type=column_type(field, state, app_label, connection) if concrete else None,
         null=field.null,
         unique=field.unique and not field.primary_key,
         indexed=bool(field.db_index) and not field.unique,
