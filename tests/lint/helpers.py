@@ -43,8 +43,8 @@ def make_migration(
     name: str, operations: Sequence[Operation], atomic: bool = True, **attrs: Any
 ) -> migrations.Migration:
     migration = migrations.Migration(name, "shop")
-    migration.operations = list(operations)
-    migration.atomic = atomic
+    migration.operations = list(operations)  # type: ignore[misc]
+    migration.atomic = atomic  # type: ignore[misc]
     for key, value in attrs.items():
         setattr(migration, key, value)
     return migration
