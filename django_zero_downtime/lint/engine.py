@@ -59,6 +59,8 @@ class LintResult:
     uncollected: list[Uncollected] = field(default_factory=list)
     suppressed: int = 0
     notes: list[str] = field(default_factory=list)
+    sql: dict[Key, list[str]] = field(default_factory=dict)
+    """Rendered statements per linted migration (only with ``Linter(keep_sql=True)``)."""
 
     @property
     def errors(self) -> list[Finding]:
@@ -81,8 +83,10 @@ class Linter:
         connection: BaseDatabaseWrapper,
         config: LintConfig | None = None,
         collector: SqlCollector | None = None,
+        keep_sql: bool = False,
     ) -> None:
         self.connection = connection
+        self.keep_sql = keep_sql
         self.config = config or LintConfig()
         self.collector = collector
         self.result = LintResult()
@@ -139,6 +143,9 @@ class Linter:
                 self._lint_operation(run, index, inner, database_state)
         run.scope.start_operation()
         statements = self._advance(run, index, operation, state)
+        if self.keep_sql and statements:
+            key = (run.migration.app_label, run.migration.name)
+            self.result.sql.setdefault(key, []).extend(statements)
         found += self._judge_sql(operation, statements, run.scope)
         name = type(operation).__name__
         run.tracker.observe_sql(index, name, run.scope.has_dml, run.scope.ddl_table)
