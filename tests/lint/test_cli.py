@@ -83,6 +83,7 @@ def test_github_format_prints_annotations() -> None:
 @UNSAFE
 def test_text_format_names_file_rule_and_hint() -> None:
     code, out = check("--all", "people", "0002")
+    assert code == 1
     assert "0002_unsafe.py:9: error: ZDT101 drop-column" in out
     assert 'zdt.DeprecateColumn("Person", "last_name")' in out
     assert out.strip().endswith("1 error(s), 0 warning(s) in 1 migration(s).")
