@@ -25,7 +25,6 @@ from django_zero_downtime.lint.engine import LintConfig, Linter
 from django_zero_downtime.lint.registry import unknown_codes
 from django_zero_downtime.lint.select import baseline_keys, full_plan, load
 
-
 OTHER_OWNERS = ("ZDT4", "ZDT5")
 """Live-database (4xx) and blue/green (5xx) rules belong to the runner and compat checks."""
 
