@@ -28,7 +28,11 @@ from django_zero_downtime.lint.findings import Finding
 from django_zero_downtime.lint.registry import RULES, Violation, effective_severity
 from django_zero_downtime.lint.sql_rules import SqlScope
 from django_zero_downtime.lint.suppress import Suppressions, read_suppressions
-from django_zero_downtime.lint.transaction_rules import TransactionTracker
+from django_zero_downtime.lint.transaction_rules import (
+    INDEX_OPERATIONS,
+    TransactionTracker,
+    schema_table,
+)
 
 Key = tuple[str, str]
 
@@ -84,9 +88,11 @@ class Linter:
         config: LintConfig | None = None,
         collector: SqlCollector | None = None,
         keep_sql: bool = False,
+        render_all: bool = False,
     ) -> None:
         self.connection = connection
         self.keep_sql = keep_sql
+        self.render_all = render_all
         self.config = config or LintConfig()
         self.collector = collector
         self.result = LintResult()
@@ -107,8 +113,8 @@ class Linter:
         return self.result
 
     def _render_once(self, state: ProjectState) -> None:
-        """Render the models once, so each clone copies them instead of re-rendering."""
-        if self.collector is None or "apps" in state.__dict__:
+        """With ``render_all``: render the models once; each clone then copies them."""
+        if not self.render_all or self.collector is None or "apps" in state.__dict__:
             return
         try:
             state.apps  # noqa: B018 - rendering is the point
@@ -136,7 +142,7 @@ class Linter:
         ctx = OperationContext(
             app_label, operation, state, self.connection, run.migration.atomic, run.scope.new_tables
         )
-        found = operation_rules.check_operation(ctx) + run.tracker.observe(index, ctx)
+        found = self._judge_operation(run, index, ctx)
         if isinstance(operation, migrations.SeparateDatabaseAndState):
             database_state = state.clone()
             for inner in operation.database_operations:
@@ -152,26 +158,68 @@ class Linter:
         _remember_new_tables(ctx, operation, state, run.scope)
         run.raw += [(index, name, violation) for violation in found]
 
+    def _judge_operation(
+        self, run: _MigrationRun, index: int, ctx: OperationContext
+    ) -> list[Violation]:
+        """Operation and transaction rules; a rule's own failure is reported, not raised."""
+        try:
+            table = schema_table(ctx)
+            if table and _alters_table(ctx.operation):
+                run.scope.alter_counts[table] += 1  # each such operation runs an ALTER TABLE
+            return operation_rules.check_operation(ctx) + run.tracker.observe(index, ctx, table)
+        except Exception as exc:
+            self.result.notes.append(
+                f"{run.migration.app_label}.{run.migration.name}, operation {index} "
+                f"({type(ctx.operation).__name__}) could not be judged by the operation rules "
+                f"({type(exc).__name__}: {exc}); please report this to django-zero-downtime."
+            )
+            return []
+
     def _advance(
         self, run: _MigrationRun, index: int, operation: Operation, state: ProjectState
     ) -> list[str] | None:
-        """Move ``state`` past ``operation``; return its SQL when it could be rendered."""
+        """Move ``state`` past ``operation``; return its SQL when the SQL is wanted."""
+        app_label = run.migration.app_label
         if isinstance(operation, migrations.SeparateDatabaseAndState):
-            operation.state_forwards(run.migration.app_label, state)
+            operation.state_forwards(app_label, state)
             return None
-        collect = self.collector is not None and operation.reduces_to_sql
-        needs_copy = collect and not isinstance(operation, migrations.RunSQL)
-        from_state = state.clone() if needs_copy else state
-        _forward(run.migration, index, operation, state)
-        if self.collector is None or not collect:
+        if isinstance(operation, migrations.RunSQL):
+            _forward(run.migration, index, operation, state)
             return _raw_sql(operation)
+        if not self._wants_sql(operation):
+            _forward(run.migration, index, operation, state)
+            return None
+        from_state = state.clone()
+        _forward(run.migration, index, operation, state)
+        return self._render(run, index, operation, from_state, state)
+
+    def _wants_sql(self, operation: Operation) -> bool:
+        """Render SQL the SQL rules judge (unknown operations), or all with ``render_all``."""
+        if self.collector is None or not operation.reduces_to_sql:
+            return False
+        return self.render_all or not operation_rules.is_known(operation)
+
+    def _render(
+        self,
+        run: _MigrationRun,
+        index: int,
+        operation: Operation,
+        from_state: ProjectState,
+        state: ProjectState,
+    ) -> list[str] | None:
+        assert self.collector is not None
+        app_label = run.migration.app_label
         try:
-            return self.collector.render(run.migration.app_label, operation, from_state, state)
+            if not self.render_all:  # a detached rendered copy; the main state stays cheap
+                from_state.apps  # noqa: B018 - rendering is the point
+                state = from_state.clone()
+                operation.state_forwards(app_label, state)
+            return self.collector.render(app_label, operation, from_state, state)
         except NeedsDatabase as exc:
             self._uncollected(run, index, operation, str(exc))
         except Exception as exc:  # a third-party operation failing to render offline
             self._uncollected(run, index, operation, f"{type(exc).__name__}: {exc}")
-        return _raw_sql(operation)
+        return None
 
     def _uncollected(
         self, run: _MigrationRun, index: int, operation: Operation, reason: str
@@ -190,10 +238,7 @@ class Linter:
             return []
         cleaned = [text for sql in statements for text in sql_rules.clean_statements(sql)]
         judged = isinstance(operation, migrations.RunSQL) or not operation_rules.is_known(operation)
-        if judged:
-            return sql_rules.check_statements(cleaned, scope)
-        sql_rules.count_alters(cleaned, scope)
-        return []
+        return sql_rules.check_statements(cleaned, scope) if judged else []
 
     def _report(self, run: _MigrationRun, suppressions: Suppressions) -> None:
         migration = run.migration
@@ -225,6 +270,14 @@ class Linter:
                         self.config.severity_of("ZDT192"),
                     )
                 )
+
+
+def _alters_table(operation: Operation) -> bool:
+    """Whether the operation runs an ALTER TABLE (index and many-to-many ones do not)."""
+    field_ = getattr(operation, "field", None)
+    return not isinstance(operation, INDEX_OPERATIONS) and not getattr(
+        field_, "many_to_many", False
+    )
 
 
 def _name(migration: Migration, index: int | None) -> str:

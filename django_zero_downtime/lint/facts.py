@@ -66,8 +66,10 @@ def through_table_name(
     model_state: ModelState, name: str, field: Any, connection: BaseDatabaseWrapper
 ) -> str | None:
     """The auto-created join table of a many-to-many field (None for an explicit one)."""
-    if field.remote_field.through or getattr(field, "db_table", None):
-        return field.db_table or None
+    if getattr(field.remote_field, "through", None):
+        return None  # an explicit through model: its own CreateModel makes the table
+    if getattr(field, "db_table", None):
+        return str(field.db_table)
     base = f"{table_name(model_state, connection)}_{name}"
     return truncate_name(base, connection.ops.max_name_length())
 

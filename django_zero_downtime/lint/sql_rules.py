@@ -99,15 +99,6 @@ def check_statements(statements: Iterable[str], scope: SqlScope) -> list[Violati
     return out
 
 
-def count_alters(statements: Iterable[str], scope: SqlScope) -> None:
-    """Track the SQL of an operation the operation rules already judged (ZDT216 only)."""
-    for text in statements:
-        _track(text, scope)
-        match = ALTER_TABLE.match(text)
-        if match and unquote(match.group("table")) not in scope.new_tables:
-            scope.alter_counts[unquote(match.group("table"))] += 1
-
-
 def multiple_alter_violations(scope: SqlScope, threshold: int = 3) -> list[Violation]:
     """ZDT216, once per migration: separate ALTER TABLE statements that could be one."""
     return [

@@ -20,6 +20,13 @@ _MODEL_LEVEL = (
     migrations.AlterUniqueTogether,
     migrations.AlterIndexTogether,
 )
+INDEX_OPERATIONS = (
+    migrations.AddIndex,
+    migrations.RemoveIndex,
+    migrations.RenameIndex,
+    migrations.AlterIndexTogether,
+)
+"""Operations that run CREATE/DROP/ALTER INDEX rather than ALTER TABLE."""
 _FIELD_OR_INDEX = (
     migrations.AddField,
     migrations.RemoveField,
@@ -76,13 +83,12 @@ class TransactionTracker:
     schema_ops: list[tuple[int, str, str]] = field(default_factory=list)
     not_valid: set[tuple[str, str]] = field(default_factory=set)
 
-    def observe(self, index: int, ctx: OperationContext) -> list[Violation]:
-        """Judge an operation before the state moves past it."""
+    def observe(self, index: int, ctx: OperationContext, table: str | None) -> list[Violation]:
+        """Judge an operation before the state moves past it (``table``: see schema_table)."""
         op: Any = ctx.operation
         name = type(op).__name__
         if isinstance(op, migrations.RunPython):
             self.data_ops.append((index, name))
-        table = schema_table(ctx)
         if table:
             self.schema_ops.append((index, name, table))
         return self._immediate(ctx) if self.atomic else []

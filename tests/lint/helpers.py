@@ -55,6 +55,7 @@ def lint_result(
     *,
     atomic: bool = True,
     collect: bool = False,
+    render_all: bool = False,
     config: LintConfig | None = None,
     **attrs: Any,
 ) -> LintResult:
@@ -63,7 +64,8 @@ def lint_result(
     collector = SqlCollector(connection) if collect else None
     first = make_migration("0001_initial", initial_operations())
     second = make_migration("0002_change", operations, atomic, **attrs)
-    return Linter(connection, config, collector).run([first, second], {("shop", "0002_change")})
+    linter = Linter(connection, config, collector, render_all=render_all)
+    return linter.run([first, second], {("shop", "0002_change")})
 
 
 def lint(operations: Sequence[Operation], **kwargs: Any) -> list[Finding]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -20,7 +21,8 @@ def collect_all() -> tuple[list, dict]:
     offline = offline_connection("default")
     plan = [m for m in full_plan(load(None)) if m.app_label in APPS]
     keys = {(m.app_label, m.name) for m in plan}
-    result = Linter(offline, collector=SqlCollector(offline), keep_sql=True).run(plan, keys)
+    linter = Linter(offline, collector=SqlCollector(offline), keep_sql=True, render_all=True)
+    result = linter.run(plan, keys)
     return plan, result.sql
 
 
@@ -80,10 +82,40 @@ def test_introspecting_operations_fall_back_to_operation_rules() -> None:
         "item", "category", models.ForeignKey("shop.Category", models.PROTECT, db_index=False)
     )
     drop = migrations.RemoveField("item", "category")
-    result = lint_result([alter_fk, drop], collect=True)
+    result = lint_result([alter_fk, drop], collect=True, render_all=True)
     assert [(u.operation_index, u.operation) for u in result.uncollected] == [
         (0, "AlterField"),
         (1, "RemoveField"),
     ]
     assert [f.rule for f in result.findings] == ["ZDT101"]
     assert all("introspection" in u.reason for u in result.uncollected)
+
+
+class DropLegacy(migrations.operations.base.Operation):
+    """A third-party operation that renders its own DDL."""
+
+    def state_forwards(self, app_label: str, state: object) -> None:
+        pass
+
+    def database_forwards(self, app_label: str, schema_editor: Any, *states: object) -> None:
+        model = states[0].apps.get_model("shop", "Item")  # type: ignore[attr-defined]
+        schema_editor.execute(f"ALTER TABLE {model._meta.db_table} DROP COLUMN note")
+
+
+class AsksTheDatabase(DropLegacy):
+    def database_forwards(self, app_label: str, schema_editor: Any, *states: object) -> None:
+        with schema_editor.connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+
+
+def test_unknown_operation_sql_is_rendered_and_judged() -> None:
+    result = lint_result([DropLegacy()], collect=True)
+    assert [f.rule for f in result.findings] == ["ZDT190", "ZDT201"]
+    assert result.uncollected == []
+
+
+def test_unknown_operation_that_needs_a_database_falls_back() -> None:
+    result = lint_result([AsksTheDatabase()], collect=True)
+    assert [f.rule for f in result.findings] == ["ZDT190"]
+    [uncollected] = result.uncollected
+    assert uncollected.operation == "AsksTheDatabase"

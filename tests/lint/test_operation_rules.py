@@ -146,6 +146,17 @@ def test_add_nullable_or_db_default_column_is_safe() -> None:
     assert codes(operations) == []
 
 
+def test_three_operations_altering_one_table_warn_once() -> None:
+    operations = [
+        migrations.AddField("item", name, models.IntegerField(null=True)) for name in "abc"
+    ]
+    findings = lint(operations)
+    assert [(f.rule, f.severity, f.operation_index) for f in findings] == [
+        ("ZDT216", "warning", None)
+    ]
+    assert '3 separate ALTER TABLE statements on "shop_item"' in findings[0].message
+
+
 def test_add_not_null_column_without_db_default() -> None:
     [finding] = lint([migrations.AddField("item", "stock", models.IntegerField(default=0))])
     assert finding.rule == "ZDT107"
