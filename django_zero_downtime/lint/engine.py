@@ -23,7 +23,7 @@ from django_zero_downtime import conf
 from django_zero_downtime.exceptions import ZeroDowntimeError
 from django_zero_downtime.lint import facts, locate, operation_rules, sql_rules
 from django_zero_downtime.lint.collect import NeedsDatabase, SqlCollector, Uncollected
-from django_zero_downtime.lint.context import OperationContext
+from django_zero_downtime.lint.context import OperationContext, is_safe_operation
 from django_zero_downtime.lint.findings import Finding
 from django_zero_downtime.lint.registry import RULES, Violation, effective_severity
 from django_zero_downtime.lint.sql_rules import SqlScope
@@ -273,11 +273,11 @@ class Linter:
 
 
 def _alters_table(operation: Operation) -> bool:
-    """Whether the operation runs an ALTER TABLE (index and many-to-many ones do not)."""
-    field_ = getattr(operation, "field", None)
-    return not isinstance(operation, INDEX_OPERATIONS) and not getattr(
-        field_, "many_to_many", False
-    )
+    """Whether a Django operation runs an ALTER TABLE (index and many-to-many ones do not;
+    this project's operations are left out: they take their locks one short step at a time)."""
+    if isinstance(operation, INDEX_OPERATIONS) or is_safe_operation(operation):
+        return False
+    return not getattr(getattr(operation, "field", None), "many_to_many", False)
 
 
 def _name(migration: Migration, index: int | None) -> str:

@@ -77,6 +77,7 @@ def through_table_name(
 def bound(name: str, field: Any) -> Any:
     """A copy of a state field with its name set, so ``column``/``attname`` are known."""
     bound_field = copy.copy(field)
+    bound_field.name = None  # set_attributes_from_name keeps a name already set
     bound_field.set_attributes_from_name(name)
     return bound_field
 
