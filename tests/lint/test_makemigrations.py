@@ -117,7 +117,8 @@ def test_makemigrations_writes_safe_operations_that_migrate(project: tuple) -> N
         columns = {
             row[0]
             for row in conn.execute(
-                "SELECT column_name FROM information_schema.columns WHERE table_name = 'shop_person'"
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_name = 'shop_person'"
             )
         }
     assert {"last_name", "surname", "legacy", "nickname"} <= columns
