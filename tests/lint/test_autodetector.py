@@ -75,7 +75,7 @@ def test_split_by_atomicity_keeps_order_names_and_dependencies() -> None:
             AddIndexConcurrently("item", models.Index(fields=["a"], name="a_idx")),
         ],
     )
-    migration.dependencies = [("shop", "0001_initial")]
+    migration.dependencies = [("shop", "0001_initial")]  # type: ignore[misc]
     parts = split_by_atomicity(migration)
     assert [p.name for p in parts] == ["auto_1_zdt0", "auto_1_zdt1", "auto_1"]
     assert [p.atomic for p in parts] == [False, True, False]
