@@ -50,13 +50,22 @@ def drop_table(model: str) -> str:
 
 
 def rename_column(model: str, old: str, new: str, field_code: str) -> str:
+    keep = _with_kwarg(field_code, f'db_column="{old}"')
     return (
-        f"Keep the column and rename only the Python attribute: give the field "
-        f'db_column="{old}" ({field_code.rstrip(")")}, db_column="{old}")).\n'
-        f"Or rename it in expand/contract steps that both versions survive ({ZDT_OPS}):\n"
+        f"Keep the column and rename only the Python attribute: {keep}.\n"
+        f"Or rename it in expand/contract steps that both versions survive ({ZDT_OPS}),\n"
+        f'{NON_ATOMIC} that depends on ("django_zero_downtime", "0001_initial"):\n'
         f'    zdt.DualWriteRename("{model}", "{old}", "{new}")\n'
         f'after {cycles()} deploy cycles:  zdt.CompleteDualWriteRename("{model}", "{old}", "{new}")'
     )
+
+
+def _with_kwarg(call: str, kwarg: str) -> str:
+    """``models.F(a=1)`` + ``b=2`` -> ``models.F(a=1, b=2)``."""
+    if not call.endswith(")"):
+        return f"{call} with {kwarg}"
+    head = call[:-1]
+    return f"{head}{kwarg})" if head.endswith("(") else f"{head}, {kwarg})"
 
 
 def rename_table(model: str, old_table: str) -> str:

@@ -111,9 +111,9 @@ _RULES = [
     ),
     Rule(
         "ZDT303",
-        "backfill-in-atomic",
+        "needs-atomic-false",
         "error",
-        "A batched backfill in an atomic migration commits nothing until the end.",
+        "DualWriteRename, CompleteDualWriteRename or BatchedBackfill in an atomic migration.",
     ),
     Rule(
         "ZDT304",

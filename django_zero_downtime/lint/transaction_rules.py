@@ -39,9 +39,13 @@ _FIELD_OR_INDEX = (
 )
 
 
-def _is_backfill(operation: Operation) -> bool:
+NON_ATOMIC_OPERATIONS = ("DualWriteRename", "CompleteDualWriteRename", "BatchedBackfill")
+"""This project's operations that commit step by step and refuse an atomic migration."""
+
+
+def _needs_non_atomic(operation: Operation) -> bool:
     return any(
-        isinstance(operation, cls) and cls.__name__ == "BatchedBackfill"
+        isinstance(operation, cls) and cls.__name__ in NON_ATOMIC_OPERATIONS
         for cls in safe_operation_classes()
     )
 
@@ -112,12 +116,12 @@ class TransactionTracker:
                     hints.non_atomic(name),
                 )
             ]
-        if _is_backfill(op):
+        if _needs_non_atomic(op):
             return [
                 Violation(
                     "ZDT303",
-                    f"{name} in an atomic migration commits no batch until "
-                    "the end and holds every row lock it takes.",
+                    f"{name} commits its steps in short transactions of its own; in an atomic "
+                    "migration it is refused (and a backfill would hold its row locks to the end).",
                     hints.non_atomic(name),
                 )
             ]
