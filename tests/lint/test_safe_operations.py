@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 from django.contrib.postgres.operations import AddConstraintNotValid, AddIndexConcurrently
 from django.db import migrations, models
+from django.db.migrations.operations.base import Operation
 from django.db.models import Q
 
 from django_zero_downtime import operations as zdt
 from tests.lint.helpers import codes, lint
 
 
-def safe_changes() -> list[migrations.operations.base.Operation]:
+def safe_changes() -> list[Operation]:
     return [
         migrations.CreateModel("Box", [("id", models.BigAutoField(primary_key=True))]),
         migrations.AddField("item", "a", models.IntegerField(null=True)),
@@ -56,7 +57,7 @@ def test_safe_changes_in_a_non_atomic_migration_with_concurrent_index() -> None:
         zdt.BatchedBackfill("item", {"name": "x"}),
     ],
 )
-def test_step_by_step_operations_need_atomic_false(operation: object) -> None:
+def test_step_by_step_operations_need_atomic_false(operation: Operation) -> None:
     [finding] = lint([operation])
     assert (finding.rule, finding.name) == ("ZDT303", "needs-atomic-false")
     assert "atomic = False" in finding.hint
