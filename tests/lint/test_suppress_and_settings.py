@@ -59,3 +59,13 @@ def test_registry_is_consistent() -> None:
     assert all(code.startswith("ZDT") and len(code) == 6 for code in RULES)
     assert effective_severity("ZDT113") == "warning"
     assert unknown_codes(["ZDT1", "ZDT999", "ZDT101"]) == ["ZDT999"]
+
+
+def test_every_rule_has_its_docs_entry() -> None:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "rules.md").read_text()
+    for rule in RULES.values():
+        assert f'<a id="{rule.name}"></a>\n### {rule.code} `{rule.name}` ({rule.severity})' in (
+            text
+        ), rule.code
