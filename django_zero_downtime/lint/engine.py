@@ -242,34 +242,43 @@ class Linter:
 
     def _report(self, run: _MigrationRun, suppressions: Suppressions) -> None:
         migration = run.migration
-        run.raw += [(i, _name(migration, i), v) for i, v in suppressions.problems]
-        run.raw.sort(key=lambda item: -1 if item[0] is None else item[0])
-        for index, operation, violation in run.raw:
+        raw = sorted(
+            run.raw + [(i, _name(migration, i), v) for i, v in suppressions.problems],
+            key=lambda item: -1 if item[0] is None else item[0],
+        )
+        kept = [item for item in raw if self._kept(item[2], item[0], suppressions)]
+        kept += [
+            (index, _name(migration, index), _unused(code))
+            for index, code in suppressions.unused()
+            if self.config.severity_of(code) is not None
+        ]
+        for index, operation, violation in kept:
             severity = self.config.severity_of(violation.code)
-            if severity is None:
-                continue
-            if violation.code not in ("ZDT191", "ZDT192") and suppressions.matches(
-                violation.code, index
-            ):
-                self.result.suppressed += 1
-                continue
-            self.result.findings.append(_finding(migration, index, operation, violation, severity))
-        for index, code in suppressions.unused():
-            if self.config.severity_of(code) is not None and self.config.severity_of("ZDT192"):
-                unused = Violation(
-                    "ZDT192",
-                    f"The suppression of {code} ({RULES[code].name}) suppresses nothing here.",
-                    "Remove it.",
-                )
+            if severity is not None:
                 self.result.findings.append(
-                    _finding(
-                        migration,
-                        index,
-                        _name(migration, index),
-                        unused,
-                        self.config.severity_of("ZDT192"),
-                    )
+                    _finding(migration, index, operation, violation, severity)
                 )
+
+    def _kept(self, violation: Violation, index: int | None, suppressions: Suppressions) -> bool:
+        """False when the rule is off, or suppressed here (then counted)."""
+        if self.config.severity_of(violation.code) is None:
+            return False
+        if violation.code in SUPPRESSION_RULES or not suppressions.matches(violation.code, index):
+            return True
+        self.result.suppressed += 1
+        return False
+
+
+SUPPRESSION_RULES = ("ZDT191", "ZDT192")
+"""Rules about suppressions, which cannot themselves be suppressed."""
+
+
+def _unused(code: str) -> Violation:
+    return Violation(
+        "ZDT192",
+        f"The suppression of {code} ({RULES[code].name}) suppresses nothing here.",
+        "Remove it.",
+    )
 
 
 def _alters_table(operation: Operation) -> bool:
