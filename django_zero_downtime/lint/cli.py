@@ -9,7 +9,7 @@ connects, to read ``django_migrations``). The linting itself never connects.
 
 from __future__ import annotations
 
-from argparse import ArgumentParser
+from argparse import Action, ArgumentParser, Namespace
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
@@ -23,9 +23,22 @@ from django_zero_downtime.lint.engine import LintConfig, Linter, LintResult
 from django_zero_downtime.lint.select import select
 
 
+class _CheckAction(Action):
+    """``--check`` also skips Django's system checks: linting reports zdt.E010's findings
+    itself, in the requested format, instead of stopping at a SystemCheckError first."""
+
+    def __call__(self, parser: ArgumentParser, namespace: Namespace, *args: Any) -> None:
+        namespace.check = True
+        namespace.skip_checks = True
+
+
 def add_arguments(parser: ArgumentParser) -> None:
     parser.add_argument(
-        "--check", action="store_true", help="Lint migrations (by default the unapplied ones)."
+        "--check",
+        action=_CheckAction,
+        nargs=0,
+        default=False,
+        help="Lint migrations (by default the unapplied ones); change nothing.",
     )
     scope = parser.add_mutually_exclusive_group()
     scope.add_argument(

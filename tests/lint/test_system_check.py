@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.apps import apps
-from django.core.management import call_command
+from django.core.management import call_command, load_command_class
 from django.core.management.base import SystemCheckError
 from django.test import override_settings
 
@@ -50,3 +52,15 @@ def test_unknown_rule_codes_in_settings_warn() -> None:
         messages = migration_messages()
     assert ids(messages) == ["zdt.W010"]
     assert "'ZDT999'" in messages[0].msg
+
+
+@UNSAFE
+def test_safemigrate_check_reports_in_its_format_instead_of_failing_system_checks(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    command = load_command_class("django_zero_downtime", "safemigrate")
+    argv = ["manage.py", "safemigrate", "--check", "--all", "--format", "json", "people"]
+    with pytest.raises(SystemExit) as exc:
+        command.run_from_argv(argv)  # the real path: parse argv, then system checks, handle
+    assert exc.value.code == 1
+    assert json.loads(capsys.readouterr().out)["findings"][0]["rule"] == "ZDT101"
