@@ -31,6 +31,7 @@ class Person(models.Model):
     legacy = models.CharField(max_length=10, null=True)
 """
 MODELS_V2 = """\
+import pgtrigger
 from django.db import models
 
 class Person(models.Model):
@@ -40,6 +41,7 @@ class Person(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["first_name"], name="person_first_idx")]
+        triggers = [pgtrigger.Protect(name="protect_deletes", operation=pgtrigger.Delete)]
 """
 
 
@@ -100,14 +102,16 @@ def test_makemigrations_writes_safe_operations_that_migrate(project: tuple) -> N
 
     done = django(cwd, "makemigrations", "shop", answers="y\n")
     assert done.returncode == 0, done.stderr
-    written = sorted(p.name for p in (cwd / "shop" / "migrations").glob("000[2-9]*.py"))
-    assert len(written) == 3
-    texts = [(cwd / "shop" / "migrations" / name).read_text() for name in written]
+    written = sorted((cwd / "shop" / "migrations").glob("000[2-9]*.py"))
+    texts = [path.read_text() for path in written]
+    assert len(texts) == 4
     assert "DualWriteRename(" in texts[0] and "atomic = False" in texts[0]
     assert "('django_zero_downtime', '0001_initial')" in texts[0]
     assert "DeprecateColumn(" in texts[1] and "AddColumnWithDefault(" in texts[1]
     assert "atomic = False" not in texts[1]
     assert "AddIndexConcurrently(" in texts[2] and "atomic = False" in texts[2]
+    assert "pgtrigger.migrations.AddTrigger(" in texts[3]  # pgtrigger's autodetector still ran
+    assert "atomic = False" not in texts[3]
     assert "error(s)" not in done.stdout or "0 error(s)" in done.stdout
 
     migrated = django(cwd, "migrate", "-v0")

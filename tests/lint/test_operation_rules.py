@@ -253,3 +253,16 @@ def test_unknown_operation_is_a_warning_never_a_crash() -> None:
     findings = lint([Mystery()], collect=True)
     assert [(f.rule, f.severity) for f in findings] == [("ZDT190", "warning")]
     assert "tests.lint.test_operation_rules.Mystery" in findings[0].message
+
+
+def test_unchanged_unique_together_and_kept_db_default_are_not_flagged() -> None:
+    together = migrations.AlterUniqueTogether("item", {("name", "price")})
+    assert codes([together, together]) == ["ZDT110"]  # the second one adds nothing
+    add = migrations.AddField("item", "level", models.IntegerField(db_default=1))
+    keep = migrations.AlterField("item", "level", models.IntegerField(db_default=2))
+    assert codes([add, keep]) == []
+
+
+def test_plain_integer_column_does_not_rewrite() -> None:
+    operation = migrations.AddField("category", "rank", models.IntegerField(null=True))
+    assert codes([operation]) == []
