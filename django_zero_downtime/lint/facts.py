@@ -32,6 +32,8 @@ class ColumnFacts:
     indexed: bool
     primary_key: bool
     fk_target: str | None
+    """``"app.model"`` the foreign key points to."""
+    fk_target_column: str | None
     fk_constraint: bool
     db_default: bool
 
@@ -96,16 +98,22 @@ def column_type(
 
 
 def _fk_target_field(field: Any, state: ProjectState, app_label: str) -> Any:
+    found = _fk_target(field, state, app_label)
+    return found[1] if found else None
+
+
+def _fk_target(field: Any, state: ProjectState, app_label: str) -> tuple[str, Any] | None:
+    """``(name, state field)`` of the field a foreign key points to, when in ``state``."""
     reference = field.remote_field.model
     if not isinstance(reference, str):
-        return field.target_field
+        return field.target_field.name, field.target_field
     target_state = state.models.get(model_key(reference, app_label))
     if target_state is None:
         return None
     to_field = getattr(field, "to_fields", [None])[0]
     for name, candidate in target_state.fields.items():
         if (to_field and name == to_field) or (not to_field and candidate.primary_key):
-            return candidate
+            return name, candidate
     return None
 
 
@@ -127,10 +135,32 @@ def column_facts(
         unique=field.unique and not field.primary_key,
         indexed=bool(field.db_index) and not field.unique,
         primary_key=field.primary_key,
-        fk_target=str(model_key(str(target), app_label)) if target is not None else None,
+        fk_target=".".join(model_key(_label(target), app_label)) if target is not None else None,
+        fk_target_column=_target_column(field, state, app_label) if is_fk else None,
         fk_constraint=is_fk and bool(getattr(field, "db_constraint", False)),
         db_default=field.db_default is not NOT_PROVIDED,
     )
+
+
+def _target_column(field: Any, state: ProjectState, app_label: str) -> str | None:
+    try:
+        found = _fk_target(field, state, app_label)
+    except Exception:  # a relation the state cannot resolve: column unknown
+        return None
+    return str(bound(*found).column) if found else None
+
+
+def _label(model: Any) -> str:
+    """``"app.Model"`` for a relation target given as a string or a model class."""
+    return model if isinstance(model, str) else model._meta.label
+
+
+def target_table(
+    state: ProjectState, fk_target: str, connection: BaseDatabaseWrapper
+) -> str | None:
+    """The table of a foreign key target ``"app.model"`` in ``state``, when known."""
+    model_state = state.models.get(model_key(fk_target, ""))
+    return table_name(model_state, connection) if model_state is not None else None
 
 
 _VARCHAR = re.compile(r"^varchar(?:\((\d+)\))?$")

@@ -112,9 +112,10 @@ def add_column_rewrite(model: str, field: str) -> str:
     )
 
 
-def create_index(model: str, index_code: str) -> str:
+def create_index(model: str, index_code: str, field: str = "") -> str:
+    instead = f"Drop db_index/the index from the field {field} and build" if field else "Build"
     return (
-        "Build it without blocking writes, "
+        f"{instead} it without blocking writes, "
         f"{NON_ATOMIC} of its own:\n"
         f'    AddIndexConcurrently("{model}", {index_code})\n'
         "(from django.contrib.postgres.operations import AddIndexConcurrently)"

@@ -136,7 +136,7 @@ def add_field(ctx: OperationContext) -> list[Violation]:
         )
     out += _index_violations(ctx, "AddField", where, table, new, op.name, model)
     if new.fk_constraint:
-        out.append(_fk_violation("AddField", where, table, new))
+        out.append(_fk_violation(ctx, "AddField", where, table, new))
     return out
 
 
@@ -160,7 +160,7 @@ def _index_violations(
     old: facts.ColumnFacts | None = None,
 ) -> list[Violation]:
     column = str(new.column)
-    if (new.unique and not (old and old.unique)) or (new.primary_key and not old_pk(old)):
+    if (new.unique and not (old and old.unique)) or (new.primary_key and not _old_pk(old)):
         index = f"{table}_{column}_uniq"[:63]
         return [
             Violation(
@@ -178,23 +178,28 @@ def _index_violations(
                 "ZDT109",
                 f'{verb} {where}: the index on "{table}"."{column}" is '
                 "built with CREATE INDEX, which blocks writes for the whole build.",
-                hints.create_index(model, index_code),
+                hints.create_index(model, index_code, field=name),
             )
         ]
     return []
 
 
-def old_pk(old: facts.ColumnFacts | None) -> bool:
+def _old_pk(old: facts.ColumnFacts | None) -> bool:
     return bool(old and old.primary_key)
 
 
-def _fk_violation(verb: str, where: str, table: str, new: facts.ColumnFacts) -> Violation:
+def _fk_violation(
+    ctx: OperationContext, verb: str, where: str, table: str, new: facts.ColumnFacts
+) -> Violation:
     constraint = f"{table}_{new.column}_fk"[:63]
+    target = facts.target_table(ctx.state, str(new.fk_target), ctx.connection)
+    target_column = new.fk_target_column or "id"
+    references = f'"{target}" ("{target_column}")' if target else f"<table of {new.fk_target}>"
     return Violation(
         "ZDT111",
         f'{verb} {where}: the foreign key on "{table}"."{new.column}"'
         " is validated while both tables are locked against writes.",
-        hints.add_foreign_key(table, str(new.column), str(new.fk_target), constraint),
+        hints.add_foreign_key(table, str(new.column), references, constraint),
     )
 
 
@@ -246,7 +251,7 @@ def alter_field(ctx: OperationContext) -> list[Violation]:
     out = _alter_column_violations(where, table, model, op, old, new)
     out += _index_violations(ctx, "AlterField", where, table, new, op.name, model, old)
     if new.fk_constraint and (not old.fk_constraint or old.fk_target != new.fk_target):
-        out.append(_fk_violation("AlterField", where, table, new))
+        out.append(_fk_violation(ctx, "AlterField", where, table, new))
     return out
 
 

@@ -266,3 +266,10 @@ def test_unchanged_unique_together_and_kept_db_default_are_not_flagged() -> None
 def test_plain_integer_column_does_not_rewrite() -> None:
     operation = migrations.AddField("category", "rank", models.IntegerField(null=True))
     assert codes([operation]) == []
+
+
+def test_foreign_key_hint_names_the_target_table_and_column() -> None:
+    fk = models.ForeignKey("shop.Category", models.CASCADE, null=True, related_name="+")
+    [_, finding] = lint([migrations.AddField("item", "main", fk)])
+    assert finding.rule == "ZDT111"
+    assert 'FOREIGN KEY ("main_id") REFERENCES "shop_category" ("id") NOT VALID' in finding.hint
