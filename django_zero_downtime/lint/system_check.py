@@ -18,6 +18,7 @@ from django.apps import AppConfig, apps
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
+from django.db.migrations.state import ProjectState
 
 from django_zero_downtime import conf
 from django_zero_downtime.exceptions import ZeroDowntimeError
@@ -77,7 +78,7 @@ def _lint(labels: set[str], baseline: dict[str, str], config: LintConfig) -> lis
     if not chosen:
         return []
     linter = Linter(connections[conf.migration_alias()], config)
-    return linter.run(plan, chosen).errors
+    return linter.run(plan, chosen, ProjectState(real_apps=loader.unmigrated_apps)).errors
 
 
 def _unknown_code_warnings(settings: Any) -> list[Any]:
