@@ -12,8 +12,12 @@ then times, in one run and on the same corpus:
   ``sqlmigrate`` per migration; without the flag it stops at the first migration whose SQL
   needs database introspection).
 
-Each time minus the start-up time is the linting time; the ratio is theirs / ours (target
->= 10x). Wall and CPU time are both printed (the machine may be shared; CPU is steadier).
+Each time minus its start-up time is the linting time; the ratio is theirs / ours (target
+>= 10x). ``lintmigrations`` runs Django's system checks before linting, so its start-up is
+the bare ``manage.py check``; ``safemigrate --check`` skips them (it reports zdt.E010's
+findings itself), so its start-up is ``manage.py help`` (Django set-up, no checks): the
+conservative comparison. The issue's literal one (both minus ``manage.py check``) is printed
+too. Wall and CPU time are both printed (the machine may be shared; CPU is steadier).
 Uses ``DATABASE_URL`` (default: a local ``zdt_bench_lint`` database, created on use): the
 migration linter needs a connection to render SQL; ours does not.
 """
@@ -78,6 +82,7 @@ def main(repeat: int = 3) -> None:
 def run_all(project: Path, env: dict[str, str], repeat: int) -> None:
     timed(project, env, "check")  # warm the file system cache and .pyc files
     bare = median([timed(project, env, "check")[0] for _ in range(repeat)])
+    setup = median([timed(project, env, "help")[0] for _ in range(repeat)])
     ours_runs = [
         timed(project, env, "safemigrate", "--check", "--all", "--format", "json")
         for _ in range(repeat)
@@ -86,10 +91,11 @@ def run_all(project: Path, env: dict[str, str], repeat: int) -> None:
     theirs_time, theirs_out, theirs_err, _ = timed(
         project, env, "lintmigrations", "--no-cache", "--ignore-sqlmigrate-errors"
     )
-    report(bare, ours, ours_runs[0][1], theirs_time, theirs_out, theirs_err)
+    print_corpus(ours_runs[0][1], theirs_out, theirs_err)
+    report(bare, setup, ours, theirs_time)
 
 
-def report(bare: Timing, ours: Timing, ours_json: str, theirs: Timing, out: str, err: str) -> None:
+def print_corpus(ours_json: str, out: str, err: str) -> None:
     import json
 
     summary = json.loads(ours_json)["summary"]
@@ -104,22 +110,34 @@ def report(bare: Timing, ours: Timing, ours_json: str, theirs: Timing, out: str,
         f"ours: {summary['errors']} errors, {summary['warnings']} warnings; "
         f"django-migration-linter: sqlmigrate failed on {failed} migrations"
     )
-    print(f"{'':34}{'wall s':>10}{'cpu s':>10}")
+
+
+def report(bare: Timing, setup: Timing, ours: Timing, theirs: Timing) -> None:
+    """Each command minus the start-up it pays: lintmigrations runs Django's system checks
+    first (like ``manage.py check``); ``safemigrate --check`` skips them (like ``help``)."""
+    print(f"{'':40}{'wall s':>10}{'cpu s':>10}")
     rows = [
-        ("bare manage.py check", bare),
-        ("safemigrate --check --all", ours),
-        ("lintmigrations", theirs),
+        ("start-up: manage.py check", bare),
+        ("start-up without checks: manage.py help", setup),
+        ("ours: safemigrate --check --all", ours),
+        ("theirs: lintmigrations", theirs),
     ]
     for label, timing in rows:
-        print(f"{label:34}{timing.wall:10.2f}{timing.cpu:10.2f}")
-    ours_net = Timing(max(ours.wall - bare.wall, 0.01), max(ours.cpu - bare.cpu, 0.01))
+        print(f"{label:40}{timing.wall:10.2f}{timing.cpu:10.2f}")
+    ours_net = Timing(max(ours.wall - setup.wall, 0.01), max(ours.cpu - setup.cpu, 0.01))
     theirs_net = Timing(theirs.wall - bare.wall, theirs.cpu - bare.cpu)
-    print(f"{'net of start-up: ours':34}{ours_net.wall:10.2f}{ours_net.cpu:10.2f}")
-    print(f"{'net of start-up: theirs':34}{theirs_net.wall:10.2f}{theirs_net.cpu:10.2f}")
+    print(f"{'ours - start-up without checks':40}{ours_net.wall:10.2f}{ours_net.cpu:10.2f}")
+    print(f"{'theirs - manage.py check':40}{theirs_net.wall:10.2f}{theirs_net.cpu:10.2f}")
+    literal = Timing(max(ours.wall - bare.wall, 0.01), max(ours.cpu - bare.cpu, 0.01))
+    print(
+        f"literal (both minus manage.py check): {theirs_net.wall / literal.wall:.1f}x wall, "
+        f"{theirs_net.cpu / literal.cpu:.1f}x cpu"
+    )
     wall_ratio, cpu_ratio = theirs_net.wall / ours_net.wall, theirs_net.cpu / ours_net.cpu
+    verdict = "PASS" if min(wall_ratio, cpu_ratio) >= 10 else "FAIL"
     print(
         f"ratio theirs/ours: {wall_ratio:.1f}x wall, {cpu_ratio:.1f}x cpu (target >= 10x): "
-        f"{'PASS' if min(wall_ratio, cpu_ratio) >= 10 else 'FAIL'}"
+        f"{verdict}"
     )
 
 
