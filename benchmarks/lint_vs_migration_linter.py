@@ -1,6 +1,6 @@
 """Lint the same real migration history with our checker and with django-migration-linter.
 
-    pip install -e '.[bench]'   # wagtail (+ taggit) and django-migration-linter
+    pip install -e '.[test,bench]'   # wagtail + taggit (test), django-migration-linter
     python benchmarks/lint_vs_migration_linter.py
 
 Generates a scratch project (wagtail + taggit, ~200 migrations) in a temporary directory,
@@ -64,7 +64,7 @@ def median(timings: list[Timing]) -> Timing:
 def require(*modules: str) -> None:
     missing = [name for name in modules if importlib.util.find_spec(name) is None]
     if missing:
-        sys.exit(f"Missing {', '.join(missing)}: run  pip install -e '.[bench]'  first.")
+        sys.exit(f"Missing {', '.join(missing)}: run  pip install -e '.[test,bench]'  first.")
 
 
 def main(repeat: int = 3) -> None:
