@@ -98,3 +98,20 @@ def test_compose_goes_over_the_current_autodetector() -> None:
     assert issubclass(composed, pgtrigger.migrations.MigrationAutodetectorMixin)
     assert compose(composed) is composed and compose(current) is composed
     assert issubclass(compose(MigrationAutodetector), MigrationAutodetector)
+
+
+def test_update_refuses_to_merge_non_atomic_operations_with_others() -> None:
+    import pytest
+    from django.core.management.base import CommandError
+
+    from django_zero_downtime.management.commands.makemigrations import check_atomicity
+
+    mixed = make_migration(
+        "0002_x",
+        [zdt.DualWriteRename("item", "name", "title"), migrations.RemoveField("item", "note")],
+    )
+    with pytest.raises(CommandError, match="without --update"):
+        check_atomicity(mixed)
+    alone = make_migration("0002_y", [zdt.DualWriteRename("item", "name", "title")])
+    check_atomicity(alone)
+    assert alone.atomic is False

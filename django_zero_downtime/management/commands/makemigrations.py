@@ -15,12 +15,12 @@ import sys
 from dataclasses import replace
 from typing import Any
 
-from django.core.management.base import CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.core.management.commands import makemigrations
 from django.db.migrations.writer import MigrationWriter
 
 from django_zero_downtime.lint import locate, report
-from django_zero_downtime.lint.autodetector import FINDINGS, compose
+from django_zero_downtime.lint.autodetector import FINDINGS, compose, needs_non_atomic
 from django_zero_downtime.lint.engine import LintResult
 
 
@@ -45,8 +45,10 @@ class Command(makemigrations.Command):
         super().handle(*app_labels, **options)
 
     def write_migration_files(self, changes: Any, *args: Any, **kwargs: Any) -> None:
-        super().write_migration_files(changes, *args, **kwargs)
         migrations = [m for app in changes.values() for m in app]
+        for migration in migrations:
+            check_atomicity(migration)
+        super().write_migration_files(changes, *args, **kwargs)
         if not self.dry_run:
             for migration in migrations:
                 if not migration.atomic:
@@ -65,6 +67,20 @@ class Command(makemigrations.Command):
             self.log(report.as_text(result))
         if result.errors and getattr(self, "check_changes", False):
             sys.exit(1)
+
+
+def check_atomicity(migration: Any) -> None:
+    """``--update`` merges new operations into the last migration: refuse a merge that mixes
+    operations needing ``atomic = False`` with others; mark one made only of them."""
+    needs = [needs_non_atomic(operation) for operation in migration.operations]
+    if any(needs) and not all(needs):
+        raise CommandError(
+            f"{migration.app_label}.{migration.name} would mix operations that need "
+            "atomic = False (DualWriteRename, concurrent index operations) with others. "
+            "Run makemigrations without --update: it writes them as separate migrations."
+        )
+    if needs and all(needs):
+        migration.atomic = False
 
 
 def mark_non_atomic(path: str) -> None:
