@@ -1,10 +1,11 @@
-"""Render the SQL of each operation without a database: one pass, one evolving state.
+"""Render the SQL of an operation without a database.
 
 Django's ``sqlmigrate`` rebuilds the graph and renders the whole project state once per
-migration, and its PostgreSQL schema editor opens a connection to merge parameters. Here
-the engine walks the plan once with one :class:`ProjectState`; for each operation it
-clones the state, moves it forward and asks the operation for its SQL through a schema
-editor that collects SQL on an *offline* connection:
+migration, and its PostgreSQL schema editor opens a connection to merge parameters. The
+engine instead walks the plan once with one :class:`ProjectState` and asks for SQL only
+where the SQL rules judge it (unknown operations; ``RunSQL`` carries its own text), or for
+every operation with ``Linter(render_all=True)``. Rendering goes through a schema editor
+that collects SQL on an *offline* connection:
 
 - parameters are merged client-side (``quote_value``), so no cursor is needed;
 - anything that would touch the server (introspecting constraint names, reading the

@@ -1,10 +1,11 @@
 """The checker's engine: one pass over the migration plan with one evolving project state.
 
 Every migration of the plan moves the state forward; the selected ones are also linted:
-each operation is judged by the operation rules against the state before it, its SQL (when
-rendered, see :mod:`collect`) by the SQL rules, and the migration as a whole by the
-transaction rules. Verdicts become :class:`Finding` objects after the ``ZDT_RULES_*``
-settings and the migration's suppressions are applied.
+each operation is judged by the operation rules against the state before it, ``RunSQL``
+and the rendered SQL of unknown operations (see :mod:`collect`) by the SQL rules, and the
+migration as a whole by the transaction rules. The state is kept unrendered (model states
+only), which is what makes a whole history cheap to walk. Verdicts become
+:class:`Finding` objects after the ``ZDT_RULES_*`` settings and suppressions are applied.
 """
 
 from __future__ import annotations
