@@ -180,9 +180,8 @@ class Linter:
         self, run: _MigrationRun, index: int, operation: Operation, state: ProjectState
     ) -> list[str] | None:
         """Move ``state`` past ``operation``; return its SQL when the SQL is wanted."""
-        app_label = run.migration.app_label
         if isinstance(operation, migrations.SeparateDatabaseAndState):
-            operation.state_forwards(app_label, state)
+            _forward(run.migration, index, operation, state)  # its database part: see above
             return None
         if isinstance(operation, migrations.RunSQL):
             _forward(run.migration, index, operation, state)

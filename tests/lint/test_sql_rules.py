@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from django.db import migrations
 
+from django_zero_downtime.lint.engine import LintError
 from django_zero_downtime.lint.sql_rules import SqlScope, check_sql, clean_statements
-from tests.lint.helpers import codes
+from tests.lint.helpers import codes, lint
 
 
 def sql_codes(sql: str, atomic: bool = True, new_tables: set[str] | None = None) -> list[str]:
@@ -119,3 +120,21 @@ def test_several_alter_table_statements_on_one_table() -> None:
     assert codes([migrations.RunSQL(sql.rsplit(";", 1)[0])]) == []
     combined = "ALTER TABLE shop_item ADD COLUMN c1 int, ADD COLUMN c2 int, ADD COLUMN c3 int"
     assert codes([migrations.RunSQL(combined)]) == []
+
+
+def test_separate_database_and_state_judges_its_database_operations_only() -> None:
+    state_only = migrations.SeparateDatabaseAndState(
+        state_operations=[migrations.RemoveField("item", "note")]
+    )
+    assert codes([state_only]) == []
+    raw = migrations.SeparateDatabaseAndState(
+        database_operations=[migrations.RunSQL("ALTER TABLE shop_item DROP COLUMN note")],
+        state_operations=[migrations.RemoveField("item", "note")],
+    )
+    [finding] = lint([raw])
+    assert (finding.rule, finding.operation_index, finding.operation) == ("ZDT201", 0, "RunSQL")
+
+
+def test_malformed_migration_is_a_clear_error_not_a_traceback() -> None:
+    with pytest.raises(LintError, match=r"shop\.0002_change, operation 0 \(RemoveField\)"):
+        lint([migrations.RemoveField("item", "no_such_field")])
