@@ -153,7 +153,7 @@ class Linter:
         if self.keep_sql and statements:
             key = (run.migration.app_label, run.migration.name)
             self.result.sql.setdefault(key, []).extend(statements)
-        found += self._judge_sql(operation, statements, run.scope)
+        found += self._judge_sql(run, index, operation, statements)
         name = type(operation).__name__
         run.tracker.observe_sql(index, name, run.scope.has_dml, run.scope.ddl_table)
         _remember_new_tables(ctx, operation, state, run.scope)
@@ -232,13 +232,21 @@ class Linter:
         )
 
     def _judge_sql(
-        self, operation: Operation, statements: list[str] | None, scope: SqlScope
+        self, run: _MigrationRun, index: int, operation: Operation, statements: list[str] | None
     ) -> list[Violation]:
-        if statements is None:
-            return []
-        cleaned = [text for sql in statements for text in sql_rules.clean_statements(sql)]
         judged = isinstance(operation, migrations.RunSQL) or not operation_rules.is_known(operation)
-        return sql_rules.check_statements(cleaned, scope) if judged else []
+        if not statements or not judged:
+            return []
+        try:
+            cleaned = [text for sql in statements for text in sql_rules.clean_statements(sql)]
+            return sql_rules.check_statements(cleaned, run.scope)
+        except Exception as exc:  # SQL the parser cannot read: say so, never crash
+            self.result.notes.append(
+                f"{run.migration.app_label}.{run.migration.name}, operation {index} "
+                f"({type(operation).__name__}): its SQL could not be parsed "
+                f"({type(exc).__name__}: {exc}); review it by hand."
+            )
+            return []
 
     def _report(self, run: _MigrationRun, suppressions: Suppressions) -> None:
         migration = run.migration

@@ -138,3 +138,9 @@ def test_separate_database_and_state_judges_its_database_operations_only() -> No
 def test_malformed_migration_is_a_clear_error_not_a_traceback() -> None:
     with pytest.raises(LintError, match=r"shop\.0002_change, operation 0 \(RemoveField\)"):
         lint([migrations.RemoveField("item", "no_such_field")])
+
+
+def test_statements_beyond_sqlparse_grouping_limit_are_read() -> None:
+    rows = ",".join(f"({i}, 'x')" for i in range(3000))  # > 10,000 tokens
+    sql = f"INSERT INTO shop_log VALUES {rows}; ALTER TABLE shop_item DROP COLUMN note"
+    assert sql_codes(sql) == ["ZDT201"]
