@@ -1,17 +1,87 @@
-"""``safemigrate --check``: lint migrations (stub until the checker lands)."""
+"""``safemigrate --check``: lint migrations, change nothing, exit 1 on an error finding.
+
+    python manage.py safemigrate --check [--all | --since GIT_REF] [--format text|json|github]
+                                 [app_label [migration_name]]
+
+Default: the migrations not yet applied on the migration database (the only mode that
+connects, to read ``django_migrations``). The linting itself never connects.
+"""
 
 from __future__ import annotations
 
-from argparse import ArgumentParser
+from argparse import Action, ArgumentParser, Namespace
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand
+
+from django_zero_downtime import conf
+from django_zero_downtime.exceptions import ZeroDowntimeError
+from django_zero_downtime.lint import report
+from django_zero_downtime.lint.collect import SqlCollector, offline_connection
+from django_zero_downtime.lint.engine import LintConfig, Linter, LintResult
+from django_zero_downtime.lint.select import select
+
+
+class _CheckAction(Action):
+    """``--check`` also skips Django's system checks: linting reports zdt.E010's findings
+    itself, in the requested format, instead of stopping at a SystemCheckError first."""
+
+    def __call__(self, parser: ArgumentParser, namespace: Namespace, *args: Any) -> None:
+        namespace.check = True
+        namespace.skip_checks = True
 
 
 def add_arguments(parser: ArgumentParser) -> None:
-    parser.add_argument("--check", action="store_true", help="Lint migrations; change nothing.")
+    parser.add_argument(
+        "--check",
+        action=_CheckAction,
+        nargs=0,
+        default=False,
+        help="Lint migrations (by default the unapplied ones); change nothing.",
+    )
+    scope = parser.add_mutually_exclusive_group()
+    scope.add_argument(
+        "--all", action="store_true", dest="lint_all", help="With --check: lint every migration."
+    )
+    scope.add_argument(
+        "--since",
+        metavar="GIT_REF",
+        dest="lint_since",
+        help="With --check: lint the migrations whose files changed since this git ref.",
+    )
+    parser.add_argument(
+        "--format",
+        choices=report.FORMATS,
+        default="text",
+        dest="lint_format",
+        help="With --check: output format (default text).",
+    )
+
+
+def lint(options: dict[str, Any]) -> LintResult:
+    """Select and lint migrations as ``options`` (the command's) ask."""
+    try:
+        settings = conf.get_settings()
+    except ImproperlyConfigured as exc:
+        raise ZeroDowntimeError(str(exc)) from exc
+    mode = "all" if options.get("lint_all") else "since" if options.get("lint_since") else None
+    alias = conf.migration_alias(options.get("database"))
+    selection = select(
+        mode=mode or "unapplied",
+        alias=alias,
+        baseline=dict(settings.BASELINE),
+        app_label=options.get("app_label"),
+        migration_name=options.get("migration_name"),
+        since=options.get("lint_since"),
+    )
+    connection = offline_connection(alias)
+    config = LintConfig(settings.RULES_SELECT, settings.RULES_IGNORE, settings.RULES_SEVERITY)
+    linter = Linter(connection, config, SqlCollector(connection))
+    return linter.run(selection.plan, selection.selected, selection.state)
 
 
 def run(command: BaseCommand, options: dict[str, Any]) -> int:
-    command.stderr.write("safemigrate --check is not implemented yet.")
-    return 3
+    result = lint(options)
+    command.stdout.write(report.render(result, options.get("lint_format") or "text"))
+    return 1 if result.errors else 0

@@ -1,0 +1,216 @@
+"""``makemigrations`` that writes the safe operations instead of the unsafe ones.
+
+:class:`ZeroDowntimeAutodetectorMixin` goes over *whatever* autodetector class is current
+(Django's, or django-pgtrigger's which adds trigger migrations; see :func:`compose`), and
+rewrites what the autodetector produced, before the migrations get their names:
+
+- ``RenameField`` that renames the column -> ``DualWriteRename``;
+- ``RemoveField`` of a column -> ``DeprecateColumn`` (the drop comes cycles later);
+- ``AddField`` NOT NULL with a constant default -> ``AddColumnWithDefault``;
+- ``AddIndex`` / ``RemoveIndex`` -> ``AddIndexConcurrently`` / ``RemoveIndexConcurrently``.
+
+Only operations on tables that already exist are rewritten. Operations that need
+``atomic = False`` are split into their own migration, chained in order with the rest, and
+every migration that uses this project's operations depends on its ledger migration.
+"""
+
+from __future__ import annotations
+
+from graphlib import TopologicalSorter
+from typing import Any
+
+from django.contrib.postgres.operations import AddIndexConcurrently, RemoveIndexConcurrently
+from django.db import connection, migrations
+from django.db.migrations.migration import Migration
+from django.db.migrations.operations.base import Operation
+from django.db.migrations.state import ProjectState
+from django.db.models import NOT_PROVIDED
+
+from django_zero_downtime.lint import facts
+from django_zero_downtime.lint.context import OperationContext
+
+LEDGER = ("django_zero_downtime", "0001_initial")
+FINDINGS = "_zero_downtime_findings"
+"""Attribute of a new Migration holding the checker's findings on it (not serialised)."""
+
+
+def _zdt() -> Any:
+    from django_zero_downtime import operations
+
+    return operations
+
+
+def needs_non_atomic(operation: Operation) -> bool:
+    ops = _zdt()
+    non_atomic = (AddIndexConcurrently, RemoveIndexConcurrently, ops.DualWriteRename)
+    return isinstance(operation, non_atomic)
+
+
+def uses_ledger(operation: Operation) -> bool:
+    return type(operation).__module__ == "django_zero_downtime.operations"
+
+
+def rewrite_operation(ctx: OperationContext) -> Operation:
+    """The safe operation to write instead of ``ctx.operation`` (itself when none applies)."""
+    op: Any = ctx.operation
+    kind = type(op)
+    if kind is migrations.RenameField and _renames_column(ctx):
+        return _zdt().DualWriteRename(op.model_name, op.old_name, op.new_name)
+    if kind is migrations.RemoveField and _drops_column(ctx):
+        return _zdt().DeprecateColumn(op.model_name, op.name)
+    if kind is migrations.AddField and _constant_default_not_null(ctx):
+        return _zdt().AddColumnWithDefault(op.model_name, op.name, op.field)
+    if kind is migrations.AddIndex and ctx.existing_table(op.model_name):
+        return AddIndexConcurrently(op.model_name, op.index)
+    if kind is migrations.RemoveIndex and ctx.existing_table(op.model_name):
+        return RemoveIndexConcurrently(op.model_name, op.name)
+    return op
+
+
+def _renames_column(ctx: OperationContext) -> bool:
+    op: Any = ctx.operation
+    found = ctx.existing_table(op.model_name)
+    field = found[0].fields.get(op.old_name) if found else None
+    if field is None or field.many_to_many:
+        return False
+    return facts.bound(op.old_name, field).column != facts.bound(op.new_name, field).column
+
+
+def _drops_column(ctx: OperationContext) -> bool:
+    op: Any = ctx.operation
+    found = ctx.existing_table(op.model_name)
+    field = found[0].fields.get(op.name) if found else None
+    return field is not None and not field.many_to_many
+
+
+def _constant_default_not_null(ctx: OperationContext) -> bool:
+    op: Any = ctx.operation
+    field = op.field
+    if not ctx.existing_table(op.model_name) or field.null or field.is_relation:
+        return False
+    has_default = field.default is not NOT_PROVIDED and not callable(field.default)
+    return has_default and field.db_default is NOT_PROVIDED and op.preserve_default
+
+
+def rewrite_operations(
+    app_label: str, operations: list[Operation], state: ProjectState
+) -> list[Operation]:
+    """Rewrite one migration's operations, moving ``state`` forward past each."""
+    new_tables: set[str] = set()
+    out = []
+    for operation in operations:
+        ctx = OperationContext(app_label, operation, state, connection, new_tables=new_tables)
+        out.append(rewrite_operation(ctx))
+        operation.state_forwards(app_label, state)
+        if isinstance(operation, migrations.CreateModel):
+            model_state = facts.get_model_state(state, app_label, operation.name)
+            if model_state is not None:
+                new_tables.add(facts.table_name(model_state, connection))
+    return out
+
+
+def split_by_atomicity(migration: Migration) -> list[Migration]:
+    """Consecutive runs of operations with the same needs, each its own migration.
+
+    The last part keeps the original name, so migrations of other apps that depend on it
+    still come after all of its operations; the first part keeps its dependencies.
+    """
+    runs: list[list[Operation]] = []
+    for operation in migration.operations:
+        if runs and needs_non_atomic(runs[-1][0]) == needs_non_atomic(operation):
+            runs[-1].append(operation)
+        else:
+            runs.append([operation])
+    if len(runs) <= 1:
+        migration.atomic = not (runs and needs_non_atomic(runs[0][0]))  # type: ignore[misc]
+        return [migration]
+    parts: list[Migration] = []
+    for number, run in enumerate(runs):
+        last = number == len(runs) - 1
+        name = migration.name if last else f"{migration.name}_zdt{number}"
+        part = type(migration)(name, migration.app_label)
+        part.operations = run  # type: ignore[misc]
+        part.atomic = not needs_non_atomic(run[0])  # type: ignore[misc]
+        part.initial = migration.initial and number == 0  # type: ignore[misc]
+        part.dependencies = (  # type: ignore[misc]
+            list(migration.dependencies) if number == 0 else [(migration.app_label, parts[-1].name)]
+        )
+        parts.append(part)
+    return parts
+
+
+def _add_ledger_dependency(migration: Migration) -> None:
+    needed = migration.app_label != LEDGER[0] and any(map(uses_ledger, migration.operations))
+    if needed and LEDGER not in migration.dependencies:
+        migration.dependencies = [*migration.dependencies, LEDGER]  # type: ignore[misc]
+
+
+def rewrite_changes(
+    changes: dict[str, list[Migration]], from_state: ProjectState
+) -> dict[str, list[Migration]]:
+    """The autodetector's changes with safe operations, split where atomicity differs."""
+    out: dict[str, list[Migration]] = {}
+    for app_label, app_migrations in changes.items():
+        state = from_state.clone()
+        rewritten: list[Migration] = []
+        try:
+            for migration in app_migrations:
+                migration.operations = rewrite_operations(  # type: ignore[misc]
+                    app_label, list(migration.operations), state
+                )
+                rewritten += split_by_atomicity(migration)
+        except Exception:  # never break makemigrations: keep what Django detected
+            out[app_label] = app_migrations
+            continue
+        for migration in rewritten:
+            _add_ledger_dependency(migration)
+        out[app_label] = rewritten
+    return out
+
+
+class ZeroDowntimeAutodetectorMixin:
+    """Mix over the current autodetector class; see :func:`compose`."""
+
+    from_state: ProjectState
+    zero_downtime_rewrite = True
+
+    def arrange_for_graph(self, changes: Any, graph: Any, migration_name: Any = None) -> Any:
+        if self.zero_downtime_rewrite:
+            changes = rewrite_changes(changes, self.from_state)
+        changes = super().arrange_for_graph(changes, graph, migration_name)  # type: ignore[misc]
+        lint_new_migrations(changes, self.from_state)
+        return changes
+
+
+def lint_new_migrations(changes: dict[str, list[Migration]], from_state: ProjectState) -> None:
+    """Lint the migrations about to be written; store each one's findings on it."""
+    from django_zero_downtime.lint.engine import LintConfig, Linter
+
+    by_key = {(m.app_label, m.name): m for app in changes.values() for m in app}
+    order = TopologicalSorter(
+        {key: [d for d in m.dependencies if d in by_key] for key, m in by_key.items()}
+    ).static_order()
+    plan = [by_key[key] for key in order]
+    try:
+        result = Linter(connection, LintConfig.from_settings()).run(
+            plan, set(by_key), from_state.clone()
+        )
+    except Exception:  # a broken new migration: makemigrations reports it its own way
+        return
+    for migration in plan:
+        setattr(migration, FINDINGS, [])
+    for finding in result.findings:
+        getattr(by_key[(finding.app, finding.migration)], FINDINGS).append(finding)
+
+
+_COMPOSED: dict[type, type] = {}
+
+
+def compose(base: type) -> type:
+    """``base`` with :class:`ZeroDowntimeAutodetectorMixin` in front (one class per base)."""
+    if issubclass(base, ZeroDowntimeAutodetectorMixin):
+        return base
+    if base not in _COMPOSED:
+        mixed = (ZeroDowntimeAutodetectorMixin, base)
+        _COMPOSED[base] = type("ZeroDowntimeAutodetector", mixed, {})
+    return _COMPOSED[base]

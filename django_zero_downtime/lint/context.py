@@ -1,0 +1,67 @@
+"""What a rule sees of one operation: the operation and the project state before it."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from functools import cache
+
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.migrations.operations.base import Operation
+from django.db.migrations.state import ModelState, ProjectState
+
+from django_zero_downtime.lint import facts
+
+SAFE_OPERATION_NAMES = (
+    "AddColumnWithDefault",
+    "DualWriteRename",
+    "CompleteDualWriteRename",
+    "DeprecateColumn",
+    "DropDeprecatedColumn",
+    "DeprecateTable",
+    "DropDeprecatedTable",
+    "BatchedBackfill",
+)
+"""This project's operations: safe by construction (the Drop*/Complete* ones are gated at
+run time by deploy cycles), so operation rules never flag them."""
+
+
+@cache
+def safe_operation_classes() -> tuple[type, ...]:
+    """The classes of :data:`SAFE_OPERATION_NAMES` that this installation provides."""
+    try:
+        operations = importlib.import_module("django_zero_downtime.operations")
+    except ImportError:
+        return ()
+    found = (getattr(operations, name, None) for name in SAFE_OPERATION_NAMES)
+    return tuple(cls for cls in found if isinstance(cls, type))
+
+
+def is_safe_operation(operation: Operation) -> bool:
+    return isinstance(operation, safe_operation_classes())
+
+
+@dataclass
+class OperationContext:
+    app_label: str
+    operation: Operation
+    state: ProjectState
+    """The project state before the operation (read, never modified by rules)."""
+    connection: BaseDatabaseWrapper
+    """Used for type names and identifier limits only; never queried."""
+    atomic: bool = True
+    new_tables: set[str] = field(default_factory=set)
+    """Tables created earlier in the same migration: changing them locks nobody."""
+
+    def model(self, name: str) -> ModelState | None:
+        return facts.get_model_state(self.state, self.app_label, name)
+
+    def existing_table(self, name: str) -> tuple[ModelState, str] | None:
+        """The model state and table of ``name`` when live traffic can be using the table."""
+        model_state = self.model(name)
+        if model_state is None or not facts.has_table(model_state):
+            return None
+        table = facts.table_name(model_state, self.connection)
+        if table in self.new_tables:
+            return None
+        return model_state, table

@@ -1,0 +1,94 @@
+"""System check ``zdt.E010``: an error finding in a new migration of the project's own apps.
+
+"New" here means: in an app of this project (not an installed package's app, whose history
+the project cannot change) and after ``ZDT_BASELINE``. The check is static and cheap: no
+database, no SQL rendering (operation, transaction and ``RunSQL`` rules only), and it does
+nothing at all when no such migration exists.
+"""
+
+from __future__ import annotations
+
+import os
+import site
+import sysconfig
+from collections.abc import Iterable
+from typing import Any
+
+from django.apps import AppConfig, apps
+from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connections
+from django.db.migrations.state import ProjectState
+
+from django_zero_downtime import conf
+from django_zero_downtime.exceptions import ZeroDowntimeError
+from django_zero_downtime.lint.engine import LintConfig, Linter
+from django_zero_downtime.lint.registry import unknown_codes
+from django_zero_downtime.lint.select import baseline_keys, full_plan, load
+
+OTHER_OWNERS = ("ZDT4", "ZDT5")
+"""Live-database (4xx) and blue/green (5xx) rules belong to the runner and compat checks."""
+
+
+def _installed_roots() -> list[str]:
+    paths = sysconfig.get_paths()
+    roots = [paths["purelib"], paths["platlib"], paths["stdlib"], *site.getsitepackages()]
+    return sorted({os.path.realpath(root) for root in roots})
+
+
+def is_first_party(app_config: AppConfig) -> bool:
+    """An app of this project rather than of an installed distribution."""
+    path = os.path.realpath(app_config.path)
+    parts = path.split(os.sep)
+    if "site-packages" in parts or "dist-packages" in parts:
+        return False
+    return not any(path.startswith(root + os.sep) for root in _installed_roots())
+
+
+def migration_messages(app_configs: Iterable[AppConfig] | None = None) -> list[Any]:
+    try:
+        settings = conf.get_settings()
+    except ImproperlyConfigured:
+        return []  # zdt.E001 reports it
+    messages: list[Any] = _unknown_code_warnings(settings)
+    configs = list(app_configs) if app_configs is not None else list(apps.get_app_configs())
+    labels = {config.label for config in configs if is_first_party(config)}
+    try:
+        findings = _lint(labels, dict(settings.BASELINE), LintConfig.from_settings())
+    except ZeroDowntimeError as exc:
+        return [*messages, checks.Error(str(exc), id="zdt.E011")]
+    for finding in findings:
+        messages.append(
+            checks.Error(
+                f"{finding.app}.{finding.migration}: {finding.rule} {finding.name}: "
+                f"{finding.message}",
+                hint=f"{finding.hint}\n(or suppress it with a reason; see docs/rules.md)",
+                obj=f"{finding.file}:{finding.line}" if finding.line else finding.file,
+                id="zdt.E010",
+            )
+        )
+    return messages
+
+
+def _lint(labels: set[str], baseline: dict[str, str], config: LintConfig) -> list[Any]:
+    loader = load(None)
+    plan = full_plan(loader)
+    skip = baseline_keys(loader, baseline)
+    chosen = {(m.app_label, m.name) for m in plan if m.app_label in labels} - skip
+    if not chosen:
+        return []
+    linter = Linter(connections[conf.migration_alias()], config)
+    return linter.run(plan, chosen, ProjectState(real_apps=loader.unmigrated_apps)).errors
+
+
+def _unknown_code_warnings(settings: Any) -> list[Any]:
+    codes = [*settings.RULES_SELECT, *settings.RULES_IGNORE, *settings.RULES_SEVERITY]
+    return [
+        checks.Warning(
+            f"ZDT_RULES_* names {code!r}, which matches no rule of the checker.",
+            hint="Use rule codes or prefixes such as 'ZDT101' or 'ZDT2' (see docs/rules.md).",
+            id="zdt.W010",
+        )
+        for code in unknown_codes(codes)
+        if not code.upper().startswith(OTHER_OWNERS)
+    ]

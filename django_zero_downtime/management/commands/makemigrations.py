@@ -1,0 +1,94 @@
+"""``makemigrations`` that writes safe operations and lints what it writes.
+
+Django's command, with the autodetector it would use (Django's, or the one django-pgtrigger
+installs) composed with ``lint.autodetector.ZeroDowntimeAutodetectorMixin``.
+``--no-zero-downtime`` writes Django's operations unchanged (still linted). ``--check`` also
+fails when what would be written has an error finding.
+
+Another app earlier in ``INSTALLED_APPS`` that ships its own ``makemigrations`` wins over
+this one; compose by hand there with :func:`~django_zero_downtime.lint.autodetector.compose`.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from typing import Any
+
+from django.core.management.base import CommandError, CommandParser
+from django.core.management.commands import makemigrations
+from django.db.migrations.writer import MigrationWriter
+
+from django_zero_downtime.lint import locate, report
+from django_zero_downtime.lint.autodetector import FINDINGS, compose, needs_non_atomic
+from django_zero_downtime.lint.engine import LintResult
+
+
+class Command(makemigrations.Command):
+    help = makemigrations.Command.help + " Unsafe operations are replaced by safe ones."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--no-zero-downtime",
+            action="store_false",
+            dest="zero_downtime_rewrite",
+            help="Write Django's operations unchanged (they are still linted).",
+        )
+
+    def handle(self, *app_labels: Any, **options: Any) -> None:
+        # Whatever autodetector the command would use now (pgtrigger's after its ready()).
+        detector = compose(makemigrations.Command.autodetector)
+        if not options.get("zero_downtime_rewrite", True):
+            detector = type(detector.__name__, (detector,), {"zero_downtime_rewrite": False})
+        self.autodetector = detector  # type: ignore[misc]
+        super().handle(*app_labels, **options)
+
+    def write_migration_files(self, changes: Any, *args: Any, **kwargs: Any) -> None:
+        migrations = [m for app in changes.values() for m in app]
+        for migration in migrations:
+            check_atomicity(migration)
+        super().write_migration_files(changes, *args, **kwargs)
+        if not self.dry_run:
+            for migration in migrations:
+                if not migration.atomic:
+                    mark_non_atomic(MigrationWriter(migration).path)
+        self.report_findings(migrations)
+
+    def report_findings(self, migrations: list[Any]) -> None:
+        result = LintResult()
+        for migration in migrations:
+            path = self.get_relative_path(MigrationWriter(migration).path)
+            for finding in getattr(migration, FINDINGS, []):
+                line = None if self.dry_run else locate.line_of(path, finding.operation_index)
+                result.findings.append(replace(finding, file=path, line=line))
+            result.linted.append((migration.app_label, migration.name))
+        if result.findings:
+            self.log(report.as_text(result))
+        if result.errors and getattr(self, "check_changes", False):
+            sys.exit(1)
+
+
+def check_atomicity(migration: Any) -> None:
+    """``--update`` merges new operations into the last migration: refuse a merge that mixes
+    operations needing ``atomic = False`` with others; mark one made only of them."""
+    needs = [needs_non_atomic(operation) for operation in migration.operations]
+    if any(needs) and not all(needs):
+        raise CommandError(
+            f"{migration.app_label}.{migration.name} would mix operations that need "
+            "atomic = False (DualWriteRename, concurrent index operations) with others. "
+            "Run makemigrations without --update: it writes them as separate migrations."
+        )
+    if needs and all(needs):
+        migration.atomic = False
+
+
+def mark_non_atomic(path: str) -> None:
+    """Add ``atomic = False`` to a written migration (the writer has no such option)."""
+    with open(path, encoding="utf-8") as source:
+        text = source.read()
+    head = "class Migration(migrations.Migration):\n"
+    if "atomic = False" in text or head not in text:
+        return
+    with open(path, "w", encoding="utf-8") as target:
+        target.write(text.replace(head, head + "\n    atomic = False\n", 1))
