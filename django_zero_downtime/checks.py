@@ -137,6 +137,8 @@ def _compat_message(finding: Finding) -> checks.CheckMessage:
     )
     message = f"{finding.rule} {finding.message}"
     return kind(message, hint=finding.hint, obj=finding.file or None, id=check_id)
+
+
 @checks.register(TAG)
 def check_migrations(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     """zdt.E010: an error finding in a new migration of the project (E011: unreadable one);
