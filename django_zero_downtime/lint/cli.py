@@ -4,7 +4,10 @@
                                  [app_label [migration_name]]
 
 Default: the migrations not yet applied on the migration database (the only mode that
-connects, to read ``django_migrations``). The linting itself never connects.
+connects, to read ``django_migrations``). The linting itself never connects. Besides the
+checker's rules, the blue/green compatibility check (ZDT5xx, :mod:`django_zero_downtime.compat`)
+judges the new migrations against the previous release: the applied migrations by default,
+the ``--since`` git ref otherwise.
 """
 
 from __future__ import annotations
@@ -15,11 +18,12 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand
 
-from django_zero_downtime import conf
+from django_zero_downtime import compat, conf
 from django_zero_downtime.exceptions import ZeroDowntimeError
 from django_zero_downtime.lint import report
 from django_zero_downtime.lint.collect import SqlCollector, offline_connection
 from django_zero_downtime.lint.engine import LintConfig, Linter, LintResult
+from django_zero_downtime.lint.findings import Finding
 from django_zero_downtime.lint.select import select
 
 
@@ -81,7 +85,21 @@ def lint(options: dict[str, Any]) -> LintResult:
     return linter.run(selection.plan, selection.selected, selection.state)
 
 
+def compatibility(options: dict[str, Any]) -> list[Finding]:
+    """Blue/green findings (ZDT5xx) of the previous release against the new migrations.
+
+    The previous release is what ``--since`` names, else what the migration database has
+    applied; ``--all`` has no previous release, so nothing is compared.
+    """
+    if options.get("lint_all"):
+        return []
+    if options.get("lint_since"):
+        return compat.check_compatibility(git_ref=options["lint_since"])
+    return compat.check_compatibility(database=conf.migration_alias(options.get("database")))
+
+
 def run(command: BaseCommand, options: dict[str, Any]) -> int:
     result = lint(options)
+    result.findings.extend(compatibility(options))
     command.stdout.write(report.render(result, options.get("lint_format") or "text"))
     return 1 if result.errors else 0

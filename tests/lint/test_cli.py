@@ -170,3 +170,22 @@ def test_check_all_needs_no_database() -> None:
     assert unapplied.returncode == 3
     assert "Lint without a database with --all or --since GIT_REF" in unapplied.stderr
     assert "Traceback" not in unapplied.stderr
+
+
+@pytest.mark.django_db
+@UNSAFE
+def test_default_check_includes_the_blue_green_compatibility_check() -> None:
+    """The previous release (people.0001 applied) reads last_name, which 0002 drops."""
+    code, out = check("--format", "json")
+    findings = json.loads(out)["findings"]
+    compat = [f for f in findings if f["rule"].startswith("ZDT5")]
+    assert compat, findings
+    assert all(f["migration"] == "0002_unsafe" for f in compat)
+    assert any("last_name" in f["message"] for f in compat)
+    assert code == 1
+
+
+@UNSAFE
+def test_all_mode_has_no_previous_release_to_compare() -> None:
+    _, out = check("--all", "--format", "json", "people")
+    assert not [f for f in json.loads(out)["findings"] if f["rule"].startswith("ZDT5")]
