@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from django.db import router
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from django_zero_downtime import conf
+from django_zero_downtime.exceptions import RefusedByRule, ZeroDowntimeError
 from django_zero_downtime.models import DeployCycle, Deprecation
 
 
@@ -63,3 +65,59 @@ def record_deprecation(
 
 def ledger_alias(model: type = Deprecation) -> str:
     return router.db_for_write(model) or "default"
+
+
+LEDGER_MISSING = (
+    "{what} needs django-zero-downtime's ledger table {table}, which does not exist on "
+    'database {alias!r}. Add ("django_zero_downtime", "0001_initial") to the dependencies '
+    "of the migration that contains it, so the ledger is created first."
+)
+
+
+def require_ledger(connection: BaseDatabaseWrapper, what: str) -> None:
+    """Raise a clear error when the ledger tables are not migrated on ``connection``."""
+    table = Deprecation._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s)", [table])
+        if cursor.fetchone()[0] is None:
+            raise ZeroDowntimeError(
+                LEDGER_MISSING.format(what=what, table=table, alias=connection.alias)
+            )
+
+
+def find_deprecation(using: str, kind: str, table: str, column: str = "") -> Deprecation | None:
+    return Deprecation.objects.using(using).filter(kind=kind, table=table, column=column).first()
+
+
+def refusal_message(target: str, verdict: DropVerdict, deprecated_in: int) -> str:
+    """What a refused drop says: how many cycles remain and what to do meanwhile."""
+    plural = "s" if verdict.remaining != 1 else ""
+    return (
+        f"Refusing to drop {target}: it was deprecated in deploy cycle {deprecated_in}, "
+        f"{verdict.cycles_passed} of the required {verdict.cycles_required} deploy cycles "
+        f"(ZDT_DEPRECATION_CYCLES) have passed, {verdict.remaining} more release{plural} "
+        "needed. Ship this drop in a later release (move the operation to a later migration "
+        "and deploy it after the remaining cycles); the previous releases may still use it."
+    )
+
+
+def gate_drop(
+    connection: BaseDatabaseWrapper, kind: str, table: str, column: str, what: str
+) -> Deprecation:
+    """Return the deprecation of ``table[.column]`` if it may be dropped now, else refuse."""
+    require_ledger(connection, what)
+    using = connection.alias
+    target = f"{kind} {table}.{column}" if column else f"{kind} {table}"
+    deprecation = find_deprecation(using, kind, table, column)
+    if deprecation is None:
+        raise RefusedByRule(
+            f"Refusing to drop {target}: no deprecation of it is recorded in the ledger on "
+            f"database {using!r}. Deprecate it first (DeprecateColumn / DeprecateTable / "
+            "DualWriteRename) in an earlier release and drop it after ZDT_DEPRECATION_CYCLES "
+            "deploy cycles."
+        )
+    required = conf.get_settings().DEPRECATION_CYCLES
+    verdict = drop_verdict(current_cycle(using), deprecation.deprecated_in_cycle, required)
+    if not verdict.allowed:
+        raise RefusedByRule(refusal_message(target, verdict, deprecation.deprecated_in_cycle))
+    return deprecation

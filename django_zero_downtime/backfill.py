@@ -1,0 +1,155 @@
+"""Batched backfill: primary-key keyset batches, each in its own short transaction.
+
+The engine behind :class:`~django_zero_downtime.operations.BatchedBackfill` and the copy step
+of :class:`~django_zero_downtime.operations.DualWriteRename`.
+
+- Bounded: the highest primary key is read once, when the backfill first starts, and kept in
+  the ledger (``BackfillProgress.max_pk``); rows inserted later are not visited, so the loop
+  always terminates (new rows are the writers' or the trigger's business).
+- Resumable: each batch commits its rows *and* its progress row in one transaction, so after
+  a crash (even SIGKILL) a rerun starts after the last committed batch; no batch is lost and
+  none is half-recorded.
+- Gentle: ``ZDT_BACKFILL_BATCH_SIZE`` rows per batch, ``ZDT_BACKFILL_PAUSE_S`` between batches.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from django.db import transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models.functions import Now
+
+from django_zero_downtime import conf
+from django_zero_downtime.exceptions import UnsafeOperationError
+from django_zero_downtime.identifiers import quote_ident
+from django_zero_downtime.models import BackfillProgress
+
+# update_batch(cursor, after_pk, upto_pk) -> rows updated; rows with after < pk <= upto.
+BatchUpdater = Callable[[Any, Any, Any], int]
+
+
+@dataclass(frozen=True)
+class BackfillPlan:
+    """What to backfill: a stable key for the progress row, the table and its key column."""
+
+    key: str
+    table: str
+    pk_column: str
+    batch_size: int
+    pause_s: float
+
+
+def make_plan(
+    key: str, table: str, pk_column: str, batch_size: int | None, pause_s: float | None
+) -> BackfillPlan:
+    settings = conf.get_settings()
+    size = batch_size if batch_size is not None else settings.BACKFILL_BATCH_SIZE
+    pause = pause_s if pause_s is not None else settings.BACKFILL_PAUSE_S
+    return BackfillPlan(key=key, table=table, pk_column=pk_column, batch_size=size, pause_s=pause)
+
+
+def refuse_in_atomic_block(connection: BaseDatabaseWrapper, what: str) -> None:
+    """Batches must commit one by one: refuse inside a transaction (an atomic migration)."""
+    if connection.in_atomic_block:
+        raise UnsafeOperationError(
+            f"{what} backfills in batches that each commit on their own, so it cannot run "
+            "inside a transaction. Set `atomic = False` on the migration class that contains "
+            "it (and keep other schema changes in a separate, atomic migration)."
+        )
+
+
+def _start(connection: BaseDatabaseWrapper, plan: BackfillPlan) -> BackfillProgress:
+    """Fetch the progress row, creating it with the current highest key on first start."""
+    table, pk = quote_ident(plan.table), quote_ident(plan.pk_column)
+    with transaction.atomic(using=connection.alias):
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT max({pk}) FROM {table}")
+            max_pk = cursor.fetchone()[0]
+        progress, _ = BackfillProgress.objects.using(connection.alias).get_or_create(
+            key=plan.key, defaults={"table": plan.table, "max_pk": max_pk}
+        )
+    return progress
+
+
+def _next_upper(cursor: Any, plan: BackfillPlan, after: Any, max_pk: Any) -> Any:
+    """Primary key closing the next batch: the batch_size-th key after ``after``."""
+    table, pk = quote_ident(plan.table), quote_ident(plan.pk_column)
+    where, params = range_condition(plan.pk_column, after, max_pk)
+    cursor.execute(
+        f"SELECT {pk} FROM {table} WHERE {where} ORDER BY {pk} OFFSET %s LIMIT 1",
+        [*params, plan.batch_size - 1],
+    )
+    row = cursor.fetchone()
+    return row[0] if row else max_pk
+
+
+def _run_batch(
+    connection: BaseDatabaseWrapper,
+    plan: BackfillPlan,
+    progress: BackfillProgress,
+    update_batch: BatchUpdater,
+) -> int:
+    """Update one batch and record it, in one transaction. Returns rows updated."""
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        upper = _next_upper(cursor, plan, progress.last_pk, progress.max_pk)
+        count = update_batch(cursor, progress.last_pk, upper)
+        progress.last_pk = upper
+        progress.rows_done += count
+        progress.save(using=connection.alias, update_fields=["last_pk", "rows_done"])
+        BackfillProgress.objects.using(connection.alias).filter(pk=progress.pk).update(
+            updated_at=Now()
+        )
+    return count
+
+
+def _finish(connection: BaseDatabaseWrapper, progress: BackfillProgress) -> None:
+    BackfillProgress.objects.using(connection.alias).filter(pk=progress.pk).update(
+        finished_at=Now(), updated_at=Now()
+    )
+
+
+def run_backfill(
+    connection: BaseDatabaseWrapper,
+    plan: BackfillPlan,
+    update_batch: BatchUpdater,
+    out: TextIO | None = None,
+) -> int:
+    """Run (or resume) the backfill ``plan``; returns the rows updated by this run."""
+    out = out or sys.stdout
+    progress = _start(connection, plan)
+    if progress.finished_at is not None or progress.max_pk is None:
+        _finish(connection, progress)
+        out.write(f"  backfill {plan.key}: nothing to do\n")
+        return 0
+    if progress.last_pk is not None:
+        out.write(f"  backfill {plan.key}: resuming after {plan.pk_column}={progress.last_pk}\n")
+    done = 0
+    while progress.last_pk is None or progress.last_pk < progress.max_pk:
+        done += _run_batch(connection, plan, progress, update_batch)
+        out.write(
+            f"  backfill {plan.key}: {progress.rows_done} rows, "
+            f"{plan.pk_column} up to {progress.last_pk} of {progress.max_pk}\n"
+        )
+        out.flush()
+        if plan.pause_s:
+            time.sleep(plan.pause_s)
+    _finish(connection, progress)
+    return done
+
+
+def forget(connection: BaseDatabaseWrapper, key: str) -> None:
+    """Delete the progress row of ``key`` (when the operation is unapplied)."""
+    BackfillProgress.objects.using(connection.alias).filter(key=key).delete()
+
+
+def range_condition(pk_column: str, after: Any, upto: Any) -> tuple[str, list[Any]]:
+    """SQL condition ``after < pk <= upto`` (``after`` None: from the start)."""
+    pk = quote_ident(pk_column)
+    if after is None:
+        return f"{pk} <= %s", [upto]
+    return f"{pk} > %s AND {pk} <= %s", [after, upto]

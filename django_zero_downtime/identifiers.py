@@ -1,0 +1,30 @@
+"""Small SQL helpers shared by the operations, the trigger and the backfill.
+
+Django's ``quote_name`` wraps a name in double quotes but does not escape a double quote
+inside it; :func:`quote_ident` does (PostgreSQL doubles it), so generated SQL is correct for
+names with uppercase letters, spaces, quotes or reserved words.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+MAX_IDENTIFIER_BYTES = 63
+
+
+def quote_ident(name: str) -> str:
+    """Quote one PostgreSQL identifier, doubling any double quote inside it."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(value: str) -> str:
+    """Quote a string literal (for DDL that cannot take parameters, e.g. COMMENT)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def zdt_name(kind: str, *parts: str) -> str:
+    """A deterministic ``zdt_<kind>_<hash>`` object name of at most 63 bytes, lowercase."""
+    digest = hashlib.sha1("\x00".join(parts).encode()).hexdigest()[:12]
+    name = f"zdt_{kind}_{digest}"
+    assert len(name.encode()) <= MAX_IDENTIFIER_BYTES
+    return name

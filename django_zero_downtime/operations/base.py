@@ -1,0 +1,130 @@
+"""Shared plumbing of the public operations: the public module path, ledger access, SQL."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.operations.base import Operation
+from django.db.models import Field, Model
+from django.db.models.functions import Now
+
+from django_zero_downtime.identifiers import quote_ident
+from django_zero_downtime.models import Deprecation
+from django_zero_downtime.runner import cycles
+
+# The migration writer writes ``cls.__module__`` into migration files: it must be this path.
+PUBLIC_MODULE = "django_zero_downtime.operations"
+
+
+class ZdtOperation(Operation):
+    """Base of our operations: kwargs-only deconstruction without default values."""
+
+    # (argument name, default) in constructor order; the first ``positional`` are required.
+    arguments: tuple[tuple[str, Any], ...] = ()
+
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
+        kwargs = {
+            name: getattr(self, name)
+            for name, default in self.arguments
+            if getattr(self, name) != default or default is REQUIRED
+        }
+        return self.__class__.__name__, [], kwargs
+
+    def allowed(self, schema_editor: BaseDatabaseSchemaEditor, model: type[Model]) -> bool:
+        return self.allow_migrate_model(schema_editor.connection.alias, model)
+
+
+class _Required:
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+REQUIRED: Any = _Required()
+
+
+def execute(schema_editor: BaseDatabaseSchemaEditor, sql: str, params: Any = None) -> None:
+    """Run ``sql`` through the schema editor (so ``collect_sql`` / sqlmigrate see it)."""
+    schema_editor.execute(sql, params)
+
+
+def table_of(model: type[Model]) -> str:
+    return model._meta.db_table
+
+
+def column_exists(schema_editor: BaseDatabaseSchemaEditor, table: str, column: str) -> bool:
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attname = %s "
+            "AND NOT attisdropped",
+            [quote_ident(table), column],
+        )
+        return cursor.fetchone() is not None
+
+
+def table_exists(schema_editor: BaseDatabaseSchemaEditor, table: str) -> bool:
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s)", [quote_ident(table)])
+        return cursor.fetchone()[0] is not None
+
+
+def running_migration_name() -> str:
+    """Best effort: ``app.name`` of the migration whose apply()/unapply() is on the stack."""
+    from django.db.migrations.migration import Migration
+
+    for frame_info in inspect.stack(context=0):
+        candidate = frame_info.frame.f_locals.get("self")
+        if isinstance(candidate, Migration):
+            return f"{candidate.app_label}.{candidate.name}"
+    return ""
+
+
+def record(
+    schema_editor: BaseDatabaseSchemaEditor, kind: str, table: str, column: str, app: str
+) -> None:
+    """Record a deprecation in the ledger on the migration's own connection."""
+    connection = schema_editor.connection
+    cycles.require_ledger(connection, f"Deprecating {kind} {table}")
+    cycles.record_deprecation(connection, kind, table, column, app, running_migration_name())
+
+
+def forget_deprecation(
+    schema_editor: BaseDatabaseSchemaEditor, kind: str, table: str, column: str = ""
+) -> None:
+    """Unapplying a deprecation removes its ledger row (development only)."""
+    using = schema_editor.connection.alias
+    Deprecation.objects.using(using).filter(kind=kind, table=table, column=column).delete()
+
+
+def mark_dropped(
+    schema_editor: BaseDatabaseSchemaEditor, kind: str, table: str, column: str, dropped: bool
+) -> None:
+    rows = Deprecation.objects.using(schema_editor.connection.alias).filter(
+        kind=kind, table=table, column=column
+    )
+    rows.update(dropped_at=Now() if dropped else None)
+
+
+def column_type_sql(schema_editor: BaseDatabaseSchemaEditor, field: Field) -> str:
+    """The column type (with collation) of ``field``, without constraints or default."""
+    params = field.db_parameters(connection=schema_editor.connection)
+    sql = str(params["type"])
+    if params.get("collation"):
+        sql += f" COLLATE {quote_ident(str(params['collation']))}"
+    return sql
+
+
+def column_of(field: Field) -> str:
+    """The database column of a concrete field (never None for the fields we handle)."""
+    if field.column is None:
+        raise TypeError(f"field {field.name!r} has no database column")
+    return str(field.column)
+
+
+def renamed_clone(field: Field, name: str) -> Field:
+    """A copy of ``field`` named ``name`` (column and attname follow the name)."""
+    clone = field.clone()
+    clone.set_attributes_from_name(name)
+    clone.model = field.model
+    return clone

@@ -1,0 +1,240 @@
+"""Rename a column over several releases: dual-write with a trigger, then complete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.db.migrations.operations.base import OperationCategory
+from django.db.migrations.state import ProjectState
+from django.db.models import Field
+
+from django_zero_downtime import backfill
+from django_zero_downtime.exceptions import UnsafeOperationError
+from django_zero_downtime.identifiers import quote_ident, zdt_name
+from django_zero_downtime.operations import base
+from django_zero_downtime.operations.base import PUBLIC_MODULE, REQUIRED, ZdtOperation
+from django_zero_downtime.runner import cycles
+from django_zero_downtime.triggers import DualWriteTrigger
+
+
+class _RenameBase(ZdtOperation):
+    def __init__(self, model_name: str, old_name: str, new_name: str) -> None:
+        self.model_name = model_name
+        self.old_name = old_name
+        self.new_name = new_name
+
+    def columns(self, new_field: Field) -> tuple[str, str]:
+        """(old column, new column): the new field's column as the old name would have it."""
+        return base.column_of(base.renamed_clone(new_field, self.old_name)), base.column_of(
+            new_field
+        )
+
+    def trigger(self, table: str, new_field: Field) -> DualWriteTrigger:
+        old, new = self.columns(new_field)
+        return DualWriteTrigger(table=table, old_column=old, new_column=new)
+
+    def references_model(self, name: str, app_label: str) -> bool:
+        return name.lower() == self.model_name.lower()
+
+    def references_field(self, model_name: str, name: str, app_label: str) -> bool:
+        names = {self.old_name.lower(), self.new_name.lower()}
+        return self.references_model(model_name, app_label) and name.lower() in names
+
+
+class DualWriteRename(_RenameBase):
+    """Expand step of a column rename: new column, dual-write trigger, batched backfill.
+
+    Afterwards the model state has the field under ``new_name``; both columns exist and the
+    trigger keeps them equal for every writer (the previous release writes only the old
+    one, the current release only the new one). Needs an ``atomic = False`` migration.
+    """
+
+    __module__ = PUBLIC_MODULE
+    category = OperationCategory.ALTERATION
+    arguments = (
+        ("model_name", REQUIRED),
+        ("old_name", REQUIRED),
+        ("new_name", REQUIRED),
+        ("batch_size", None),
+        ("pause_s", None),
+    )
+
+    def __init__(
+        self,
+        model_name: str,
+        old_name: str,
+        new_name: str,
+        batch_size: int | None = None,
+        pause_s: float | None = None,
+    ) -> None:
+        super().__init__(model_name, old_name, new_name)
+        self.batch_size = batch_size
+        self.pause_s = pause_s
+
+    def state_forwards(self, app_label: str, state: ProjectState) -> None:
+        state.rename_field(app_label, self.model_name.lower(), self.old_name, self.new_name)
+
+    def database_forwards(
+        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+    ) -> None:
+        model = to_state.apps.get_model(app_label, self.model_name)
+        if not self.allowed(schema_editor, model):
+            return
+        connection = schema_editor.connection
+        backfill.refuse_in_atomic_block(connection, self.describe())
+        cycles.require_ledger(connection, self.describe())
+        field = model._meta.get_field(self.new_name)
+        old, new = self.columns(field)
+        if old == new:
+            raise UnsafeOperationError(
+                f"{self.describe()}: the column name does not change ({old!r}, set by "
+                "db_column), so there is nothing to dual-write; use RenameField."
+            )
+        table = model._meta.db_table
+        with transaction.atomic(using=connection.alias):
+            add = f"ALTER TABLE {quote_ident(table)} ADD COLUMN {quote_ident(new)} "
+            base.execute(schema_editor, add + base.column_type_sql(schema_editor, field))
+            base.execute(schema_editor, self.trigger(table, field).install_sql)
+            base.record(schema_editor, "column", table, old, app_label)
+        self._backfill(connection, model, old, new)
+
+    def backfill_key(self, table: str) -> str:
+        return f"dual-write:{table}:{self.old_name}->{self.new_name}"
+
+    def _backfill(self, connection: Any, model: Any, old: str, new: str) -> int:
+        table, pk = model._meta.db_table, model._meta.pk.column
+        plan = backfill.make_plan(
+            self.backfill_key(table), table, pk, self.batch_size, self.pause_s
+        )
+        qold, qnew = quote_ident(old), quote_ident(new)
+
+        def copy(cursor: Any, after: Any, upto: Any) -> int:
+            where, params = backfill.range_condition(pk, after, upto)
+            cursor.execute(
+                f"UPDATE {quote_ident(table)} SET {qnew} = {qold} "
+                f"WHERE {where} AND {qnew} IS DISTINCT FROM {qold}",
+                params,
+            )
+            return int(cursor.rowcount)
+
+        return backfill.run_backfill(connection, plan, copy)
+
+    def database_backwards(
+        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+    ) -> None:
+        model = from_state.apps.get_model(app_label, self.model_name)
+        if not self.allowed(schema_editor, model):
+            return
+        field = model._meta.get_field(self.new_name)
+        table = model._meta.db_table
+        old, new = self.columns(field)
+        base.execute(schema_editor, self.trigger(table, field).uninstall_sql)
+        base.execute(
+            schema_editor, f"ALTER TABLE {quote_ident(table)} DROP COLUMN {quote_ident(new)}"
+        )
+        base.forget_deprecation(schema_editor, "column", table, old)
+        backfill.forget(schema_editor.connection, self.backfill_key(table))
+
+    def describe(self) -> str:
+        return (
+            f"Rename field {self.old_name} on {self.model_name} to {self.new_name} "
+            "(dual-write phase)"
+        )
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return f"rename_{self.old_name.lower()}_{self.model_name.lower()}_{self.new_name.lower()}"
+
+
+class CompleteDualWriteRename(_RenameBase):
+    """Contract step of a column rename: drop the trigger and the old column.
+
+    Gated like a drop of a deprecated column: refused until ``ZDT_DEPRECATION_CYCLES``
+    deploy cycles have passed since the DualWriteRename. Before dropping, it copies any
+    straggler values, and re-establishes NOT NULL on the new column without a long lock
+    (CHECK NOT VALID, VALIDATE, SET NOT NULL). Needs an ``atomic = False`` migration.
+    """
+
+    __module__ = PUBLIC_MODULE
+    category = OperationCategory.REMOVAL
+    arguments = (("model_name", REQUIRED), ("old_name", REQUIRED), ("new_name", REQUIRED))
+
+    def state_forwards(self, app_label: str, state: ProjectState) -> None:
+        """Nothing: the state already has the field under its new name."""
+
+    def database_forwards(
+        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+    ) -> None:
+        model = to_state.apps.get_model(app_label, self.model_name)
+        if not self.allowed(schema_editor, model):
+            return
+        connection = schema_editor.connection
+        field = model._meta.get_field(self.new_name)
+        table = model._meta.db_table
+        old, new = self.columns(field)
+        cycles.gate_drop(connection, "column", table, old, self.describe())
+        backfill.refuse_in_atomic_block(connection, self.describe())
+        qt, qold, qnew = quote_ident(table), quote_ident(old), quote_ident(new)
+        with transaction.atomic(using=connection.alias):
+            base.execute(schema_editor, self.trigger(table, field).uninstall_sql)
+            base.execute(
+                schema_editor,
+                f"UPDATE {qt} SET {qnew} = {qold} WHERE {qnew} IS NULL AND {qold} IS NOT NULL",
+            )
+        if not field.null:
+            set_not_null(schema_editor, table, new)
+        base.execute(schema_editor, f"ALTER TABLE {qt} DROP COLUMN IF EXISTS {qold}")
+        base.mark_dropped(schema_editor, "column", table, old, dropped=True)
+
+    def database_backwards(
+        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+    ) -> None:
+        model = from_state.apps.get_model(app_label, self.model_name)
+        if not self.allowed(schema_editor, model):
+            return
+        field = model._meta.get_field(self.new_name)
+        table = model._meta.db_table
+        old, new = self.columns(field)
+        qt, qold, qnew = quote_ident(table), quote_ident(old), quote_ident(new)
+        base.execute(
+            schema_editor,
+            f"ALTER TABLE {qt} ADD COLUMN {qold} {base.column_type_sql(schema_editor, field)}",
+        )
+        base.execute(schema_editor, f"UPDATE {qt} SET {qold} = {qnew}")
+        base.execute(schema_editor, f"ALTER TABLE {qt} ALTER COLUMN {qnew} DROP NOT NULL")
+        base.execute(schema_editor, self.trigger(table, field).install_sql)
+        base.mark_dropped(schema_editor, "column", table, old, dropped=False)
+
+    def describe(self) -> str:
+        return (
+            f"Complete renaming field {self.old_name} on {self.model_name} to "
+            f"{self.new_name} (drop the old column)"
+        )
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return (
+            f"complete_rename_{self.old_name.lower()}_{self.model_name.lower()}_"
+            f"{self.new_name.lower()}"
+        )
+
+
+def set_not_null(schema_editor: Any, table: str, column: str) -> None:
+    """SET NOT NULL without a full scan under ACCESS EXCLUSIVE (PostgreSQL 12+).
+
+    A validated ``CHECK (col IS NOT NULL)`` lets SET NOT NULL skip its scan; the CHECK is
+    added NOT VALID (brief lock) and validated under SHARE UPDATE EXCLUSIVE, which blocks
+    neither reads nor writes. Each step commits on its own.
+    """
+    qt, qc = quote_ident(table), quote_ident(column)
+    check = quote_ident(zdt_name("nn", table, column))
+    steps = [
+        f"ALTER TABLE {qt} ADD CONSTRAINT {check} CHECK ({qc} IS NOT NULL) NOT VALID",
+        f"ALTER TABLE {qt} VALIDATE CONSTRAINT {check}",
+        f"ALTER TABLE {qt} ALTER COLUMN {qc} SET NOT NULL",
+        f"ALTER TABLE {qt} DROP CONSTRAINT {check}",
+    ]
+    for step in steps:
+        with transaction.atomic(using=schema_editor.connection.alias):
+            base.execute(schema_editor, step)

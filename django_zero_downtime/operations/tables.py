@@ -1,0 +1,139 @@
+"""Table operations: deprecate by rename (behind a view), drop after the cycles."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from django.db import router
+from django.db.migrations.operations.base import OperationCategory
+from django.db.migrations.state import ProjectState
+
+from django_zero_downtime.identifiers import quote_ident
+from django_zero_downtime.operations import base
+from django_zero_downtime.operations.base import PUBLIC_MODULE, REQUIRED, ZdtOperation
+from django_zero_downtime.runner import cycles
+
+PREFIX = "zdt_deprecated_"
+
+
+def deprecated_table_name(table: str) -> str:
+    """``zdt_deprecated_<table>``, shortened with a hash suffix to fit 63 bytes."""
+    name = PREFIX + table
+    if len(name.encode()) <= 63:
+        return name
+    digest = hashlib.sha1(table.encode()).hexdigest()[:8]
+    head = name.encode()[: 63 - 9].decode(errors="ignore")
+    return f"{head}_{digest}"
+
+
+class DeprecateTable(ZdtOperation):
+    """Remove a model from the state; rename its table and leave a view under the old name.
+
+    The previous release may still query the model: a simple view is automatically
+    updatable in PostgreSQL, so its SELECT/INSERT/UPDATE/DELETE keep working through it
+    (defaults and identity of the renamed table apply). The ledger records the cycle.
+    """
+
+    __module__ = PUBLIC_MODULE
+    category = OperationCategory.REMOVAL
+    arguments = (("name", REQUIRED),)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def state_forwards(self, app_label: str, state: ProjectState) -> None:
+        state.remove_model(app_label, self.name.lower())
+
+    def database_forwards(
+        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+    ) -> None:
+        model = from_state.apps.get_model(app_label, self.name)
+        if not self.allowed(schema_editor, model):
+            return
+        table = model._meta.db_table
+        base.record(schema_editor, "table", table, "", app_label)
+        old, new = quote_ident(table), quote_ident(deprecated_table_name(table))
+        base.execute(schema_editor, f"ALTER TABLE {old} RENAME TO {new}")
+        base.execute(schema_editor, f"CREATE VIEW {old} AS SELECT * FROM {new}")
+
+    def database_backwards(
+        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+    ) -> None:
+        model = to_state.apps.get_model(app_label, self.name)
+        if not self.allowed(schema_editor, model):
+            return
+        table = model._meta.db_table
+        base.forget_deprecation(schema_editor, "table", table)
+        renamed = deprecated_table_name(table)
+        if not base.table_exists(schema_editor, renamed):
+            schema_editor.create_model(model)
+            return
+        base.execute(schema_editor, f"DROP VIEW IF EXISTS {quote_ident(table)}")
+        rename = f"ALTER TABLE {quote_ident(renamed)} RENAME TO {quote_ident(table)}"
+        base.execute(schema_editor, rename)
+
+    def references_model(self, name: str, app_label: str) -> bool:
+        return name.lower() == self.name.lower()
+
+    def describe(self) -> str:
+        return f"Deprecate model {self.name} (its table is renamed, not dropped)"
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return f"deprecate_{self.name.lower()}"
+
+
+class DropDeprecatedTable(ZdtOperation):
+    """Drop a table deprecated ``ZDT_DEPRECATION_CYCLES`` deploy cycles ago, else refuse.
+
+    ``db_table`` is needed only when the model had a custom ``Meta.db_table``.
+    """
+
+    __module__ = PUBLIC_MODULE
+    category = OperationCategory.REMOVAL
+    arguments = (("name", REQUIRED), ("db_table", None))
+
+    def __init__(self, name: str, db_table: str | None = None) -> None:
+        self.name = name
+        self.db_table = db_table
+
+    def state_forwards(self, app_label: str, state: ProjectState) -> None:
+        """Nothing: DeprecateTable already removed the model from the state."""
+
+    def _allowed(self, app_label: str, schema_editor: Any) -> bool:
+        """The model left the state, so ask the router by name."""
+        alias = schema_editor.connection.alias
+        return router.allow_migrate(alias, app_label, model_name=self.name.lower())
+
+    def table(self, app_label: str) -> str:
+        return self.db_table or f"{app_label}_{self.name.lower()}"
+
+    def database_forwards(
+        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+    ) -> None:
+        if not self._allowed(app_label, schema_editor):
+            return
+        table = self.table(app_label)
+        cycles.gate_drop(schema_editor.connection, "table", table, "", self.describe())
+        base.execute(schema_editor, f"DROP VIEW IF EXISTS {quote_ident(table)}")
+        renamed = quote_ident(deprecated_table_name(table))
+        base.execute(schema_editor, f"DROP TABLE IF EXISTS {renamed}")
+        base.mark_dropped(schema_editor, "table", table, "", dropped=True)
+
+    def database_backwards(
+        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+    ) -> None:
+        """Only the ledger: unapplying the DeprecateTable before it re-creates the table."""
+        if self._allowed(app_label, schema_editor):
+            base.mark_dropped(schema_editor, "table", self.table(app_label), "", dropped=False)
+
+    def references_model(self, name: str, app_label: str) -> bool:
+        return name.lower() == self.name.lower()
+
+    def describe(self) -> str:
+        return f"Drop deprecated model {self.name}'s table"
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return f"drop_deprecated_{self.name.lower()}"
