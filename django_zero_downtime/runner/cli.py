@@ -1,22 +1,164 @@
-"""``safemigrate``: apply migrations safely (stub: delegates to Django's migrate for now)."""
+"""``safemigrate`` (default mode): apply migrations without hurting live traffic.
+
+Order of a run: guard → one-run lock → plan → refuse backwards targets → rules of
+engagement (refused before anything runs) → record the release → apply each migration with
+short lock timeouts and retries while the monitor watches live traffic → report.
+"""
 
 from __future__ import annotations
 
 from argparse import ArgumentParser
+from dataclasses import asdict
 from typing import Any
 
-from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError, connections
+from django.db.migrations.executor import MigrationExecutor
 
-from django_zero_downtime import guard
+from django_zero_downtime import conf, guard
+from django_zero_downtime.exceptions import RefusedByRule, ZeroDowntimeError
+from django_zero_downtime.runner import engagement, session
+from django_zero_downtime.runner.apply import Limits
+from django_zero_downtime.runner.plan import collect_steps, format_plan, start_state
+from django_zero_downtime.runner.report import RunReport, summary
 
 
 def add_arguments(parser: ArgumentParser) -> None:
     parser.add_argument("--release", help="Release label; each distinct label is one deploy cycle.")
+    parser.add_argument(
+        "--lock-timeout",
+        type=int,
+        metavar="MS",
+        help="lock_timeout of every DDL step (default ZDT_LOCK_TIMEOUT_MS).",
+    )
+    parser.add_argument(
+        "--max-retries",
+        type=int,
+        metavar="N",
+        help="Retries of a step that timed out (default ZDT_MAX_RETRIES).",
+    )
+    parser.add_argument(
+        "--statement-timeout",
+        type=int,
+        metavar="MS",
+        help="statement_timeout of the migration session (default ZDT_STATEMENT_TIMEOUT_MS).",
+    )
+    parser.add_argument(
+        "--max-blocking",
+        type=int,
+        metavar="MS",
+        help="Cancel and retry a step when live sessions waited on it longer "
+        "(default ZDT_MAX_BLOCKING_MS).",
+    )
+    parser.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="Exit with an error instead of waiting when another run holds the lock.",
+    )
+    parser.add_argument("--report", metavar="FILE", help="Write the JSON report to FILE.")
+    parser.add_argument(
+        "--plan",
+        action="store_true",
+        help="Print the steps, their locks and rules; change nothing.",
+    )
+
+
+def limits_from(options: dict[str, Any]) -> Limits:
+    """Settings, overridden by the command-line flags; flags are validated like settings."""
+    settings = conf.get_settings()
+    flags = {
+        "--lock-timeout": (options.get("lock_timeout"), settings.LOCK_TIMEOUT_MS, 1),
+        "--max-retries": (options.get("max_retries"), settings.MAX_RETRIES, 0),
+        "--statement-timeout": (options.get("statement_timeout"), settings.STATEMENT_TIMEOUT_MS, 0),
+        "--max-blocking": (options.get("max_blocking"), settings.MAX_BLOCKING_MS, 1),
+    }
+    value = {name: _flag(name, *spec) for name, spec in flags.items()}
+    return Limits(
+        lock_timeout_ms=value["--lock-timeout"],
+        statement_timeout_ms=value["--statement-timeout"],
+        max_retries=value["--max-retries"],
+        backoff_ms=settings.RETRY_BACKOFF_MS,
+        max_delay_ms=settings.RETRY_MAX_DELAY_MS,
+        budget_ms=value["--max-blocking"],
+    )
+
+
+def _flag(name: str, given: int | None, default: int, minimum: int) -> int:
+    if given is None:
+        return default
+    if given < minimum:
+        raise CommandError(f"{name} {given} is not valid: expected an integer >= {minimum}.")
+    return given
 
 
 def run(command: BaseCommand, options: dict[str, Any]) -> int:
     guard.refuse_if_web_process("safemigrate")
-    args = [a for a in (options.get("app_label"), options.get("migration_name")) if a]
-    call_command("migrate", *args, database=options["database"], verbosity=1)
-    return 0
+    if options.get("release") is not None and not options["release"].strip():
+        raise CommandError("--release needs a non-empty label (e.g. the release version).")
+    limits = limits_from(options)
+    report = RunReport(database=options["database"], release=options.get("release"))
+    report.settings = asdict(limits)
+    try:
+        code = _run(command, options, limits, report)
+        report.finish(code)
+    except ZeroDowntimeError as exc:
+        report.findings.extend(getattr(exc, "findings", []))
+        report.finish(exc.exit_code, str(exc))
+        command.stderr.write(str(exc))
+    except DatabaseError as exc:
+        message = (
+            f"safemigrate stopped on a database error in {report.current_step or 'the plan'}: {exc}"
+        )
+        report.finish(3, message.strip())
+        command.stderr.write(message)
+    _finish(command, options, report)
+    return report.exit_code
+
+
+def _run(command: BaseCommand, options: dict[str, Any], limits: Limits, report: RunReport) -> int:
+    connection = connections[options["database"]]
+    say = _printer(command, options)
+    if options.get("plan"):
+        return _plan(connection, options, say)
+    with session.run_lock(connection, no_wait=bool(options.get("no_wait")), say=say):
+        run = session.Run(connection, options, limits, report, say)
+        return run.execute()
+
+
+def _plan(connection: Any, options: dict[str, Any], say: Any) -> int:
+    executor = MigrationExecutor(connection)
+    plan = session.plan_for(executor, options)
+    findings = [engagement.backwards_finding(m) for m, backwards in plan if backwards]
+    steps = collect_steps(connection, [e for e in plan if not e[1]], start_state(executor, plan))
+    migrations = {(m.app_label, m.name): m for m, _ in plan}
+    size_findings, verdicts = engagement.judge_steps(
+        connection, steps, migrations, conf.get_settings().LARGE_TABLE_ROWS
+    )
+    for line in format_plan(steps, verdicts):
+        say(line)
+    refusals = [*findings, *size_findings, *session.refusals(steps)]
+    for finding in refusals:
+        say(f"{finding.rule} {finding.name}: {finding.message}\n  {finding.hint}")
+    return 1 if refusals else 0
+
+
+def _printer(command: BaseCommand, options: dict[str, Any]) -> Any:
+    verbosity = int(options.get("verbosity", 1))
+
+    def say(line: str) -> None:
+        if verbosity:
+            command.stdout.write(line)
+
+    return say
+
+
+def _finish(command: BaseCommand, options: dict[str, Any], report: RunReport) -> None:
+    if not options.get("plan"):
+        for line in summary(report):
+            command.stdout.write(line)
+    if options.get("report"):
+        report.write(options["report"])
+        command.stdout.write(f"Report written to {options['report']}.")
+
+
+__all__ = ["RefusedByRule", "add_arguments", "limits_from", "run"]

@@ -1,0 +1,69 @@
+"""``migrate``, guarded: never in a web process, and not at all where ``ZDT_PRODUCTION = True``.
+
+In production the deploy pipeline runs ``safemigrate`` (short lock timeouts, one run at a
+time, deploy cycles, a report); plain ``migrate`` waits for locks forever and can roll back,
+so it refuses there and says what to run instead. Elsewhere (development, CI) it is Django's
+``migrate`` unchanged, after the web-process guard.
+
+Composing: if another app in ``INSTALLED_APPS`` also ships ``migrate``, subclass that one's
+``Command`` with :class:`ProductionMigrateMixin` in your own app.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import CommandError
+from django.core.management.commands.migrate import Command as DjangoMigrateCommand
+from django.db import connections
+from django.db.migrations.executor import MigrationExecutor
+
+from django_zero_downtime import conf, guard
+
+
+def production_refusal(app_label: str | None, name: str | None, backwards: bool) -> str:
+    """The message ``migrate`` gives in production (pure)."""
+    target = " ".join(a for a in (app_label, name) if a)
+    text = (
+        "migrate is disabled where ZDT_PRODUCTION = True: apply migrations with "
+        f"`manage.py safemigrate{' ' + target if target else ''} --release <label>` "
+        "(short lock timeouts, retries, one run at a time, a report)."
+    )
+    if backwards:
+        text = (
+            f"Refusing to migrate backwards to {target}: migrations are never rolled back; "
+            "fix forward with a new migration. " + text
+        )
+    return text
+
+
+class ProductionMigrateMixin:
+    """Adds the guard and the production refusal in front of a ``migrate`` command."""
+
+    def handle(self, *args: Any, **options: Any) -> Any:
+        guard.refuse_if_web_process("migrate")
+        if conf.get_settings().PRODUCTION:
+            app_label, name = options.get("app_label"), options.get("migration_name")
+            backwards = _is_backwards(options.get("database") or "default", app_label, name)
+            raise CommandError(production_refusal(app_label, name, backwards), returncode=1)
+        return super().handle(*args, **options)  # type: ignore[misc]
+
+
+def _is_backwards(alias: str, app_label: str | None, name: str | None) -> bool:
+    if not (app_label and name):
+        return False
+    executor = MigrationExecutor(connections[alias])
+    try:
+        if name == "zero":
+            targets: list[tuple[str, str | None]] = [(app_label, None)]
+        else:
+            targets = [(app_label, executor.loader.get_migration_by_prefix(app_label, name).name)]
+        return any(backwards for _, backwards in executor.migration_plan(targets))
+    except (KeyError, ValueError):
+        return False
+
+
+class Command(ProductionMigrateMixin, DjangoMigrateCommand):
+    help = (
+        DjangoMigrateCommand.help + " Refused where ZDT_PRODUCTION = True: use safemigrate there."
+    )

@@ -1,0 +1,238 @@
+"""Apply migrations with short lock timeouts and bounded retries.
+
+The hook point is Django's schema editor, driven the way ``MigrationExecutor.apply_migration``
+drives it, so every operation (Django's, ours, third-party) runs unchanged:
+
+- atomic migration: one transaction per attempt, opened with ``SET LOCAL lock_timeout`` /
+  ``statement_timeout``; on a lock timeout the whole migration is rolled back and retried;
+- non-atomic migration: ``schema_editor.execute`` is wrapped so each statement runs in its own
+  short transaction with ``SET LOCAL`` and is retried alone. Statements that cannot run in a
+  transaction (``CONCURRENTLY``) get session-level timeouts that are reset right after; an
+  INVALID index left by an earlier failed concurrent build is dropped concurrently first.
+
+Retries follow :func:`~.locks.backoff_schedule`; when it is spent the run gives up with
+:class:`LockTimeoutExhausted` naming the sessions that held the lock.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from django.db import DatabaseError, transaction
+from django.db.migrations.migration import Migration
+from django.db.migrations.recorder import MigrationRecorder
+from django.db.migrations.state import ProjectState
+
+from django_zero_downtime.exceptions import LockTimeoutExhausted
+from django_zero_downtime.runner import locks
+from django_zero_downtime.runner.impact import classify_sql
+from django_zero_downtime.runner.monitor import Monitor
+from django_zero_downtime.runner.plan import step_key
+from django_zero_downtime.runner.report import RunReport, StepReport
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Limits:
+    lock_timeout_ms: int
+    statement_timeout_ms: int
+    max_retries: int
+    backoff_ms: int
+    max_delay_ms: int
+    budget_ms: int
+
+
+class Applier:
+    """Applies one migration at a time on ``connection``, reporting into ``steps``."""
+
+    def __init__(
+        self,
+        connection: Any,
+        limits: Limits,
+        monitor: Monitor,
+        steps: dict[str, StepReport],
+        say: Callable[[str], None],
+        report: RunReport | None = None,
+    ) -> None:
+        self.connection = connection
+        self.limits = limits
+        self.monitor = monitor
+        self.steps = steps
+        self.say = say
+        self.report = report
+        self.recorder = MigrationRecorder(connection)
+        self._key = ""
+        self._started = time.monotonic()
+
+    # -- migrations -------------------------------------------------------------------------
+    def apply(self, migration: Migration, state: ProjectState) -> ProjectState:
+        """Apply ``migration`` on top of ``state``; returns the state after it."""
+        if migration.atomic:
+            return self._retrying(lambda: self._atomic_attempt(migration, state))
+        self._non_atomic(migration, state)
+        return state
+
+    def _atomic_attempt(self, migration: Migration, state: ProjectState) -> ProjectState:
+        attempt_state = state.clone()
+        with transaction.atomic(using=self.connection.alias):
+            self._set_local()
+            with self.connection.schema_editor(atomic=True) as editor:
+                self._operations(migration, attempt_state, editor)
+                self._enter(migration, None)
+            self._record(migration)
+        self._leave()
+        return attempt_state
+
+    def _non_atomic(self, migration: Migration, state: ProjectState) -> None:
+        with self.connection.schema_editor(atomic=False) as editor:
+            editor.execute = self._guarded(editor.execute)  # type: ignore[method-assign]
+            self._operations(migration, state, editor)
+            self._enter(migration, None)
+        self._leave()
+        self._retrying(lambda: self._record(migration))
+
+    def _operations(self, migration: Migration, state: ProjectState, editor: Any) -> None:
+        """Mirror of ``Migration.apply`` that marks each operation as the current step."""
+        for index, operation in enumerate(migration.operations):
+            self._enter(migration, index)
+            old_state = state.clone()
+            operation.state_forwards(migration.app_label, state)
+            atomic_op = operation.atomic or (migration.atomic and operation.atomic is not False)
+            args = (migration.app_label, editor, old_state, state)
+            if not editor.atomic_migration and atomic_op:
+                self._retrying(lambda o=operation, a=args: self._atomic_operation(o, a))
+            else:
+                operation.database_forwards(*args)
+            self._leave()
+
+    def _atomic_operation(self, operation: Any, args: tuple[Any, ...]) -> None:
+        with transaction.atomic(using=self.connection.alias):
+            self._set_local()
+            operation.database_forwards(*args)
+
+    def _record(self, migration: Migration) -> None:
+        with transaction.atomic(using=self.connection.alias):
+            self._set_local()
+            for app, name in migration.replaces or [(migration.app_label, migration.name)]:
+                self.recorder.record_applied(app, name)
+
+    # -- statements of non-atomic migrations ----------------------------------------------
+    def _guarded(self, execute: Callable[..., Any]) -> Callable[..., Any]:
+        def guarded_execute(sql: Any, params: Any = ()) -> Any:
+            if self.connection.in_atomic_block:  # the enclosing transaction has SET LOCAL
+                return execute(sql, params)
+            impacts = classify_sql(str(sql))
+            if any(i.concurrent for i in impacts):
+                index = next((i.index for i in impacts if i.index), None)
+                return self._retrying(
+                    lambda: self._outside_transaction(execute, sql, params, index)
+                )
+            return self._retrying(lambda: self._in_short_transaction(execute, sql, params))
+
+        return guarded_execute
+
+    def _in_short_transaction(self, execute: Callable[..., Any], sql: Any, params: Any) -> Any:
+        with transaction.atomic(using=self.connection.alias):
+            self._set_local()
+            return execute(sql, params)
+
+    def _outside_transaction(
+        self, execute: Callable[..., Any], sql: Any, params: Any, index: str | None
+    ) -> Any:
+        """A CONCURRENTLY statement: it waits only on SHARE UPDATE EXCLUSIVE, which queues no
+        reads or writes behind it, so it may wait for locks up to the statement timeout."""
+        if index:
+            self._drop_invalid_index(index)
+        timeout = self.limits.statement_timeout_ms
+        with self.connection.cursor() as cursor:
+            locks.set_session_timeouts(cursor, timeout, timeout)
+            try:
+                return execute(sql, params)
+            finally:
+                cursor.execute("RESET lock_timeout; RESET statement_timeout")
+
+    def _drop_invalid_index(self, index: str) -> None:
+        quoted = self.connection.ops.quote_name(index)
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT NOT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)", [quoted]
+            )
+            row = cursor.fetchone()
+            if row and row[0]:
+                self.say(f"    dropping INVALID index {index} left by an earlier failed build")
+                cursor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {quoted}")
+                self._step().invalid_indexes_dropped.append(index)
+
+    # -- timeouts and retries -------------------------------------------------------------
+    def _set_local(self) -> None:
+        with self.connection.cursor() as cursor:
+            limits = self.limits
+            locks.set_local_timeouts(cursor, limits.lock_timeout_ms, limits.statement_timeout_ms)
+
+    def _retrying(self, attempt: Callable[[], T]) -> T:
+        delays = locks.backoff_schedule(
+            self.limits.max_retries, self.limits.backoff_ms, self.limits.max_delay_ms
+        )
+        for number in range(len(delays) + 1):
+            self.monitor.new_attempt()
+            try:
+                return attempt()
+            except DatabaseError as exc:
+                if not self._retryable(exc):
+                    raise
+                self._count_failure(exc)
+                if number == len(delays):
+                    raise self._give_up(exc) from exc
+                self._step().retries += 1
+                self.say(
+                    f"    {self._reason(exc)}; retry {number + 1}/{len(delays)} "
+                    f"in {delays[number]:.2f}s"
+                )
+                time.sleep(delays[number])
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _retryable(self, exc: BaseException) -> bool:
+        cancelled = locks.sqlstate(exc) == locks.QUERY_CANCELED and self.monitor.cancelled.is_set()
+        return locks.is_lock_failure(exc) or cancelled
+
+    def _count_failure(self, exc: BaseException) -> None:
+        if locks.is_lock_failure(exc):
+            self._step().lock_timeouts += 1
+
+    def _reason(self, exc: BaseException) -> str:
+        if locks.is_lock_failure(exc):
+            return f"lock not available within {self.limits.lock_timeout_ms} ms"
+        return f"live sessions waited longer than {self.limits.budget_ms} ms: cancelled"
+
+    def _give_up(self, exc: BaseException) -> LockTimeoutExhausted:
+        blockers = sorted(self.monitor.blockers.values(), key=lambda s: s.pid)
+        named = "\n".join(f"  - {s.describe()}" for s in blockers) or "  (none observed)"
+        return LockTimeoutExhausted(
+            f"Gave up on {self._step().description} after {self.limits.max_retries} retries: "
+            f"{self._reason(exc)}.\nBlocking sessions:\n{named}\n"
+            "The failed step was rolled back (an atomic migration entirely); run safemigrate "
+            "again when those sessions are done (or end them), or raise --max-retries."
+        )
+
+    # -- steps ----------------------------------------------------------------------------
+    def _enter(self, migration: Migration, index: int | None) -> None:
+        self._key = step_key(migration.app_label, migration.name, index)
+        self._started = time.monotonic()
+        self.monitor.set_step(self._key)
+        if self.report is not None:
+            self.report.current_step = self._key
+
+    def _leave(self) -> None:
+        if self._key in self.steps:
+            self.steps[self._key].duration_s = round(time.monotonic() - self._started, 3)
+
+    def _step(self) -> StepReport:
+        if self._key not in self.steps:
+            app, rest = self._key.split(".", 1)
+            name, _index = rest.rsplit(":", 1)
+            self.steps[self._key] = StepReport(app, name, None, "deferred SQL", self._key)
+        return self.steps[self._key]

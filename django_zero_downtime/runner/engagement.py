@@ -1,0 +1,177 @@
+"""Rules of engagement against the live database (ZDT4xx), judged before anything runs.
+
+- ZDT401 ``large-table``: a step that rewrites a table, scans it under a lock that blocks
+  writes, drops from it or adds to it is refused when the table has more than
+  ``ZDT_LARGE_TABLE_ROWS`` rows, unless the migration approves it with a reason:
+  ``zero_downtime = {"ZDT401": "approved by DBA: off-peak window"}``.
+- ZDT402 ``backwards-migration``: migrations are never rolled back; fix forward.
+
+Drops of deprecated columns and tables are gated by the deploy-cycle ledger inside the
+``DropDeprecated*`` operations themselves (they raise ``RefusedByRule``).
+
+The verdicts are pure functions; only :func:`table_rows` and :func:`current_type` ask the
+database.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from django.db.migrations.migration import Migration
+
+from django_zero_downtime.exceptions import ZeroDowntimeError
+from django_zero_downtime.lint.findings import Finding
+from django_zero_downtime.runner.impact import Impact, varchar_widening
+from django_zero_downtime.runner.plan import PlanStep
+
+LARGE_TABLE = ("ZDT401", "large-table")
+BACKWARDS = ("ZDT402", "backwards-migration")
+
+
+def approval_reason(migration: Migration, rule: str) -> str | None:
+    """The reason given for approving ``rule`` on ``migration``; "" when the reason is empty."""
+    approvals = getattr(migration, "zero_downtime", None) or {}
+    if not isinstance(approvals, Mapping):
+        raise ZeroDowntimeError(
+            f"{migration_file(migration)}: `zero_downtime` on {migration.app_label}."
+            f"{migration.name} must be a dict of rule code to reason, e.g. "
+            f'zero_downtime = {{"ZDT401": "approved by DBA: reason"}} (got {approvals!r}).'
+        )
+    if rule not in approvals:
+        return None
+    reason = approvals[rule]
+    return reason.strip() if isinstance(reason, str) else ""
+
+
+def migration_file(migration: Migration) -> str:
+    try:
+        return inspect.getfile(type(migration))
+    except TypeError:
+        return f"{migration.app_label}/migrations/{migration.name}.py"
+
+
+def judge_size(
+    step: PlanStep, impact: Impact, rows: int, limit: int, reason: str | None
+) -> tuple[Finding | None, str]:
+    """ZDT401 on one statement: (finding when refused, the verdict line for ``--plan``)."""
+    size = f"{impact.table}: {rows:,} rows, limit {limit:,}"
+    if not impact.judged or rows <= limit:
+        return None, f"ZDT401 large-table ({size}): ok"
+    if reason:
+        return None, f"ZDT401 large-table ({size}): approved: {reason}"
+    what = _what(impact)
+    hint = (
+        f"Make the change in a way that does not {what} (see the operations guide), schedule "
+        f'it, or approve it on the migration class: zero_downtime = {{"ZDT401": "<reason>"}}'
+    )
+    if reason == "":
+        hint = "The approval of ZDT401 needs a reason: " + hint
+    message = f"{step.description} would {what} {impact.table} ({rows:,} rows > {limit:,})."
+    finding = _finding(LARGE_TABLE, step, message, hint)
+    return finding, f"ZDT401 large-table ({size}): REFUSED"
+
+
+def _what(impact: Impact) -> str:
+    if impact.rewrites:
+        return "rewrite"
+    if impact.drops:
+        return "drop from"
+    if impact.strong_scan:
+        return f"scan under {impact.lock} lock"
+    return "add a column to"
+
+
+def _finding(rule: tuple[str, str], step: PlanStep, message: str, hint: str) -> Finding:
+    return Finding(
+        rule=rule[0],
+        name=rule[1],
+        severity="error",
+        message=message,
+        hint=hint,
+        app=step.app,
+        migration=step.migration,
+        operation_index=step.index,
+        operation=step.operation,
+    )
+
+
+def backwards_finding(migration: Migration) -> Finding:
+    """ZDT402: the plan would unapply ``migration``."""
+    return Finding(
+        rule=BACKWARDS[0],
+        name=BACKWARDS[1],
+        severity="error",
+        message=(
+            f"Refusing to migrate backwards: {migration.app_label}.{migration.name} is applied "
+            "and the target would unapply it."
+        ),
+        hint="Migrations are never rolled back: fix forward with a new migration.",
+        app=migration.app_label,
+        migration=migration.name,
+        file=migration_file(migration),
+    )
+
+
+def table_rows(cursor: Any, quoted_table: str, limit: int) -> int:
+    """Rows in a table: ``reltuples``, or an exact count capped at ``limit + 1`` when the
+    estimate is missing (-1: never vacuumed or analysed) or 0 while the table has pages."""
+    cursor.execute(
+        "SELECT reltuples::bigint, pg_relation_size(oid) FROM pg_class WHERE oid = to_regclass(%s)",
+        [quoted_table],
+    )
+    row = cursor.fetchone()
+    if row is None:
+        return 0  # created earlier in this run: empty
+    estimate, size = row
+    if estimate > 0 or size == 0:
+        return max(estimate, 0)
+    cursor.execute(f"SELECT count(*) FROM (SELECT 1 FROM {quoted_table} LIMIT %s) s", [limit + 1])
+    return int(cursor.fetchone()[0])
+
+
+def current_type(cursor: Any, quoted_table: str, column: str) -> str | None:
+    cursor.execute(
+        "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+        "WHERE attrelid = to_regclass(%s) AND attname = %s AND NOT attisdropped",
+        [quoted_table, column],
+    )
+    row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def refine(cursor: Any, impact: Impact, quote: Any) -> Impact:
+    """Clear ``rewrites`` for type changes the live column shows to be binary widening."""
+    if not impact.type_changes or impact.table is None or impact.drops or impact.adds:
+        return impact
+    for column, new_type in impact.type_changes:
+        old = current_type(cursor, quote(impact.table), column)
+        if old is None or not varchar_widening(old, new_type):
+            return impact
+    return replace(impact, rewrites=False)
+
+
+def judge_steps(
+    connection: Any,
+    steps: list[PlanStep],
+    migrations: Mapping[tuple[str, str], Migration],
+    limit: int,
+) -> tuple[list[Finding], dict[str, list[str]]]:
+    """ZDT401 for every step: the refusals, and the verdict lines per step key."""
+    findings: list[Finding] = []
+    verdicts: dict[str, list[str]] = {}
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for step in steps:
+            reason = approval_reason(migrations[(step.app, step.migration)], LARGE_TABLE[0])
+            for impact in step.impacts:
+                if impact.table is None or not impact.judged:
+                    continue
+                impact = refine(cursor, impact, quote)
+                rows = table_rows(cursor, quote(impact.table), limit)
+                finding, verdict = judge_size(step, impact, rows, limit, reason)
+                verdicts.setdefault(step.key, []).append(verdict)
+                findings.extend([finding] if finding else [])
+    return findings, verdicts

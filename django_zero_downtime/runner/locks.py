@@ -1,0 +1,156 @@
+"""Lock discipline of the runner: timeouts, the retry schedule, blockers, one run at a time.
+
+- Every DDL runs with ``SET LOCAL lock_timeout`` (and ``statement_timeout``) in a short
+  transaction, so a DDL waiting behind a long transaction gives up after a fraction of a
+  second instead of queueing every later query on the table (design.md §4, the lock queue).
+  ``SET LOCAL`` dies with its transaction, so nothing leaks through a transaction pooler.
+- A timed-out step is retried after :func:`backoff_schedule` delays (exponential, capped,
+  with jitter); when the schedule is spent the run gives up naming the blocking sessions.
+- :class:`RunLock`: a session-level advisory lock on a dedicated connection, one run per
+  database at a time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+LOCK_NOT_AVAILABLE = "55P03"
+QUERY_CANCELED = "57014"
+DEADLOCK_DETECTED = "40P01"
+
+
+def backoff_schedule(
+    retries: int, base_ms: int, max_ms: int, rng: Callable[[], float] = random.random
+) -> list[float]:
+    """Delays in seconds before retry 1..``retries``: ``min(max, base·2^i)`` with equal jitter.
+
+    Each delay lies in ``[d/2, d]`` for its capped exponential ``d``, so the schedule is
+    bounded (sum ≤ retries·max_ms) and retries of two runs do not stay in lock step.
+    """
+    delays = []
+    for attempt in range(retries):
+        ceiling = min(max_ms, base_ms * 2**attempt)
+        delays.append((ceiling / 2 + rng() * ceiling / 2) / 1000)
+    return delays
+
+
+def sqlstate(exc: BaseException) -> str | None:
+    """The SQLSTATE of a database error (Django wraps the driver's error as ``__cause__``)."""
+    for error in (exc, exc.__cause__):
+        code = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
+        if code:
+            return str(code)
+    return None
+
+
+def is_lock_failure(exc: BaseException) -> bool:
+    """A lock timeout or deadlock: the step did nothing and may be retried."""
+    return sqlstate(exc) in (LOCK_NOT_AVAILABLE, DEADLOCK_DETECTED)
+
+
+def set_local_timeouts(cursor: Any, lock_timeout_ms: int, statement_timeout_ms: int) -> None:
+    """``SET LOCAL`` both timeouts for the current transaction only."""
+    cursor.execute(
+        "SELECT set_config('lock_timeout', %s, true), set_config('statement_timeout', %s, true)",
+        [f"{lock_timeout_ms}ms", f"{statement_timeout_ms}ms"],
+    )
+
+
+def set_session_timeouts(cursor: Any, lock_timeout_ms: int, statement_timeout_ms: int) -> None:
+    """Session-level timeouts, only for statements that cannot run in a transaction."""
+    cursor.execute(
+        "SELECT set_config('lock_timeout', %s, false), set_config('statement_timeout', %s, false)",
+        [f"{lock_timeout_ms}ms", f"{statement_timeout_ms}ms"],
+    )
+
+
+@dataclass(frozen=True)
+class Session:
+    """A database session as seen in pg_stat_activity (a blocker or a blocked client)."""
+
+    pid: int
+    application: str
+    state: str
+    xact_age_s: float | None
+    wait_s: float | None
+    query: str
+
+    def describe(self) -> str:
+        age = "no transaction" if self.xact_age_s is None else f"transaction {self.xact_age_s:.1f}s"
+        app = self.application or "(no application_name)"
+        return f"pid {self.pid} [{app}] {self.state or '?'}, {age}: {self.query or '(no query)'}"
+
+
+SESSIONS_SQL = """
+SELECT a.pid, coalesce(a.application_name, ''), coalesce(a.state, ''),
+       extract(epoch FROM clock_timestamp() - a.xact_start)::float8,
+       (SELECT extract(epoch FROM clock_timestamp() - min(l.waitstart))::float8
+          FROM pg_locks l WHERE l.pid = a.pid AND NOT l.granted),
+       split_part(coalesce(a.query, ''), E'\\n', 1)
+  FROM pg_stat_activity a
+ WHERE {where}
+ ORDER BY a.pid
+"""
+BLOCKERS_OF = SESSIONS_SQL.format(where="a.pid = ANY(pg_blocking_pids(%(pid)s))")
+BLOCKED_BY = SESSIONS_SQL.format(where="%(pid)s = ANY(pg_blocking_pids(a.pid))")
+
+
+def sessions(cursor: Any, query: str, pid: int) -> list[Session]:
+    cursor.execute(query, {"pid": pid})
+    return [Session(*row[:5], query=row[5][:200]) for row in cursor.fetchall()]
+
+
+def connect_kwargs(connection: Any) -> dict[str, Any]:
+    """psycopg.connect arguments for an extra session to ``connection``'s database."""
+    params = dict(connection.get_connection_params())
+    for driver_object in ("cursor_factory", "context", "application_name"):
+        params.pop(driver_object, None)
+    return params
+
+
+def advisory_key(database: str) -> int:
+    """A fixed signed 64-bit advisory-lock key per database name."""
+    digest = hashlib.sha256(f"django-zero-downtime:safemigrate:{database}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+class RunLock:
+    """One safemigrate run per database: ``pg_advisory_lock`` held on its own connection.
+
+    The lock lives as long as the connection, so a killed runner releases it as soon as
+    PostgreSQL notices the closed socket.
+    """
+
+    def __init__(self, connect_kwargs: dict[str, Any], database: str) -> None:
+        import psycopg
+
+        self.key = advisory_key(database)
+        self.conn = psycopg.connect(
+            **connect_kwargs, autocommit=True, application_name="zdt-safemigrate-lock"
+        )
+
+    def try_acquire(self) -> bool:
+        row = self.conn.execute("SELECT pg_try_advisory_lock(%s)", [self.key]).fetchone()
+        return bool(row and row[0])
+
+    def holder(self) -> str:
+        """Who holds the lock now (pid and how long), for the waiting message."""
+        row = self.conn.execute(
+            "SELECT l.pid, extract(epoch FROM clock_timestamp() - a.backend_start)::int "
+            "FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE l.locktype = 'advisory' "
+            "AND l.granted AND ((l.classid::bigint << 32) | l.objid::bigint) = %s",
+            [self.key],
+        ).fetchone()
+        return f"pid {row[0]}, connected {row[1]}s ago" if row else "a session that just ended"
+
+    def acquire(self) -> None:
+        self.conn.execute("SELECT pg_advisory_lock(%s)", [self.key])
+
+    def release(self) -> None:
+        if not self.conn.closed:
+            self.conn.execute("SELECT pg_advisory_unlock(%s)", [self.key])
+            self.conn.close()

@@ -1,0 +1,233 @@
+"""One safemigrate run against one database: lock, plan, judge, record, apply, report."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.core.management.sql import emit_post_migrate_signal, emit_pre_migrate_signal
+from django.db.migrations.executor import MigrationExecutor
+from django.db.models.functions import Now
+
+from django_zero_downtime import conf
+from django_zero_downtime.exceptions import RefusedByRule, ZeroDowntimeError
+from django_zero_downtime.lint.findings import Finding
+from django_zero_downtime.models import DeployCycle
+from django_zero_downtime.runner import cycles, engagement
+from django_zero_downtime.runner.apply import Applier, Limits
+from django_zero_downtime.runner.locks import RunLock, connect_kwargs
+from django_zero_downtime.runner.monitor import Monitor
+from django_zero_downtime.runner.plan import (
+    PlanEntry,
+    PlanStep,
+    collect_steps,
+    start_state,
+    targets_for,
+)
+from django_zero_downtime.runner.report import RunReport, StepReport, step_line
+
+Say = Callable[[str], None]
+APPLICATION_NAME = "zdt-safemigrate"
+
+
+@contextmanager
+def run_lock(connection: Any, no_wait: bool, say: Say) -> Iterator[None]:
+    """Hold the per-database advisory lock for the duration of the run."""
+    lock = RunLock(connect_kwargs(connection), connection.settings_dict["NAME"])
+    try:
+        if not lock.try_acquire():
+            holder = lock.holder()
+            if no_wait:
+                raise ZeroDowntimeError(
+                    f"Another safemigrate run is applying migrations to database "
+                    f"{connection.settings_dict['NAME']!r} ({holder}); exiting because of "
+                    "--no-wait. Run again when it has finished."
+                )
+            say(f"Waiting for another safemigrate run on this database to finish ({holder})...")
+            lock.acquire()
+        yield
+    finally:
+        lock.release()
+
+
+def plan_for(executor: MigrationExecutor, options: dict[str, Any]) -> list[PlanEntry]:
+    app_label, name = options.get("app_label"), options.get("migration_name")
+    try:
+        if app_label is not None and app_label not in executor.loader.migrated_apps:
+            raise ZeroDowntimeError(f"App {app_label!r} does not have migrations.")
+        targets = targets_for(executor, app_label, name)
+    except (KeyError, ValueError) as exc:  # AmbiguityError is a ValueError
+        raise ZeroDowntimeError(
+            f"Cannot find a migration matching {name!r} from app {app_label!r}: {exc}"
+        ) from exc
+    return list(executor.migration_plan(targets))
+
+
+def refusals(steps: list[PlanStep]) -> list[Finding]:
+    """Operations that refused themselves while their SQL was collected (ledger gates)."""
+    return [
+        Finding(
+            rule="ZDT403",
+            name="deprecation-cycles",
+            severity="error",
+            message=step.refusal,
+            hint="Wait for more deploy cycles, then run again.",
+            app=step.app,
+            migration=step.migration,
+            operation_index=step.index,
+            operation=step.operation,
+        )
+        for step in steps
+        if step.refusal
+    ]
+
+
+def refused(findings: list[Finding]) -> RefusedByRule:
+    text = "\n".join(f"{f.rule} {f.name}: {f.message}\n  {f.hint}" for f in findings)
+    exc = RefusedByRule(f"safemigrate refused to run (nothing was applied):\n{text}")
+    exc.findings = findings  # type: ignore[attr-defined]
+    return exc
+
+
+class Run:
+    def __init__(
+        self, connection: Any, options: dict[str, Any], limits: Limits, report: RunReport, say: Say
+    ) -> None:
+        self.connection = connection
+        self.options = options
+        self.limits = limits
+        self.report = report
+        self.say = say
+        self.alias = connection.alias
+
+    def execute(self) -> int:
+        executor = MigrationExecutor(self.connection)
+        executor.recorder.ensure_schema()
+        executor.loader.check_consistent_history(self.connection)
+        self._refuse_conflicts(executor)
+        plan = plan_for(executor, self.options)
+        backwards = [engagement.backwards_finding(m) for m, back in plan if back]
+        if backwards:
+            raise refused(backwards)
+        state = start_state(executor, plan)
+        steps = collect_steps(self.connection, plan, state.clone())
+        self._judge(plan, steps)
+        ledger_ready = self._ledger_ready()
+        if ledger_ready:
+            self._record_release()
+        if plan:
+            self._apply(plan, state, steps)
+        else:
+            self.say("No migrations to apply.")
+        if not ledger_ready and self._ledger_ready():
+            self._record_release()
+        self._store_report()
+        return 0
+
+    def _refuse_conflicts(self, executor: MigrationExecutor) -> None:
+        conflicts = executor.loader.detect_conflicts()
+        if conflicts:
+            names = "; ".join(f"{app}: {', '.join(sorted(n))}" for app, n in conflicts.items())
+            raise ZeroDowntimeError(
+                f"Conflicting migrations (more than one leaf per app): {names}. "
+                "Fix with `manage.py makemigrations --merge` and deploy the merge migration."
+            )
+
+    def _judge(self, plan: list[PlanEntry], steps: list[PlanStep]) -> None:
+        migrations = {(m.app_label, m.name): m for m, _ in plan}
+        limit = conf.get_settings().LARGE_TABLE_ROWS
+        findings, _ = engagement.judge_steps(self.connection, steps, migrations, limit)
+        findings.extend(refusals(steps))
+        if findings:
+            raise refused(findings)
+
+    def _apply(self, plan: list[PlanEntry], state: Any, steps: list[PlanStep]) -> None:
+        reports = {
+            s.key: StepReport(s.app, s.migration, s.index, s.operation, s.description)
+            for s in steps
+        }
+        self.report.steps = list(reports.values())
+        monitor = Monitor(
+            connect_kwargs(self.connection),
+            self._prepare_session(),
+            self.limits.budget_ms,
+            self._progress,
+        )
+        monitor.start()
+        try:
+            applier = Applier(self.connection, self.limits, monitor, reports, self.say, self.report)
+            self._signal(emit_pre_migrate_signal, state.apps, plan)
+            for migration, _ in plan:
+                state = self._apply_one(applier, migration, state, reports)
+            self._signal(emit_post_migrate_signal, self._final_apps(), plan)
+        finally:
+            monitor.stop()
+            self._copy_stats(monitor, reports)
+
+    def _apply_one(self, applier: Applier, migration: Any, state: Any, reports: Any) -> Any:
+        label = f"{migration.app_label}.{migration.name}"
+        self.say(f"Applying {label}...")
+        started = time.monotonic()
+        state = applier.apply(migration, state)
+        self.report.applied.append(label)
+        self.say(f"  OK ({time.monotonic() - started:.2f}s)")
+        for step in reports.values():
+            if (step.app, step.migration) == (migration.app_label, migration.name):
+                self.say(step_line(step))
+        return state
+
+    def _prepare_session(self) -> int:
+        """Name the migration session and make PostgreSQL stop its statement when the runner
+        dies (PG 14+), so a killed deploy step does not leave DDL running unattended."""
+        with self.connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('application_name', %s, false)", [APPLICATION_NAME])
+            if self.connection.pg_version >= 140000:
+                cursor.execute("SET client_connection_check_interval = '1s'")
+            cursor.execute("SELECT pg_backend_pid()")
+            return int(cursor.fetchone()[0])
+
+    def _progress(self, step: str, elapsed: float, blocked: int) -> None:
+        self.say(
+            f"    ... {step} running for {elapsed:.0f}s, {blocked} live sessions waiting on it"
+        )
+
+    def _signal(self, emit: Callable[..., None], apps: Any, plan: list[PlanEntry]) -> None:
+        verbosity = int(self.options.get("verbosity", 1))
+        interactive = bool(self.options.get("interactive", False))
+        emit(verbosity, interactive, self.alias, apps=apps, plan=plan)
+
+    def _final_apps(self) -> Any:
+        executor = MigrationExecutor(self.connection)
+        final_state = executor._create_project_state(with_applied_migrations=True)
+        return final_state.apps
+
+    def _copy_stats(self, monitor: Monitor, reports: dict[str, StepReport]) -> None:
+        for key, stats in monitor.stats.items():
+            if key in reports:
+                step = reports[key]
+                step.lock_wait_s = round(stats.lock_wait_s, 3)
+                step.blocked_sessions = len(stats.blocked_pids)
+                step.longest_block_ms = round(stats.longest_block_s * 1000, 1)
+                step.budget_cancels = stats.budget_cancels
+
+    def _ledger_ready(self) -> bool:
+        with self.connection.cursor() as cursor:
+            tables = self.connection.introspection.table_names(cursor)
+        return DeployCycle._meta.db_table in tables
+
+    def _record_release(self) -> None:
+        label = self.options.get("release")
+        if label:
+            self.report.cycle, created = cycles.record_release(label, self.alias)
+            state = "new deploy cycle" if created else "already recorded"
+            self.say(f"Release {label!r}: deploy cycle {self.report.cycle} ({state}).")
+
+    def _store_report(self) -> None:
+        label = self.options.get("release")
+        if label and self._ledger_ready():
+            self.report.finish(0)
+            DeployCycle.objects.using(self.alias).filter(release=label).update(
+                finished_at=Now(), report=self.report.to_dict()
+            )

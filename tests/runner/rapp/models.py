@@ -1,0 +1,1 @@
+"""No models: the runner tests exercise migrations only."""
