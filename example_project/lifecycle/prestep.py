@@ -88,14 +88,19 @@ def _load(path: Path) -> dict[str, Any] | None:
 
 # --- the report, read defensively -------------------------------------------------------
 
-DURATION_KEYS = ("duration_ms", "duration_s", "duration", "seconds", "elapsed_ms")
-OPERATION_LIST_KEYS = ("operations", "steps")
+DURATION_KEYS = ("duration_s", "duration_ms", "duration", "seconds", "elapsed_ms")
+OPERATION_LIST_KEYS = ("steps", "operations")
 COUNTED = (
+    ("lock timeouts", ("lock_timeouts", "lock_waits", "lock_wait_count")),
     ("retries", ("retries", "retry_count")),
-    ("lock waits", ("lock_waits", "lock_wait_count", "lock_timeouts")),
     ("blocked sessions", ("blocked_sessions", "blocked_session_count", "blocked")),
 )
-LONGEST_KEYS = ("longest_blocked_ms", "max_blocked_ms", "longest_wait_ms", "max_wait_ms")
+MEASURED = (
+    ("lock wait", ("lock_wait_s",), "s"),
+    ("longest block", ("longest_block_ms", "max_blocked_ms", "longest_wait_ms"), "ms"),
+    ("budget cancels", ("budget_cancels",), ""),
+)
+NAME_KEYS = ("description", "describe", "operation", "name")
 
 
 def _number(value: object) -> float | None:
@@ -122,54 +127,62 @@ def _operations(report: Mapping[str, Any]) -> list[Mapping[str, Any]]:
         items = report.get(key)
         if isinstance(items, list):
             found += [item for item in items if isinstance(item, Mapping)]
-    for migration in report.get("migrations", []) if isinstance(report, Mapping) else []:
+    migrations = report.get("migrations")
+    for migration in migrations if isinstance(migrations, list) else []:
         if isinstance(migration, Mapping):
             found += _operations(migration)
     return found
 
 
-def _duration(entry: Mapping[str, Any]) -> str | None:
+def _duration(entry: Mapping[str, Any]) -> list[str]:
     hit = _first(entry, DURATION_KEYS)
     if hit is None:
-        return None
+        return []
     key, value = hit
-    seconds = value / 1000 if key.endswith("_ms") else value
-    return f"{seconds:.2f} s"
+    return [f"{value / 1000 if key.endswith('_ms') else value:.2f} s"]
 
 
 def _name(entry: Mapping[str, Any]) -> str:
-    for key in ("describe", "description", "operation", "name"):
+    for key in NAME_KEYS:
         if isinstance(entry.get(key), str):
             return str(entry[key])
     return "operation"
 
 
-def _counts(entry: Mapping[str, Any]) -> list[str]:
-    parts = []
+def _figures(entry: Mapping[str, Any]) -> list[str]:
+    parts = _duration(entry)
     for label, keys in COUNTED:
         hit = _first(entry, keys)
-        if hit is not None:
-            parts.append(f"{label} {hit[1]:g}")
-    longest = _first(entry, LONGEST_KEYS)
-    if longest is not None:
-        parts.append(f"longest block {longest[1]:g} ms")
+        parts += [f"{label} {hit[1]:g}"] if hit else []
+    for label, keys, unit in MEASURED:
+        hit = _first(entry, keys)
+        parts += [f"{label} {hit[1]:g}{' ' + unit if unit else ''}"] if hit and hit[1] else []
     return parts
+
+
+def _head(report: Mapping[str, Any]) -> list[str]:
+    parts = []
+    if isinstance(report.get("cycle"), int):
+        parts.append(f"deploy cycle {report['cycle']}")
+    applied = report.get("applied")
+    if isinstance(applied, list):
+        parts.append("applied " + ", ".join(map(str, applied)) if applied else "nothing to apply")
+    parts += _figures(report)
+    return ["run: " + ", ".join(parts)] if parts else []
 
 
 def summarize_report(report: Mapping[str, Any] | None) -> list[str]:
     """Pure: one line for the whole run and one per operation, from whatever is there."""
     if not report:
         return ["(no report file)"]
-    head = [p for p in (_duration(report),) if p] + _counts(report)
-    lines = ["run: " + ", ".join(head)] if head else []
+    lines = _head(report)
     for entry in _operations(report):
-        parts = [p for p in (_duration(entry),) if p] + _counts(entry)
-        lines.append(f"{_name(entry)}: " + (", ".join(parts) or "no figures"))
+        lines.append(f"{_name(entry)}: " + (", ".join(_figures(entry)) or "no figures"))
     return lines or ["(report has no figures the demo knows: " + ", ".join(sorted(report)) + ")"]
 
 
 def totals(report: Mapping[str, Any] | None) -> dict[str, float]:
-    """Pure: retries, lock waits and blocked sessions summed over the report's operations."""
+    """Pure: lock timeouts, retries and blocked sessions summed over the operations."""
     sums = {label: 0.0 for label, _ in COUNTED}
     for entry in _operations(report or {}):
         for label, keys in COUNTED:

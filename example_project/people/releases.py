@@ -5,13 +5,18 @@ A real project ships each release as its own build; here one checkout holds all 
 two releases can serve side by side (blue/green) from the same code tree.
 
 ======  ============================  ==================  ==========================
-release reads the family name from    writes it to        its migration (deploy pre-step)
+release reads the family name from    writes it to        schema it migrates to
 ======  ============================  ==================  ==========================
 1       ``last_name``                 ``last_name``       ``0001_initial``
 2       ``last_name``                 both columns        ``0002`` DualWriteRename
-3       ``surname``                   ``surname``         ``0003`` final batched copy
-4       ``surname``                   ``surname``         ``0004`` CompleteDualWriteRename
+3       ``surname``                   ``surname``         none: the schema stays at 0002
+4       ``surname``                   ``surname``         ``0003`` CompleteDualWriteRename
 ======  ============================  ==================  ==========================
+
+``DualWriteRename`` copies the existing rows in batches itself, and
+``CompleteDualWriteRename`` copies any straggler before it drops ``last_name`` (the
+requirements' "final migration"), so release 3 changes no schema: its pre-step only records
+its deploy cycle.
 
 While both columns exist, the database trigger installed by ``DualWriteRename`` keeps them
 equal whichever one a release writes, so every release can take traffic back from the next.
@@ -35,6 +40,7 @@ class Release:
     reads: str
     writes: tuple[str, ...]
     migration: str
+    """The people migration the schema must be at for this release (the pre-step's target)."""
     summary: str
 
     @property
@@ -57,8 +63,8 @@ RELEASES: tuple[Release, ...] = (
         "0002_dual_write_surname",
         "writes both columns, reads last_name",
     ),
-    Release(3, "surname", ("surname",), "0003_backfill_surname", "reads and writes surname"),
-    Release(4, "surname", ("surname",), "0004_drop_last_name", "surname only; last_name dropped"),
+    Release(3, "surname", ("surname",), "0002_dual_write_surname", "reads and writes surname"),
+    Release(4, "surname", ("surname",), "0003_drop_last_name", "surname only; last_name dropped"),
 )
 LATEST = RELEASES[-1]
 

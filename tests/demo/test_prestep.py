@@ -56,11 +56,33 @@ def test_operations_with_durations_retries_and_blocked_sessions() -> None:
     lines = summarize_report(report)
     assert lines[0] == "run: 1.50 s"
     assert lines[1] == (
-        "Dual-write rename: 1.20 s, retries 2, lock waits 2, blocked sessions 3, "
+        "Dual-write rename: 1.20 s, lock timeouts 2, retries 2, blocked sessions 3, "
         "longest block 480 ms"
     )
     assert lines[2] == "Backfill: 0.25 s"
-    assert totals(report) == {"retries": 2.0, "lock waits": 2.0, "blocked sessions": 3.0}
+    assert totals(report) == {"retries": 2.0, "lock timeouts": 2.0, "blocked sessions": 3.0}
+
+
+def test_the_runners_report_format() -> None:
+    step = {
+        "operation": "DualWriteRename",
+        "description": "Rename field last_name on person to surname (dual-write phase)",
+        "duration_s": 0.127,
+        "lock_timeouts": 1,
+        "lock_wait_s": 0.5,
+        "retries": 1,
+        "blocked_sessions": 0,
+        "longest_block_ms": 0.0,
+        "budget_cancels": 0,
+    }
+    report = {"cycle": 2, "applied": ["people.0002_dual_write_surname"], "steps": [step]}
+    assert summarize_report(report) == [
+        "run: deploy cycle 2, applied people.0002_dual_write_surname",
+        "Rename field last_name on person to surname (dual-write phase): 0.13 s, "
+        "lock timeouts 1, retries 1, blocked sessions 0, lock wait 0.5 s",
+    ]
+    nothing = summarize_report({"cycle": 4, "applied": [], "steps": []})
+    assert nothing == ["run: deploy cycle 4, nothing to apply"]
 
 
 def test_booleans_are_not_counted_as_numbers() -> None:
