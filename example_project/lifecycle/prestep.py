@@ -90,12 +90,12 @@ def _load(path: Path) -> dict[str, Any] | None:
 
 DURATION_KEYS = ("duration_s", "duration_ms", "duration", "seconds", "elapsed_ms")
 OPERATION_LIST_KEYS = ("steps", "operations")
-COUNTED = (
+COUNTED: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("lock timeouts", ("lock_timeouts", "lock_waits", "lock_wait_count")),
     ("retries", ("retries", "retry_count")),
     ("blocked sessions", ("blocked_sessions", "blocked_session_count", "blocked")),
 )
-MEASURED = (
+MEASURED: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("lock wait", ("lock_wait_s",), "s"),
     ("longest block", ("longest_block_ms", "max_blocked_ms", "longest_wait_ms"), "ms"),
     ("budget cancels", ("budget_cancels",), ""),
@@ -154,8 +154,8 @@ def _figures(entry: Mapping[str, Any]) -> list[str]:
     for label, keys in COUNTED:
         hit = _first(entry, keys)
         parts += [f"{label} {hit[1]:g}"] if hit else []
-    for label, keys, unit in MEASURED:
-        hit = _first(entry, keys)
+    for label, measured_keys, unit in MEASURED:
+        hit = _first(entry, measured_keys)
         parts += [f"{label} {hit[1]:g}{' ' + unit if unit else ''}"] if hit and hit[1] else []
     return parts
 
