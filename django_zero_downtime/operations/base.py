@@ -128,3 +128,12 @@ def renamed_clone(field: Field, name: str) -> Field:
     clone.set_attributes_from_name(name)
     clone.model = field.model
     return clone
+
+
+def nullable_clone(field: Field) -> Field:
+    """A copy of ``field`` that allows NULL (re-adding a column to a table with rows)."""
+    clone = field.clone()
+    clone.null = True
+    clone.set_attributes_from_name(str(field.name))
+    clone.model = field.model
+    return clone

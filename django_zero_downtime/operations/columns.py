@@ -203,25 +203,27 @@ class DeprecateColumn(ZdtOperation):
         table = model._meta.db_table
         base.forget_deprecation(schema_editor, "column", table, field.column)
         if not base.column_exists(schema_editor, table, field.column):
-            schema_editor.add_field(model, field)
-            return
-        if field.remote_field is not None and field.db_constraint:
-            schema_editor.execute(
-                schema_editor._create_fk_sql(model, field, "_fk_%(to_table)s_%(to_column)s")
-            )
+            schema_editor.add_field(model, base.nullable_clone(field))
+        elif field.remote_field is not None and field.db_constraint:
+            suffix = "_fk_%(to_table)s_%(to_column)s"
+            schema_editor.execute(schema_editor._create_fk_sql(model, field, suffix))
         if not field.null and not field.has_db_default():
             self._restore_not_null(schema_editor, table, field)
 
     @staticmethod
     def _restore_not_null(schema_editor: Any, table: str, field: Field) -> None:
-        column = quote_ident(base.column_of(field))
+        """Best effort (development only): fill NULLs with the default, then SET NOT NULL."""
+        qt, column = quote_ident(table), quote_ident(base.column_of(field))
         default = schema_editor.effective_default(field)
         if default is not None:
-            update = f"UPDATE {quote_ident(table)} SET {column} = %s WHERE {column} IS NULL"
+            update = f"UPDATE {qt} SET {column} = %s WHERE {column} IS NULL"
             base.execute(schema_editor, update, [default])
-        base.execute(
-            schema_editor, f"ALTER TABLE {quote_ident(table)} ALTER COLUMN {column} SET NOT NULL"
-        )
+        nulls = schema_editor.connection.cursor()
+        with nulls as cursor:
+            cursor.execute(f"SELECT EXISTS (SELECT FROM {qt} WHERE {column} IS NULL)")
+            if cursor.fetchone()[0]:
+                return
+        base.execute(schema_editor, f"ALTER TABLE {qt} ALTER COLUMN {column} SET NOT NULL")
 
     def references_model(self, name: str, app_label: str) -> bool:
         return name.lower() == self.model_name.lower()

@@ -31,11 +31,20 @@ class Lab:
         self.history: list[ProjectState] = [self.state]
         self.tables: set[str] = set()
 
-    def create(self, name: str, fields: list[tuple[str, Any]], **options: Any) -> type:
+    def create(self, name: str, fields: list[tuple[str, Any]], **options: Any) -> Any:
         self.apply(CreateModel(name, fields, options=options))
         model = self.model(name)
         self.tables.add(model._meta.db_table)
         return model
+
+    def declare(
+        self, name: str, fields: list[tuple[str, Any]], create_sql: str, **options: Any
+    ) -> None:
+        """Model state only; the table comes from raw SQL (Django's quote_name cannot make
+        names with a double quote in them)."""
+        self.sql(create_sql)
+        CreateModel(name, fields, options=options).state_forwards(APP, self.state)
+        self.tables.add(self.model(name)._meta.db_table)
 
     def model(self, name: str, state: ProjectState | None = None) -> Any:
         return (state or self.state).apps.get_model(APP, name)

@@ -1,0 +1,140 @@
+"""Batched backfill: batches commit one by one, resume after SIGKILL, stop at the start's max."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connection, models
+from django.db.models import F, Q
+from django.test import override_settings
+
+from django_zero_downtime import backfill
+from django_zero_downtime.exceptions import UnsafeOperationError
+from django_zero_downtime.models import BackfillProgress
+from django_zero_downtime.operations import BatchedBackfill
+from tests.operations.conftest import Lab, person_fields
+
+ROOT = Path(__file__).resolve().parents[2]
+TABLE = "zdtlab_counter"
+
+
+@pytest.fixture
+def counters(lab: Lab) -> Iterator[Lab]:
+    lab.create(
+        "Counter",
+        [
+            ("id", models.BigAutoField(primary_key=True)),
+            ("val", models.IntegerField(null=True)),
+            ("touched", models.IntegerField(default=0)),
+        ],
+    )
+    lab.sql(f"INSERT INTO {TABLE} (touched) SELECT 0 FROM generate_series(1, 200)")
+    yield lab
+
+
+def worker_env() -> dict[str, str]:
+    db = connection.settings_dict
+    url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    return {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
+
+
+def test_sigkill_mid_batch_then_rerun_finishes_every_row_exactly_once(counters: Lab) -> None:
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "tests.operations.backfill_worker", TABLE, "kill-test", "7"],
+        cwd=ROOT,
+        env=worker_env(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert worker.stdout is not None
+    for line in worker.stdout:
+        if line.strip() == "holding":
+            break
+    worker.send_signal(signal.SIGKILL)
+    worker.wait(timeout=30)
+    progress = BackfillProgress.objects.get(key="kill-test")
+    assert (progress.last_pk, progress.rows_done, progress.finished_at) == (60, 60, None)
+    counters.sql(f"INSERT INTO {TABLE} (touched) SELECT 0 FROM generate_series(1, 5)")
+
+    rerun = backfill.make_plan("kill-test", TABLE, "id", batch_size=10, pause_s=0)
+    out = io.StringIO()
+    done = backfill.run_backfill(connection, rerun, set_double, out)
+
+    assert done == 140
+    assert "resuming after id=60" in out.getvalue()
+    assert counters.sql(f"SELECT count(*) FROM {TABLE} WHERE id <= 200 AND touched = 1") == [(200,)]
+    assert counters.sql(f"SELECT count(*) FROM {TABLE} WHERE val = id * 2") == [(200,)]
+    assert counters.sql(f"SELECT count(*) FROM {TABLE} WHERE id > 200 AND touched = 0") == [(5,)]
+    assert BackfillProgress.objects.get(key="kill-test").finished_at is not None
+
+
+def set_double(cursor: Any, after: Any, upto: Any) -> int:
+    where, params = backfill.range_condition("id", after, upto)
+    cursor.execute(f"UPDATE {TABLE} SET val = id * 2, touched = touched + 1 WHERE {where}", params)
+    return int(cursor.rowcount)
+
+
+def test_rows_inserted_while_running_are_not_visited(counters: Lab) -> None:
+    def insert_then_update(cursor: Any, after: Any, upto: Any) -> int:
+        cursor.execute(f"INSERT INTO {TABLE} (touched) VALUES (0)")
+        return set_double(cursor, after, upto)
+
+    plan = backfill.make_plan("growing", TABLE, "id", batch_size=50, pause_s=0)
+    assert backfill.run_backfill(connection, plan, insert_then_update, io.StringIO()) == 200
+    assert counters.sql(f"SELECT count(*) FROM {TABLE} WHERE touched = 0") == [(4,)]
+
+
+def test_batched_backfill_operation_with_expressions(counters: Lab) -> None:
+    counters.sql(f"UPDATE {TABLE} SET val = 5 WHERE id % 2 = 0")
+    operation = BatchedBackfill(
+        "Counter",
+        {"val": F("id") + 1000, "touched": F("touched") + 1},
+        where=Q(val__isnull=True),
+        batch_size=30,
+    )
+    counters.apply(operation, atomic=False)
+    assert counters.sql(f"SELECT count(*) FROM {TABLE} WHERE val = id + 1000") == [(100,)]
+    assert counters.sql(f"SELECT count(*) FROM {TABLE} WHERE val = 5 AND touched = 0") == [(100,)]
+    progress = BackfillProgress.objects.get(key=operation.progress_key("zdtlab"))
+    assert progress.rows_done == 100 and progress.max_pk == 200
+
+
+@override_settings(ZDT_BACKFILL_BATCH_SIZE=40, ZDT_BACKFILL_PAUSE_S=0)
+def test_batch_size_comes_from_settings(counters: Lab, capsys: pytest.CaptureFixture[str]) -> None:
+    counters.apply(BatchedBackfill("Counter", {"touched": 1}), atomic=False)
+    lines = [line for line in capsys.readouterr().out.splitlines() if "rows" in line]
+    assert len(lines) == 5
+    assert lines[-1].endswith("200 rows, id up to 200 of 200")
+
+
+def test_refused_inside_an_atomic_migration(counters: Lab) -> None:
+    with pytest.raises(UnsafeOperationError, match="atomic = False"):
+        counters.apply(BatchedBackfill("Counter", {"touched": 9}), atomic=True)
+    assert counters.sql(f"SELECT count(*) FROM {TABLE} WHERE touched = 9") == [(0,)]
+
+
+def test_unapply_forgets_progress_so_reapply_runs_again(lab: Lab) -> None:
+    Person = lab.create("Person", person_fields())
+    Person.objects.create(first_name="a", last_name="b")
+    operation = BatchedBackfill("Person", {"first_name": F("last_name")})
+    lab.apply(operation, atomic=False)
+    lab.unapply(operation)
+    assert not BackfillProgress.objects.exists()
+    lab.sql("UPDATE zdtlab_person SET first_name = 'again'")
+    lab.apply(operation, atomic=False)
+    assert lab.sql("SELECT first_name FROM zdtlab_person") == [("b",)]
+
+
+def test_empty_table_finishes_at_once(lab: Lab) -> None:
+    lab.create("Person", person_fields())
+    lab.apply(BatchedBackfill("Person", {"first_name": "x"}), atomic=False)
+    assert BackfillProgress.objects.get().finished_at is not None

@@ -1,0 +1,205 @@
+"""DualWriteRename: the database keeps last_name and surname equal for every writer."""
+
+from __future__ import annotations
+
+import random
+import threading
+from typing import Any
+
+import pgtrigger.installation
+import pytest
+from django.core.management import call_command
+from django.core.management.commands import makemigrations
+from django.db import connection, models
+from django.db.migrations.graph import MigrationGraph
+from django.db.migrations.operations import CreateModel
+from django.db.migrations.state import ProjectState
+
+from django_zero_downtime.exceptions import UnsafeOperationError
+from django_zero_downtime.models import BackfillProgress, Deprecation
+from django_zero_downtime.operations import DualWriteRename
+from django_zero_downtime.triggers import dual_write_pgid, installed_dual_write_triggers
+from tests.operations.conftest import APP, Lab, person_fields
+
+TABLE = "zdtlab_person"
+RENAME = DualWriteRename("Person", "last_name", "surname", batch_size=7)
+
+
+def mismatches(lab: Lab) -> int:
+    return lab.sql(f"SELECT count(*) FROM {TABLE} WHERE last_name IS DISTINCT FROM surname")[0][0]
+
+
+def renamed(lab: Lab, rows: int = 0) -> Lab:
+    Person = lab.create("Person", person_fields())
+    Person.objects.bulk_create(Person(first_name="f", last_name=f"l{i}") for i in range(rows))
+    lab.apply(RENAME, atomic=False)
+    return lab
+
+
+def triggers(lab: Lab) -> list[str]:
+    with connection.cursor() as cursor:
+        return installed_dual_write_triggers(cursor, TABLE)
+
+
+def test_existing_rows_are_copied_in_batches(lab: Lab, capsys: pytest.CaptureFixture[str]) -> None:
+    renamed(lab, rows=50)
+    assert mismatches(lab) == 0
+    assert lab.sql(f"SELECT count(*) FROM {TABLE} WHERE surname LIKE 'l%%'") == [(50,)]
+    progress = BackfillProgress.objects.get(key=RENAME.backfill_key(TABLE))
+    assert progress.rows_done == 50 and progress.finished_at is not None
+    assert "50 rows" in capsys.readouterr().out
+    assert triggers(lab) == [dual_write_pgid(TABLE, "last_name", "surname")]
+
+
+def test_state_has_the_new_name_and_the_old_column_is_recorded(lab: Lab) -> None:
+    renamed(lab)
+    names = [f.name for f in lab.model("Person")._meta.get_fields()]
+    assert "surname" in names and "last_name" not in names
+    deprecation = Deprecation.objects.get(table=TABLE)
+    assert (deprecation.kind, deprecation.column) == ("column", "last_name")
+
+
+@pytest.mark.parametrize(
+    ("statement", "expected"),
+    [
+        # previous release: knows only last_name
+        ("INSERT INTO {t} (first_name, last_name) VALUES ('f', 'old')", ("old", "old")),
+        # current release: knows only surname (last_name NOT NULL: filled before the check)
+        ("INSERT INTO {t} (first_name, surname) VALUES ('f', 'new')", ("new", "new")),
+        # a writer that sets both: the new column wins
+        ("INSERT INTO {t} (first_name, last_name, surname) VALUES ('f', 'a', 'b')", ("b", "b")),
+        ("UPDATE {t} SET last_name = 'changed-old'", ("changed-old", "changed-old")),
+        ("UPDATE {t} SET surname = 'changed-new'", ("changed-new", "changed-new")),
+        ("UPDATE {t} SET first_name = 'other'", ("seed", "seed")),
+        ("UPDATE {t} SET last_name = 'x', surname = 'y'", ("y", "y")),
+    ],
+)
+def test_trigger_semantics(lab: Lab, statement: str, expected: tuple[str, str]) -> None:
+    renamed(lab)
+    if statement.startswith("UPDATE"):
+        lab.sql(f"INSERT INTO {TABLE} (first_name, last_name) VALUES ('f', 'seed')")
+    lab.sql(statement.format(t=TABLE))
+    assert lab.sql(f"SELECT last_name, surname FROM {TABLE}") == [expected]
+
+
+def test_previous_and_current_models_write_concurrently_and_stay_equal(lab: Lab) -> None:
+    """Two connections, previous model (old column) vs current model (new column).
+
+    Rows 1-10 are updated only by the previous release, 11-20 only by the current one and
+    21-30 by both: afterwards no row differs, and each writer's own rows hold its last write
+    (so equality was not reached by throwing one writer's values away).
+    """
+    renamed(lab, rows=30)
+    writers = {
+        "last_name": Writer(lab.model("Person", lab.history[-2]), "last_name", range(1, 11)),
+        "surname": Writer(lab.model("Person"), "surname", range(11, 21)),
+    }
+    mid, resume = threading.Barrier(3), threading.Barrier(3)
+    threads = [threading.Thread(target=w.run, args=(mid, resume)) for w in writers.values()]
+    for thread in threads:
+        thread.start()
+    mid.wait()
+    call_command("pgtrigger", "install")
+    call_command("pgtrigger", "prune")
+    resume.wait()
+    for thread in threads:
+        thread.join()
+    assert [w.error for w in writers.values()] == [None, None]
+    assert lab.sql(f"SELECT count(*) FROM {TABLE}")[0][0] > 30
+    assert mismatches(lab) == 0
+    for writer in writers.values():
+        assert writer.last, "every writer updated its own rows"
+        for pk, value in writer.last.items():
+            assert lab.sql(f"SELECT last_name, surname FROM {TABLE} WHERE id = %s", [pk]) == [
+                (value, value)
+            ]
+    assert triggers(lab) == [dual_write_pgid(TABLE, "last_name", "surname")]
+
+
+class Writer:
+    """Mixed inserts, ORM saves and queryset updates through one model, on its own connection."""
+
+    SHARED = range(21, 31)
+
+    def __init__(self, model: Any, field: str, own: range) -> None:
+        self.model, self.field, self.own = model, field, own
+        self.rng = random.Random(field)
+        self.last: dict[int, str] = {}
+        self.error: BaseException | None = None
+
+    def run(self, mid: threading.Barrier, resume: threading.Barrier) -> None:
+        try:
+            for i in range(300):
+                if i == 150:
+                    mid.wait()
+                    resume.wait()
+                self.write_once(f"{self.field}-{i}")
+        except BaseException as exc:  # reported to the main thread
+            self.error = exc
+            mid.abort()
+        finally:
+            connection.close()
+
+    def write_once(self, value: str) -> None:
+        choice = self.rng.random()
+        if choice < 0.3:
+            self.model.objects.create(first_name="t", **{self.field: value})
+            return
+        pk = self.rng.choice([*self.own, *self.SHARED])
+        if choice < 0.65:
+            row = self.model.objects.get(pk=pk)
+            setattr(row, self.field, value)
+            row.save()
+        else:
+            self.model.objects.filter(pk=pk).update(**{self.field: value})
+        if pk in self.own:
+            self.last[pk] = value
+
+
+def test_pgtrigger_prune_leaves_our_trigger_but_prunes_its_own_orphans(lab: Lab) -> None:
+    renamed(lab)
+    pgid = dual_write_pgid(TABLE, "last_name", "surname")
+    orphan = "pgtrigger_orphan_abcde"
+    lab.sql(
+        f"CREATE TRIGGER {orphan} BEFORE INSERT ON {TABLE} FOR EACH ROW EXECUTE FUNCTION {pgid}()"
+    )
+    assert [row[1] for row in pgtrigger.installation.prunable()] == [orphan]
+    call_command("pgtrigger", "prune")
+    call_command("pgtrigger", "install")
+    assert triggers(lab) == [pgid]
+    assert lab.sql(f"SELECT count(*) FROM pg_trigger WHERE tgname = '{orphan}'") == [(0,)]
+
+
+def test_autodetector_sees_no_trigger_change(lab: Lab) -> None:
+    """The trigger is not in the state, so pgtrigger's makemigrations never removes it."""
+    renamed(lab)
+    assert not lab.state.models[APP, "person"].options.get("triggers")
+    fields = [(n, f) for n, f in person_fields() if n != "last_name"]
+    written = ProjectState()
+    CreateModel("Person", [*fields, ("surname", models.CharField(max_length=100))]).state_forwards(
+        APP, written
+    )
+    autodetector = makemigrations.MigrationAutodetector  # type: ignore[attr-defined]
+    detector = autodetector(lab.state, written)
+    assert detector.changes(graph=MigrationGraph()) == {}
+
+
+def test_refused_inside_an_atomic_migration(lab: Lab) -> None:
+    lab.create("Person", person_fields())
+    with pytest.raises(UnsafeOperationError, match="atomic = False"):
+        lab.apply(RENAME, atomic=True)
+    assert lab.sql(
+        f"SELECT count(*) FROM pg_attribute WHERE attname = 'surname' "
+        f"AND attrelid = '{TABLE}'::regclass"
+    ) == [(0,)]
+
+
+def test_backwards_removes_column_trigger_and_ledger_rows(lab: Lab) -> None:
+    renamed(lab, rows=3)
+    lab.unapply(RENAME)
+    assert triggers(lab) == []
+    assert not Deprecation.objects.filter(table=TABLE).exists()
+    assert not BackfillProgress.objects.exists()
+    lab.model("Person").objects.create(first_name="a", last_name="b")
+    lab.apply(RENAME, atomic=False)
+    assert mismatches(lab) == 0

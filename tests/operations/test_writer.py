@@ -1,0 +1,126 @@
+"""Every operation serialises through Django's migration writer and reads like Django's."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+from django.db import migrations, models
+from django.db.migrations.writer import MigrationWriter
+from django.db.models import F, Q
+
+import django_zero_downtime.operations as zdt_ops
+from django_zero_downtime.operations import (
+    AddColumnWithDefault,
+    BatchedBackfill,
+    CompleteDualWriteRename,
+    DeprecateColumn,
+    DeprecateTable,
+    DropDeprecatedColumn,
+    DropDeprecatedTable,
+    DualWriteRename,
+)
+
+OPERATIONS = [
+    AddColumnWithDefault("Person", "nickname", models.CharField(max_length=20, default="")),
+    DualWriteRename("Person", "last_name", "surname"),
+    DualWriteRename("Person", "last_name", "surname", batch_size=500, pause_s=0.1),
+    CompleteDualWriteRename("Person", "last_name", "surname"),
+    DeprecateColumn("Person", "middle_name"),
+    DropDeprecatedColumn("Person", "middle_name"),
+    DropDeprecatedColumn("Person", "team", column="team_ref"),
+    DeprecateTable("Legacy"),
+    DropDeprecatedTable("Legacy"),
+    DropDeprecatedTable("Legacy", db_table="old_legacy"),
+    BatchedBackfill("Person", {"surname": F("last_name")}, where=Q(surname__isnull=True)),
+    BatchedBackfill("Person", {"score": 0}, batch_size=100, pause_s=0.5, key="score-zero"),
+]
+
+
+def _written(operations: Sequence[migrations.operations.base.Operation]) -> str:
+    migration = type("Migration", (migrations.Migration,), {"operations": operations})
+    return MigrationWriter(migration("0002_zdt", "people")).as_string()
+
+
+def test_writer_emits_the_frozen_public_import_path() -> None:
+    text = _written(OPERATIONS)
+    assert "import django_zero_downtime.operations\n" in text.splitlines(keepends=True)
+    assert "django_zero_downtime.operations.rename" not in text
+    assert "django_zero_downtime.operations.columns" not in text
+    for operation in OPERATIONS:
+        assert f"django_zero_downtime.operations.{type(operation).__name__}(" in text
+
+
+@pytest.mark.parametrize("operation", OPERATIONS, ids=lambda op: type(op).__name__)
+def test_round_trip_through_the_writer(operation: migrations.operations.base.Operation) -> None:
+    namespace: dict[str, object] = {}
+    exec(_written([operation]), namespace)
+    (rebuilt,) = namespace["Migration"].operations  # type: ignore[attr-defined]
+    assert type(rebuilt) is type(operation)
+    assert _normal(rebuilt) == _normal(operation)
+
+
+def _normal(operation: migrations.operations.base.Operation) -> tuple[object, ...]:
+    """deconstruct(), with fields by their own deconstruction (fields compare by identity)."""
+    name, args, kwargs = operation.deconstruct()
+    kwargs = {
+        key: value.deconstruct()[1:] if isinstance(value, models.Field) else value
+        for key, value in kwargs.items()
+    }
+    return name, tuple(args), kwargs
+
+
+def test_public_names_live_in_the_public_module() -> None:
+    for name in zdt_ops.__all__:
+        assert getattr(zdt_ops, name).__module__ == "django_zero_downtime.operations"
+
+
+@pytest.mark.parametrize(
+    ("operation", "description", "fragment"),
+    [
+        (OPERATIONS[0], "Add field nickname to Person with a database default", "person_nickname"),
+        (
+            OPERATIONS[1],
+            "Rename field last_name on Person to surname (dual-write phase)",
+            "rename_last_name_person_surname",
+        ),
+        (
+            OPERATIONS[3],
+            "Complete renaming field last_name on Person to surname (drop the old column)",
+            "complete_rename_last_name_person_surname",
+        ),
+        (
+            OPERATIONS[4],
+            "Deprecate field middle_name on Person (the column stays)",
+            "deprecate_person_middle_name",
+        ),
+        (
+            OPERATIONS[5],
+            "Drop deprecated field middle_name from Person",
+            "drop_deprecated_person_middle_name",
+        ),
+        (
+            OPERATIONS[7],
+            "Deprecate model Legacy (its table is renamed, not dropped)",
+            "deprecate_legacy",
+        ),
+        (OPERATIONS[8], "Drop deprecated model Legacy's table", "drop_deprecated_legacy"),
+        (
+            OPERATIONS[10],
+            "Backfill surname on Person in batches",
+            "backfill_person_surname",
+        ),
+    ],
+)
+def test_describe_and_name_fragment(
+    operation: migrations.operations.base.Operation, description: str, fragment: str
+) -> None:
+    assert operation.describe() == description
+    assert operation.migration_name_fragment == fragment
+
+
+def test_operations_with_different_arguments_are_not_equal() -> None:
+    base = _normal(DualWriteRename("Person", "a", "b"))
+    assert base == _normal(DualWriteRename("Person", "a", "b"))
+    assert base != _normal(DualWriteRename("Person", "a", "c"))
+    assert base != _normal(DualWriteRename("Person", "a", "b", batch_size=5))
