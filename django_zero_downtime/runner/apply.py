@@ -46,6 +46,26 @@ class Limits:
     budget_ms: int
 
 
+def run_operations(self: Migration, applier: Applier, state: ProjectState, editor: Any) -> None:
+    """Mirror of ``Migration.apply`` that marks each operation as the applier's current step.
+
+    The migration is deliberately bound to a local named ``self``: helpers that look for the
+    running migration on the stack (``operations.base.running_migration_name``) find it as
+    they would inside ``Migration.apply``.
+    """
+    for index, operation in enumerate(self.operations):
+        applier.enter(self, index)
+        old_state = state.clone()
+        operation.state_forwards(self.app_label, state)
+        atomic_op = operation.atomic or (self.atomic and operation.atomic is not False)
+        args = (self.app_label, editor, old_state, state)
+        if not editor.atomic_migration and atomic_op:
+            applier.retrying(lambda o=operation, a=args: applier.atomic_operation(o, a))
+        else:
+            operation.database_forwards(*args)
+        applier.leave()
+
+
 class Applier:
     """Applies one migration at a time on ``connection``, reporting into ``steps``."""
 
@@ -72,7 +92,7 @@ class Applier:
     def apply(self, migration: Migration, state: ProjectState) -> ProjectState:
         """Apply ``migration`` on top of ``state``; returns the state after it."""
         if migration.atomic:
-            return self._retrying(lambda: self._atomic_attempt(migration, state))
+            return self.retrying(lambda: self._atomic_attempt(migration, state))
         self._non_atomic(migration, state)
         return state
 
@@ -82,34 +102,23 @@ class Applier:
             self._set_local()
             with self.connection.schema_editor(atomic=True) as editor:
                 self._operations(migration, attempt_state, editor)
-                self._enter(migration, None)
+                self.enter(migration, None)
             self._record(migration)
-        self._leave()
+        self.leave()
         return attempt_state
 
     def _non_atomic(self, migration: Migration, state: ProjectState) -> None:
         with self.connection.schema_editor(atomic=False) as editor:
             editor.execute = self._guarded(editor.execute)  # type: ignore[method-assign]
             self._operations(migration, state, editor)
-            self._enter(migration, None)
-        self._leave()
-        self._retrying(lambda: self._record(migration))
+            self.enter(migration, None)
+        self.leave()
+        self.retrying(lambda: self._record(migration))
 
     def _operations(self, migration: Migration, state: ProjectState, editor: Any) -> None:
-        """Mirror of ``Migration.apply`` that marks each operation as the current step."""
-        for index, operation in enumerate(migration.operations):
-            self._enter(migration, index)
-            old_state = state.clone()
-            operation.state_forwards(migration.app_label, state)
-            atomic_op = operation.atomic or (migration.atomic and operation.atomic is not False)
-            args = (migration.app_label, editor, old_state, state)
-            if not editor.atomic_migration and atomic_op:
-                self._retrying(lambda o=operation, a=args: self._atomic_operation(o, a))
-            else:
-                operation.database_forwards(*args)
-            self._leave()
+        run_operations(migration, self, state, editor)
 
-    def _atomic_operation(self, operation: Any, args: tuple[Any, ...]) -> None:
+    def atomic_operation(self, operation: Any, args: tuple[Any, ...]) -> None:
         with transaction.atomic(using=self.connection.alias):
             self._set_local()
             operation.database_forwards(*args)
@@ -128,10 +137,8 @@ class Applier:
             impacts = classify_sql(str(sql))
             if any(i.concurrent for i in impacts):
                 index = next((i.index for i in impacts if i.index), None)
-                return self._retrying(
-                    lambda: self._outside_transaction(execute, sql, params, index)
-                )
-            return self._retrying(lambda: self._in_short_transaction(execute, sql, params))
+                return self.retrying(lambda: self._outside_transaction(execute, sql, params, index))
+            return self.retrying(lambda: self._in_short_transaction(execute, sql, params))
 
         return guarded_execute
 
@@ -173,7 +180,7 @@ class Applier:
             limits = self.limits
             locks.set_local_timeouts(cursor, limits.lock_timeout_ms, limits.statement_timeout_ms)
 
-    def _retrying(self, attempt: Callable[[], T]) -> T:
+    def retrying(self, attempt: Callable[[], T]) -> T:
         delays = locks.backoff_schedule(
             self.limits.max_retries, self.limits.backoff_ms, self.limits.max_delay_ms
         )
@@ -219,14 +226,14 @@ class Applier:
         )
 
     # -- steps ----------------------------------------------------------------------------
-    def _enter(self, migration: Migration, index: int | None) -> None:
+    def enter(self, migration: Migration, index: int | None) -> None:
         self._key = step_key(migration.app_label, migration.name, index)
         self._started = time.monotonic()
         self.monitor.set_step(self._key)
         if self.report is not None:
             self.report.current_step = self._key
 
-    def _leave(self) -> None:
+    def leave(self) -> None:
         if self._key in self.steps:
             self.steps[self._key].duration_s = round(time.monotonic() - self._started, 3)
 

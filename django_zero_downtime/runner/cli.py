@@ -13,13 +13,11 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connections
-from django.db.migrations.executor import MigrationExecutor
 
 from django_zero_downtime import conf, guard
-from django_zero_downtime.exceptions import RefusedByRule, ZeroDowntimeError
-from django_zero_downtime.runner import engagement, session
+from django_zero_downtime.exceptions import ZeroDowntimeError
+from django_zero_downtime.runner import session
 from django_zero_downtime.runner.apply import Limits
-from django_zero_downtime.runner.plan import collect_steps, format_plan, start_state
 from django_zero_downtime.runner.report import RunReport, summary
 
 
@@ -118,28 +116,11 @@ def run(command: BaseCommand, options: dict[str, Any]) -> int:
 def _run(command: BaseCommand, options: dict[str, Any], limits: Limits, report: RunReport) -> int:
     connection = connections[options["database"]]
     say = _printer(command, options)
+    run = session.Run(connection, options, limits, report, say)
     if options.get("plan"):
-        return _plan(connection, options, say)
+        return run.show_plan()
     with session.run_lock(connection, no_wait=bool(options.get("no_wait")), say=say):
-        run = session.Run(connection, options, limits, report, say)
         return run.execute()
-
-
-def _plan(connection: Any, options: dict[str, Any], say: Any) -> int:
-    executor = MigrationExecutor(connection)
-    plan = session.plan_for(executor, options)
-    findings = [engagement.backwards_finding(m) for m, backwards in plan if backwards]
-    steps = collect_steps(connection, [e for e in plan if not e[1]], start_state(executor, plan))
-    migrations = {(m.app_label, m.name): m for m, _ in plan}
-    size_findings, verdicts = engagement.judge_steps(
-        connection, steps, migrations, conf.get_settings().LARGE_TABLE_ROWS
-    )
-    for line in format_plan(steps, verdicts):
-        say(line)
-    refusals = [*findings, *size_findings, *session.refusals(steps)]
-    for finding in refusals:
-        say(f"{finding.rule} {finding.name}: {finding.message}\n  {finding.hint}")
-    return 1 if refusals else 0
 
 
 def _printer(command: BaseCommand, options: dict[str, Any]) -> Any:
@@ -159,6 +140,3 @@ def _finish(command: BaseCommand, options: dict[str, Any], report: RunReport) ->
     if options.get("report"):
         report.write(options["report"])
         command.stdout.write(f"Report written to {options['report']}.")
-
-
-__all__ = ["RefusedByRule", "add_arguments", "limits_from", "run"]

@@ -53,11 +53,16 @@ def migration_file(migration: Migration) -> str:
         return f"{migration.app_label}/migrations/{migration.name}.py"
 
 
+def rows_text(rows: int, limit: int) -> str:
+    """``rows`` as counted by :func:`table_rows` (a count capped at ``limit + 1``)."""
+    return f"more than {limit:,} rows" if rows == limit + 1 else f"{rows:,} rows"
+
+
 def judge_size(
     step: PlanStep, impact: Impact, rows: int, limit: int, reason: str | None
 ) -> tuple[Finding | None, str]:
     """ZDT401 on one statement: (finding when refused, the verdict line for ``--plan``)."""
-    size = f"{impact.table}: {rows:,} rows, limit {limit:,}"
+    size = f"{impact.table}: {rows_text(rows, limit)}, limit {limit:,}"
     if not impact.judged or rows <= limit:
         return None, f"ZDT401 large-table ({size}): ok"
     if reason:
@@ -69,7 +74,7 @@ def judge_size(
     )
     if reason == "":
         hint = "The approval of ZDT401 needs a reason: " + hint
-    message = f"{step.description} would {what} {impact.table} ({rows:,} rows > {limit:,})."
+    message = f"{step.description} would {what} {impact.table} ({size})."
     finding = _finding(LARGE_TABLE, step, message, hint)
     return finding, f"ZDT401 large-table ({size}): REFUSED"
 

@@ -88,7 +88,7 @@ def classify_sql(sql: str) -> list[Impact]:
 
 def _tokens(statement: str) -> Iterator[_Tok]:
     for token in sqlparse.parse(statement)[0].flatten():
-        if token.is_whitespace or token.ttype in T.Comment:
+        if token.is_whitespace or token.ttype in T.Comment or token.value == ";":
             continue
         if token.ttype in T.Keyword:
             for word in token.value.upper().split():
@@ -328,4 +328,5 @@ def varchar_widening(old_type: str, new_type: str) -> bool:
 
 def _norm_type(type_name: str) -> str:
     text = " ".join(type_name.lower().replace('"', "").split())
-    return re.sub(r"^varchar\b", "character varying", text).replace(" (", "(")
+    text = re.sub(r"\s*([(),])\s*", r"\1", text)
+    return re.sub(r"^varchar\b", "character varying", text)

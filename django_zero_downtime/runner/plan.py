@@ -7,9 +7,13 @@ mode, so nothing touches the schema. Each statement is classified by :mod:`.impa
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.postgres.operations import NotInTransactionMixin
+from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.migration import Migration
@@ -86,25 +90,68 @@ def start_state(executor: MigrationExecutor, plan: list[PlanEntry]) -> ProjectSt
 
 
 def collect_steps(
-    connection: BaseDatabaseWrapper, plan: list[PlanEntry], state: ProjectState
+    connection: BaseDatabaseWrapper,
+    plan: list[PlanEntry],
+    state: ProjectState,
+    prepare: Callable[[], object] | None = None,
 ) -> list[PlanStep]:
-    """SQL and impact of every forward operation in ``plan``; advances ``state``."""
+    """SQL and impact of every forward operation in ``plan``; advances ``state``.
+
+    Collection runs in a transaction that is rolled back: some operations write the ledger
+    even in ``collect_sql`` mode, and ``prepare`` (e.g. the tentative release record, so the
+    drop gates count it) must not outlive the plan. Operations that refuse to run inside a
+    transaction (``AddIndexConcurrently``) are collected after it, with no side effects.
+    """
     steps: list[PlanStep] = []
-    for migration, backwards in plan:
-        if not backwards:
-            steps.extend(_migration_steps(connection, migration, state))
+    outside: list[_Later] = []
+    with transaction.atomic(using=connection.alias):
+        if prepare is not None:
+            prepare()
+        for migration, backwards in plan:
+            if not backwards:
+                steps.extend(_migration_steps(connection, migration, state, outside))
+        transaction.set_rollback(True, using=connection.alias)
+    for later in outside:
+        later.collect(connection)
+    for step in steps:
+        step.impacts = [i for sql in step.sql for i in classify_sql(sql)]
     return steps
 
 
+@dataclass
+class _Later:
+    """An operation collected after the rolled-back transaction (it needs none)."""
+
+    step: PlanStep
+    operation: Any
+    from_state: ProjectState
+    to_state: ProjectState
+
+    def collect(self, connection: BaseDatabaseWrapper) -> None:
+        with connection.schema_editor(collect_sql=True, atomic=False) as editor:
+            _database_forwards(self.step, self.operation, editor, self.from_state, self.to_state)
+        self.step.sql = _statements(editor.collected_sql)
+
+
 def _migration_steps(
-    connection: BaseDatabaseWrapper, migration: Migration, state: ProjectState
+    connection: BaseDatabaseWrapper,
+    migration: Migration,
+    state: ProjectState,
+    outside: list[_Later],
 ) -> list[PlanStep]:
     steps = []
     with connection.schema_editor(collect_sql=True, atomic=False) as editor:
         for index, operation in enumerate(migration.operations):
             step = _new_step(migration, index, operation.__class__.__name__, operation.describe())
             before = len(editor.collected_sql)
-            _collect_operation(step, migration.app_label, operation, editor, state)
+            old_state = state.clone()
+            operation.state_forwards(migration.app_label, state)
+            if not operation.reduces_to_sql:
+                step.python = True
+            elif isinstance(operation, NotInTransactionMixin):
+                outside.append(_Later(step, operation, old_state, state.clone()))
+            else:
+                _database_forwards(step, operation, editor, old_state, state, savepoint=True)
             step.sql = _statements(editor.collected_sql[before:])
             steps.append(step)
         after_operations = len(editor.collected_sql)
@@ -113,8 +160,6 @@ def _migration_steps(
         step = _new_step(migration, None, DEFERRED, "deferred SQL (constraints, indexes)")
         step.sql = deferred
         steps.append(step)
-    for step in steps:
-        step.impacts = [i for sql in step.sql for i in classify_sql(sql)]
     return steps
 
 
@@ -122,16 +167,17 @@ def _new_step(migration: Migration, index: int | None, operation: str, text: str
     return PlanStep(migration.app_label, migration.name, index, operation, text, migration.atomic)
 
 
-def _collect_operation(
-    step: PlanStep, app: str, operation: Any, editor: Any, state: ProjectState
+def _database_forwards(
+    step: PlanStep,
+    operation: Any,
+    editor: Any,
+    old: ProjectState,
+    new: ProjectState,
+    savepoint: bool = False,
 ) -> None:
-    old_state = state.clone()
-    operation.state_forwards(app, state)
-    if not operation.reduces_to_sql:
-        step.python = True
-        return
     try:
-        operation.database_forwards(app, editor, old_state, state)
+        with transaction.atomic(using=editor.connection.alias) if savepoint else nullcontext():
+            operation.database_forwards(step.app, editor, old, new)
     except RefusedByRule as exc:
         step.refusal = str(exc)
     except Exception as exc:  # a third-party operation that cannot be rendered offline

@@ -23,6 +23,7 @@ from django_zero_downtime.runner.plan import (
     PlanEntry,
     PlanStep,
     collect_steps,
+    format_plan,
     start_state,
     targets_for,
 )
@@ -91,6 +92,10 @@ def refused(findings: list[Finding]) -> RefusedByRule:
     return exc
 
 
+def _by_key(plan: list[PlanEntry]) -> Iterator[tuple[tuple[str, str], Any]]:
+    return (((m.app_label, m.name), m) for m, _ in plan)
+
+
 class Run:
     def __init__(
         self, connection: Any, options: dict[str, Any], limits: Limits, report: RunReport, say: Say
@@ -112,9 +117,10 @@ class Run:
         if backwards:
             raise refused(backwards)
         state = start_state(executor, plan)
-        steps = collect_steps(self.connection, plan, state.clone())
-        self._judge(plan, steps)
         ledger_ready = self._ledger_ready()
+        tentative = self.tentative_release if ledger_ready else None
+        steps = collect_steps(self.connection, plan, state.clone(), tentative)
+        self._judge(plan, steps)
         if ledger_ready:
             self._record_release()
         if plan:
@@ -126,6 +132,24 @@ class Run:
         self._store_report()
         return 0
 
+    def show_plan(self) -> int:
+        """``--plan``: print the steps, their locks and verdicts; 1 if the run would be refused."""
+        executor = MigrationExecutor(self.connection)
+        plan = plan_for(executor, self.options)
+        findings = [engagement.backwards_finding(m) for m, back in plan if back]
+        forwards = [entry for entry in plan if not entry[1]]
+        tentative = self.tentative_release if self._ledger_ready() else None
+        steps = collect_steps(self.connection, forwards, start_state(executor, plan), tentative)
+        size_findings, verdicts = engagement.judge_steps(
+            self.connection, steps, dict(_by_key(plan)), conf.get_settings().LARGE_TABLE_ROWS
+        )
+        for line in format_plan(steps, verdicts):
+            self.say(line)
+        findings += [*size_findings, *refusals(steps)]
+        for finding in findings:
+            self.say(f"{finding.rule} {finding.name}: {finding.message}\n  {finding.hint}")
+        return 1 if findings else 0
+
     def _refuse_conflicts(self, executor: MigrationExecutor) -> None:
         conflicts = executor.loader.detect_conflicts()
         if conflicts:
@@ -136,9 +160,8 @@ class Run:
             )
 
     def _judge(self, plan: list[PlanEntry], steps: list[PlanStep]) -> None:
-        migrations = {(m.app_label, m.name): m for m, _ in plan}
         limit = conf.get_settings().LARGE_TABLE_ROWS
-        findings, _ = engagement.judge_steps(self.connection, steps, migrations, limit)
+        findings, _ = engagement.judge_steps(self.connection, steps, dict(_by_key(plan)), limit)
         findings.extend(refusals(steps))
         if findings:
             raise refused(findings)
@@ -216,6 +239,12 @@ class Run:
         with self.connection.cursor() as cursor:
             tables = self.connection.introspection.table_names(cursor)
         return DeployCycle._meta.db_table in tables
+
+    def tentative_release(self) -> None:
+        """Record the release inside the plan's rolled-back transaction, so drop gates judge
+        the plan with this release counted (it is recorded for real only if not refused)."""
+        if self.options.get("release"):
+            cycles.record_release(self.options["release"], self.alias)
 
     def _record_release(self) -> None:
         label = self.options.get("release")

@@ -78,6 +78,10 @@ class MigrationsPackage:
             (self.path / f"{name}.py").write_text(source)
         importlib.invalidate_caches()
 
+    def remove(self, name: str) -> None:
+        (self.path / f"{name}.py").unlink()
+        importlib.invalidate_caches()
+
 
 @pytest.fixture
 def rapp(tmp_path: Path) -> Iterator[MigrationsPackage]:
@@ -99,6 +103,7 @@ def _drop_rapp_tables() -> None:
         for (table,) in cursor.fetchall():
             cursor.execute(f'DROP TABLE IF EXISTS "{table}" CASCADE')
         cursor.execute("DELETE FROM django_migrations WHERE app = 'rapp'")
+        cursor.execute("DROP FUNCTION IF EXISTS rapp_slow(integer)")
 
 
 def safemigrate(*args: str, **options: Any) -> Result:

@@ -11,3 +11,4 @@ from tests.settings import INSTALLED_APPS
 
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.runner.rapp"]
 MIGRATION_MODULES = {"rapp": os.environ["ZDT_TEST_MIGRATIONS"]}
+ZDT_RETRY_MAX_DELAY_MS = 1_000

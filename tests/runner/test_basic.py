@@ -12,7 +12,9 @@ from tests.runner.conftest import ADD_NOTE, CREATE_ITEM, MigrationsPackage, appl
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_applies_pending_migrations_and_writes_report(rapp: MigrationsPackage, tmp_path: Path) -> None:
+def test_applies_pending_migrations_and_writes_report(
+    rapp: MigrationsPackage, tmp_path: Path
+) -> None:
     rapp.write(**{"0001_item": CREATE_ITEM, "0002_note": ADD_NOTE})
     report = tmp_path / "report.json"
     result = safemigrate("rapp", "--release", "r1", "--report", str(report))

@@ -1,0 +1,201 @@
+"""Pure parts of the runner: the backoff schedule, the SQL impact classifier, the ZDT401
+verdict, flags and messages. No database."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from django.core.management.base import CommandError
+from django.test.utils import override_settings
+
+from django_zero_downtime.management.commands.migrate import production_refusal
+from django_zero_downtime.runner.cli import limits_from
+from django_zero_downtime.runner.engagement import judge_size, rows_text
+from django_zero_downtime.runner.impact import classify_sql, varchar_widening
+from django_zero_downtime.runner.locks import Session, advisory_key, backoff_schedule, sqlstate
+from django_zero_downtime.runner.plan import PlanStep
+
+
+# -- backoff -----------------------------------------------------------------------------------
+def test_backoff_is_exponential_and_capped_at_its_bounds() -> None:
+    assert backoff_schedule(5, 100, 1_000, rng=lambda: 1.0) == [0.1, 0.2, 0.4, 0.8, 1.0]
+    assert backoff_schedule(5, 100, 1_000, rng=lambda: 0.0) == [0.05, 0.1, 0.2, 0.4, 0.5]
+
+
+def test_backoff_jitter_stays_within_half_to_full_delay() -> None:
+    values = itertools.cycle([0.1, 0.9, 0.5])
+    delays = backoff_schedule(8, 200, 3_000, rng=lambda: next(values))
+    ceilings = [min(3.0, 0.2 * 2**i) for i in range(8)]
+    assert all(c / 2 <= d <= c for d, c in zip(delays, ceilings, strict=True))
+    assert delays != backoff_schedule(8, 200, 3_000, rng=lambda: 0.5)  # jitter decorrelates
+
+
+def test_backoff_with_no_retries_is_empty_and_total_is_bounded() -> None:
+    assert backoff_schedule(0, 500, 10_000) == []
+    assert sum(backoff_schedule(50, 500, 10_000)) <= 50 * 10
+
+
+# -- impact classifier ------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("sql", "kind", "table", "lock", "flags"),
+    [
+        ('ALTER TABLE "t" ADD COLUMN "c" integer NULL', "ALTER TABLE ADD COLUMN", "t",
+         "ACCESS EXCLUSIVE", {"adds"}),
+        ("ALTER TABLE t ADD COLUMN c uuid DEFAULT gen_random_uuid() NOT NULL",
+         "ALTER TABLE ADD COLUMN", "t", "ACCESS EXCLUSIVE", {"adds", "rewrites"}),
+        ("ALTER TABLE t ADD COLUMN c bigserial", "ALTER TABLE ADD COLUMN", "t",
+         "ACCESS EXCLUSIVE", {"adds", "rewrites"}),
+        ('ALTER TABLE "t" DROP COLUMN "c" CASCADE', "ALTER TABLE DROP COLUMN", "t",
+         "ACCESS EXCLUSIVE", {"drops"}),
+        ('ALTER TABLE "t" ALTER COLUMN "c" TYPE bigint USING "c"::bigint',
+         "ALTER TABLE ALTER COLUMN TYPE", "t", "ACCESS EXCLUSIVE", {"rewrites"}),
+        ('ALTER TABLE "t" ALTER COLUMN "c" SET NOT NULL', "ALTER TABLE SET NOT NULL", "t",
+         "ACCESS EXCLUSIVE", {"scans"}),
+        ('ALTER TABLE "t" ALTER COLUMN "c" DROP NOT NULL', "ALTER TABLE ALTER COLUMN DROP NOT",
+         "t", "ACCESS EXCLUSIVE", set()),
+        ("ALTER TABLE t ADD CONSTRAINT k CHECK (a > 0)", "ALTER TABLE ADD CONSTRAINT", "t",
+         "ACCESS EXCLUSIVE", {"scans"}),
+        ("ALTER TABLE t ADD CONSTRAINT k CHECK (a > 0) NOT VALID",
+         "ALTER TABLE ADD CONSTRAINT", "t", "ACCESS EXCLUSIVE", set()),
+        ("ALTER TABLE t ADD CONSTRAINT f FOREIGN KEY (p) REFERENCES p (id)",
+         "ALTER TABLE ADD CONSTRAINT", "t", "SHARE ROW EXCLUSIVE", {"scans"}),
+        ("ALTER TABLE t VALIDATE CONSTRAINT k", "ALTER TABLE VALIDATE CONSTRAINT", "t",
+         "SHARE UPDATE EXCLUSIVE", {"scans"}),
+        ('CREATE INDEX "i" ON "t" ("a")', "CREATE INDEX", "t", "SHARE", {"scans"}),
+        ('CREATE UNIQUE INDEX CONCURRENTLY "i" ON public."t" ("a")', "CREATE INDEX", "t",
+         "SHARE UPDATE EXCLUSIVE", {"scans", "concurrent"}),
+        ('DROP INDEX CONCURRENTLY IF EXISTS "i"', "DROP INDEX", None,
+         "SHARE UPDATE EXCLUSIVE", {"concurrent"}),
+        ('DROP TABLE "t" CASCADE', "DROP TABLE", "t", "ACCESS EXCLUSIVE", {"drops"}),
+        ('CREATE TABLE "n" ("id" bigint)', "CREATE TABLE", "n", "ACCESS EXCLUSIVE",
+         {"creates_table"}),
+        ("LOCK TABLE t IN SHARE ROW EXCLUSIVE MODE", "LOCK TABLE", "t", "SHARE ROW EXCLUSIVE",
+         set()),
+        ("CREATE TRIGGER zdt_x AFTER UPDATE ON t FOR EACH ROW EXECUTE FUNCTION f()",
+         "CREATE TRIGGER", "t", "SHARE ROW EXCLUSIVE", set()),
+        ("UPDATE t SET a = 1 WHERE id < 1000", "UPDATE", "t", "ROW EXCLUSIVE", set()),
+        ("VACUUM FULL t", "VACUUM FULL", "t", "ACCESS EXCLUSIVE", {"rewrites", "concurrent"}),
+        ("frobnicate everything", "FROBNICATE", None, "unknown", set()),
+    ],
+)  # fmt: skip
+def test_classifier(sql: str, kind: str, table: str | None, lock: str, flags: set[str]) -> None:
+    (impact,) = classify_sql(sql)
+    assert (impact.kind, impact.table, impact.lock) == (kind, table, lock)
+    names = ("rewrites", "scans", "drops", "adds", "concurrent", "creates_table")
+    assert {name for name in names if getattr(impact, name)} == flags
+
+
+def test_classifier_merges_several_actions_and_skips_comments() -> None:
+    sql = "-- comment\nALTER TABLE t ADD COLUMN a int, DROP COLUMN b; ; SELECT 1;"
+    first, second = classify_sql(sql)
+    assert first.adds and first.drops and first.lock == "ACCESS EXCLUSIVE"
+    assert second.kind == "SELECT"
+
+
+def test_judged_means_rewrite_strong_scan_drop_or_add() -> None:
+    judged = {s: classify_sql(s)[0].judged for s in (
+        "CREATE INDEX i ON t (a)", "CREATE INDEX CONCURRENTLY i ON t (a)",
+        "ALTER TABLE t VALIDATE CONSTRAINT k", "ALTER TABLE t ALTER COLUMN c SET DEFAULT 1",
+        "ALTER TABLE t ADD COLUMN c int", "CREATE TABLE n (id int)",
+    )}  # fmt: skip
+    assert [k for k, v in judged.items() if v] == [
+        "CREATE INDEX i ON t (a)", "ALTER TABLE t ADD COLUMN c int"
+    ]  # fmt: skip
+
+
+def test_type_change_records_the_new_type() -> None:
+    (impact,) = classify_sql('ALTER TABLE "t" ALTER COLUMN "c" TYPE varchar(50);')
+    assert impact.type_changes == (("c", "varchar ( 50 )"),)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "widening"),
+    [
+        ("character varying(10)", "varchar(20)", True),
+        ("character varying(10)", "varchar ( 10 )", True),
+        ("character varying(10)", "text", True),
+        ("character varying(10)", "varchar", True),
+        ("character varying(10)", "varchar(5)", False),
+        ("character varying", "varchar(5)", False),
+        ("integer", "bigint", False),
+        ("text", "varchar(10)", False),
+    ],
+)
+def test_varchar_widening(old: str, new: str, widening: bool) -> None:
+    assert varchar_widening(old, new) is widening
+
+
+# -- ZDT401 verdict ---------------------------------------------------------------------------
+STEP = PlanStep("shop", "0002_x", 0, "AddField", "Add field x to order", atomic=True)
+ADD = classify_sql('ALTER TABLE "shop_order" ADD COLUMN "x" int NULL')[0]
+DEFAULT = classify_sql('ALTER TABLE "shop_order" ALTER COLUMN "x" SET DEFAULT 1')[0]
+
+
+def test_large_table_refused_without_approval() -> None:
+    finding, verdict = judge_size(STEP, ADD, 2_000_000, 1_000_000, None)
+    assert finding is not None and finding.rule == "ZDT401" and finding.severity == "error"
+    assert finding.message == (
+        "Add field x to order would add a column to shop_order "
+        "(shop_order: 2,000,000 rows, limit 1,000,000)."
+    )
+    assert (finding.app, finding.migration, finding.operation) == ("shop", "0002_x", "AddField")
+    assert verdict.endswith("REFUSED")
+
+
+def test_large_table_accepted_with_reason_and_small_or_cheap_ones_pass() -> None:
+    assert judge_size(STEP, ADD, 2_000_000, 1_000_000, "DBA ok")[0] is None
+    assert judge_size(STEP, ADD, 1_000_000, 1_000_000, None)[0] is None
+    assert judge_size(STEP, DEFAULT, 9_000_000, 1_000_000, None)[0] is None
+
+
+def test_empty_reason_is_refused_with_a_hint() -> None:
+    finding, _ = judge_size(STEP, ADD, 2_000_000, 1_000_000, "")
+    assert finding is not None and finding.hint.startswith("The approval of ZDT401 needs a reason")
+
+
+def test_capped_count_is_reported_as_more_than_the_limit() -> None:
+    assert rows_text(101, 100) == "more than 100 rows"
+    assert rows_text(100, 100) == "100 rows"
+
+
+# -- flags, messages, keys ----------------------------------------------------------------------
+@override_settings(ZDT_LOCK_TIMEOUT_MS=700, ZDT_MAX_RETRIES=4)
+def test_flags_override_settings_and_bad_flags_are_refused() -> None:
+    limits = limits_from({"lock_timeout": None, "max_retries": None})
+    assert (limits.lock_timeout_ms, limits.max_retries) == (700, 4)
+    limits = limits_from({"lock_timeout": 50, "max_retries": 0})
+    assert (limits.lock_timeout_ms, limits.max_retries) == (50, 0)
+    with pytest.raises(CommandError, match="--lock-timeout 0 is not valid"):
+        limits_from({"lock_timeout": 0})
+
+
+def test_production_refusal_points_at_safemigrate_and_fix_forward() -> None:
+    assert "manage.py safemigrate --release" in production_refusal(None, None, False)
+    text = production_refusal("shop", "0003", True)
+    assert text.startswith("Refusing to migrate backwards to shop 0003")
+    assert "fix forward with a new migration" in text
+    assert "manage.py safemigrate shop 0003" in text
+
+
+def test_session_description_names_what_a_human_needs() -> None:
+    session = Session(42, "celery", "idle in transaction", 12.34, None, "SELECT * FROM t")
+    assert session.describe() == (
+        "pid 42 [celery] idle in transaction, transaction 12.3s: SELECT * FROM t"
+    )
+    assert "no transaction" in Session(1, "", "active", None, None, "").describe()
+
+
+def test_advisory_key_is_fixed_per_database_and_fits_bigint() -> None:
+    assert advisory_key("db") == advisory_key("db") != advisory_key("other")
+    assert -(2**63) <= advisory_key("db") < 2**63
+
+
+def test_sqlstate_reads_the_driver_error_behind_django() -> None:
+    class Driver(Exception):
+        sqlstate = "55P03"
+
+    try:
+        raise RuntimeError("wrapped") from Driver()
+    except RuntimeError as exc:
+        assert sqlstate(exc) == "55P03"
