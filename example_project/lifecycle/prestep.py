@@ -166,7 +166,7 @@ def _head(report: Mapping[str, Any]) -> list[str]:
         parts.append(f"deploy cycle {report['cycle']}")
     applied = report.get("applied")
     if isinstance(applied, list):
-        parts.append("applied " + ", ".join(map(str, applied)) if applied else "nothing to apply")
+        parts.append("applied " + ", ".join(map(str, applied)) if applied else "nothing applied")
     parts += _figures(report)
     return ["run: " + ", ".join(parts)] if parts else []
 

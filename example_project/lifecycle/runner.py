@@ -136,9 +136,19 @@ class LifecycleDemo:
         result.phases.append(PhaseResult(name, traffic, consistency))
         if traffic and traffic.errors:
             result.problems.append(f"{name}: {traffic.errors} failed requests")
-            result.problems += [f"  {message}" for message in traffic.sample_errors]
+            result.problems += [f"  {message[:160]}" for message in traffic.sample_errors]
+            result.problems += self._server_errors(traffic)
         if not consistency.ok:
             result.problems.append(f"{name}: inconsistent rows ({consistency})")
+
+    def _server_errors(self, traffic: TrafficResult) -> list[str]:
+        failing = {r.release for r in traffic.per_release if r.errors}
+        return [
+            f"  r{server.release} log: {line}"
+            for server in self.servers.values()
+            if server.release in failing
+            for line in server.error_lines()
+        ]
 
     # --- the pre-step, under the previous release's traffic -------------------------
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from pathlib import Path
 from example_project.lifecycle.traffic import Target
 
 HOST = "127.0.0.1"
+ERROR_LINE = re.compile(r"^[\w.]+(Error|Exception|Violation): ")
 READY_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 15.0
 
@@ -40,6 +42,14 @@ class Server:
     @property
     def target(self) -> Target:
         return Target(self.release, HOST, self.port)
+
+    def error_lines(self, limit: int = 3) -> list[str]:
+        """Distinct exception lines from the server's log (``SomeError: message``)."""
+        found: list[str] = []
+        for line in self.log_tail(lines=2000).splitlines():
+            if ERROR_LINE.match(line) and line not in found:
+                found.append(line)
+        return found[:limit]
 
     def log_tail(self, lines: int = 15) -> str:
         try:

@@ -82,7 +82,7 @@ def test_the_runners_report_format() -> None:
         "lock timeouts 1, retries 1, blocked sessions 0, lock wait 0.5 s",
     ]
     nothing = summarize_report({"cycle": 4, "applied": [], "steps": []})
-    assert nothing == ["run: deploy cycle 4, nothing to apply"]
+    assert nothing == ["run: deploy cycle 4, nothing applied"]
 
 
 def test_booleans_are_not_counted_as_numbers() -> None:

@@ -63,6 +63,7 @@ def test_a_release_that_does_not_fit_the_schema_is_counted_as_failing(start) -> 
     assert by_release[1].failed > 0
     assert by_release[4].errors == 0
     assert any("on r1: HTTP 500" in message for message in result.sample_errors)
+    assert any("last_name" in line for line in bad.error_lines()), bad.log_tail()
 
 
 def test_an_unreachable_server_is_a_failure_not_a_hang() -> None:
