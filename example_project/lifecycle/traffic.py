@@ -52,6 +52,7 @@ class Call:
     """One request of a unit, and what its answer must contain."""
 
     target: Target
+    version: str
     method: str
     path: str
     body: dict[str, Any] | None
@@ -76,7 +77,27 @@ def unit_routes(unit: int, targets: Sequence[Target]) -> tuple[Target, Target, s
     return first, other, VERSIONS[unit % 2], VERSIONS[(unit + 1) % 2]
 
 
-def _send(call: Call, version: str) -> dict[str, Any]:
+def create_call(unit: int, targets: Sequence[Target], token: str) -> Call:
+    """Pure: the unit's first request, a create on the first release."""
+    first, _, version, _ = unit_routes(unit, targets)
+    name = f"Created{unit}-{token}"
+    path = f"/api/{version}/people"
+    return Call(first, version, "POST", path, _payload(version, "Ada", name), 201, name)
+
+
+def follow_up_calls(unit: int, targets: Sequence[Target], token: str, pk: int) -> list[Call]:
+    """Pure: read on the other release through the other version, update there, read back."""
+    first, other, version, other_version = unit_routes(unit, targets)
+    created, updated = f"Created{unit}-{token}", f"Updated{unit}-{token}"
+    body = _payload(version, "Ada", updated)
+    return [
+        Call(other, other_version, "GET", f"/api/{other_version}/people/{pk}", None, 200, created),
+        Call(other, version, "PUT", f"/api/{version}/people/{pk}", body, 200, updated),
+        Call(first, other_version, "GET", f"/api/{other_version}/people/{pk}", None, 200, updated),
+    ]
+
+
+def _send(call: Call) -> dict[str, Any]:
     conn = http.client.HTTPConnection(call.target.host, call.target.port, timeout=REQUEST_TIMEOUT_S)
     try:
         body = json.dumps(call.body).encode() if call.body is not None else None
@@ -90,10 +111,10 @@ def _send(call: Call, version: str) -> dict[str, Any]:
         ) from None
     finally:
         conn.close()
-    return _check(call, version, response.status, raw)
+    return _check(call, response.status, raw)
 
 
-def _check(call: Call, version: str, status: int, raw: bytes) -> dict[str, Any]:
+def _check(call: Call, status: int, raw: bytes) -> dict[str, Any]:
     where = f"{call.method} {call.path} on r{call.target.release}"
     if status != call.expect_status:
         raise RequestFailed(f"{where}: HTTP {status}: {raw[:200]!r}")
@@ -101,7 +122,7 @@ def _check(call: Call, version: str, status: int, raw: bytes) -> dict[str, Any]:
         data: dict[str, Any] = json.loads(raw)
     except ValueError:
         raise RequestFailed(f"{where}: not JSON: {raw[:200]!r}") from None
-    got = data.get(FAMILY_FIELD[version])
+    got = data.get(FAMILY_FIELD[call.version])
     if got != call.expect_family:
         raise RequestFailed(f"{where}: expected {call.expect_family!r}, got {got!r}", True)
     return data
@@ -148,51 +169,17 @@ class Driver:
             self._run_unit(unit)
 
     def _run_unit(self, unit: int) -> None:
-        first, other, version, other_version = unit_routes(unit, self.targets)
-        created, updated = f"Created{unit}-{self._token}", f"Updated{unit}-{self._token}"
-        answer = self._timed(
-            Call(
-                first,
-                "POST",
-                f"/api/{version}/people",
-                _payload(version, "Ada", created),
-                201,
-                created,
-            ),
-            version,
-        )
+        answer = self._timed(create_call(unit, self.targets, self._token))
         if answer is None:
             return
-        detail = f"/people/{answer['id']}"
-        steps = (
-            (
-                Call(other, "GET", f"/api/{other_version}{detail}", None, 200, created),
-                other_version,
-            ),
-            (
-                Call(
-                    other,
-                    "PUT",
-                    f"/api/{version}{detail}",
-                    _payload(version, "Ada", updated),
-                    200,
-                    updated,
-                ),
-                version,
-            ),
-            (
-                Call(first, "GET", f"/api/{other_version}{detail}", None, 200, updated),
-                other_version,
-            ),
-        )
-        for call, call_version in steps:
-            if self._timed(call, call_version) is None:
+        for call in follow_up_calls(unit, self.targets, self._token, answer["id"]):
+            if self._timed(call) is None:
                 return
 
-    def _timed(self, call: Call, version: str) -> dict[str, Any] | None:
+    def _timed(self, call: Call) -> dict[str, Any] | None:
         started = time.perf_counter()
         try:
-            data = _send(call, version)
+            data = _send(call)
         except RequestFailed as exc:
             elapsed = (time.perf_counter() - started) * 1000
             self.recorder.failed(call.target.release, elapsed, str(exc), exc.mismatch)

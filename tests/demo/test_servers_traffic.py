@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import connection
 
 from example_project.lifecycle import database, servers
-from example_project.lifecycle.traffic import Budget, Target, drive, unit_routes
+from example_project.lifecycle.traffic import Budget, Target, drive
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -34,13 +34,6 @@ def start(tmp_path: Path) -> Iterator[object]:
     yield _start
     for server in started:
         servers.stop(server)
-
-
-def test_unit_routes_alternate_releases_and_versions() -> None:
-    a, b = Target(1, "h", 1), Target(2, "h", 2)
-    assert unit_routes(0, [a, b]) == (a, b, "v1", "v2")
-    assert unit_routes(1, [a, b]) == (b, a, "v2", "v1")
-    assert unit_routes(2, [a]) == (a, a, "v1", "v2")
 
 
 def test_two_servers_share_traffic_50_50_without_errors(start) -> None:

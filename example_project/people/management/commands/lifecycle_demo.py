@@ -6,6 +6,7 @@ A thin adapter over :mod:`example_project.lifecycle.runner`.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import tempfile
 from argparse import ArgumentParser
@@ -52,6 +53,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if importlib.util.find_spec("gunicorn") is None:
+            raise CommandError(
+                "The lifecycle demo serves each release with gunicorn, which is not installed: "
+                "`pip install -e '.[test]'` (or `pip install gunicorn`)."
+            )
         config = settings.DATABASES["default"]
         name = options["database_name"] or f"{config['NAME']}_lifecycle_demo"
         db_config = database.demo_config(config, name)
