@@ -87,14 +87,15 @@ class LifecycleDemo:
         result = StepResult(step.release.number, step.release.summary)
         self.results.append(result)
         old = self.servers.get(step.previous) if step.previous else None
-        self.write(f"\n... r{step.release.number}: deploy pre-step while r{step.previous} serves")
+        serving = f"r{step.previous} serves" if step.previous else "nothing serves yet"
+        self.write(f"\n... r{step.release.number}: deploy pre-step while {serving}")
         self._migrate_under_traffic(step, old, result)
-        if not result.problems:
+        if not result.blocked:
             self._deploy(step, old, result)
         for line in step_report(result):
             self.write(line)
-        if result.problems:
-            raise DemoAborted(f"release r{step.release.number} failed (see PROBLEM above)")
+        if result.blocked:
+            raise DemoAborted(f"release r{step.release.number} cannot be deployed (see PROBLEM)")
 
     def _deploy(self, step: Step, old: servers.Server | None, result: StepResult) -> None:
         """Start the new release beside the old one and move the traffic over."""
@@ -181,7 +182,7 @@ class LifecycleDemo:
 
     def _prestep(self, step: Step, app: str, migration: str | None, label: str = "") -> PreStep:
         label = label or step.release.label
-        self.write(f"    safemigrate {app} {migration or ''} --release {label}")
+        self.write(f"    safemigrate {' '.join(filter(None, (app, migration)))} --release {label}")
         return prestep.run(
             self.where.manage_py,
             app,
@@ -197,6 +198,7 @@ class LifecycleDemo:
             want = prestep.EXIT_MEANINGS[expected]
             tail = "\n".join(run.output.splitlines()[-12:])
             result.problems.append(f"{run.command}: {run.outcome}, expected {want}\n{tail}")
+            result.blocked = result.blocked or run.exit_code != 0
         return run
 
     def _gated_drop(self, step: Step, result: StepResult) -> None:
@@ -214,6 +216,7 @@ class LifecycleDemo:
             result.presteps.append(run)
         if run.exit_code != 0:
             result.problems.append(f"{run.command}: still {run.outcome} after extra cycles")
+            result.blocked = True
 
     # --- the end ------------------------------------------------------------------
 

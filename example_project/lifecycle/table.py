@@ -28,6 +28,8 @@ class StepResult:
     presteps: list[PreStep] = field(default_factory=list)
     phases: list[PhaseResult] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    blocked: bool = False
+    """A pre-step left the schema short of this release's: the release cannot be deployed."""
 
 
 def _ms(value: float | None) -> str:
