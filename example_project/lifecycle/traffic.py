@@ -117,7 +117,7 @@ def _send(call: Call) -> dict[str, Any]:
 def _check(call: Call, status: int, raw: bytes) -> dict[str, Any]:
     where = f"{call.method} {call.path} on r{call.target.release}"
     if status != call.expect_status:
-        raise RequestFailed(f"{where}: HTTP {status}: {raw[:200]!r}")
+        raise RequestFailed(f"{where}: HTTP {status}{_error_detail(raw)}")
     try:
         data: dict[str, Any] = json.loads(raw)
     except ValueError:
@@ -126,6 +126,15 @@ def _check(call: Call, status: int, raw: bytes) -> dict[str, Any]:
     if got != call.expect_family:
         raise RequestFailed(f"{where}: expected {call.expect_family!r}, got {got!r}", True)
     return data
+
+
+def _error_detail(raw: bytes) -> str:
+    """The API's own error message when the body is one; nothing for an HTML error page."""
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return ""
+    return f": {data['error']}" if isinstance(data, dict) and "error" in data else ""
 
 
 class Driver:

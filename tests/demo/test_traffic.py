@@ -71,9 +71,11 @@ def test_a_stale_read_is_a_mismatch() -> None:
 
 
 def test_wrong_status_or_body_is_a_failure() -> None:
-    with pytest.raises(RequestFailed, match="HTTP 500") as info:
-        _check(_read("x"), 500, b"boom")
+    with pytest.raises(RequestFailed, match=r"HTTP 500$") as info:
+        _check(_read("x"), 500, b"<!doctype html><title>Server Error (500)</title>")
     assert not info.value.mismatch
+    with pytest.raises(RequestFailed, match=r"HTTP 404: no person with id 1$"):
+        _check(_read("x"), 404, b'{"error": "no person with id 1"}')
     with pytest.raises(RequestFailed, match="not JSON"):
         _check(_read("x"), 200, b"<html>")
 
