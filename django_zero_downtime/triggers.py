@@ -39,6 +39,41 @@ RETURN NEW;
 """
 
 
+class DualWriteTriggerSql(compiler.UpsertTriggerSql):
+    """pgtrigger's installation SQL with a cheaper ``pgtrigger.ignore`` check.
+
+    pgtrigger's own template calls ``_pgtrigger_should_ignore()``, which reads the setting
+    inside an EXCEPTION block: a subtransaction on every row, most of the trigger's cost.
+    ``current_setting(name, true)`` returns NULL instead of raising, so no subtransaction
+    is needed; ``pgtrigger.ignore()`` still switches this trigger off. Version 1 of this
+    template: existing databases keep the function they were given, so change it only
+    together with a new version of the operation.
+    """
+
+    def get_template(self) -> str:
+        return """
+            CREATE OR REPLACE FUNCTION {pgid}()
+            RETURNS TRIGGER AS $$
+                BEGIN
+                    IF TG_NAME = ANY(COALESCE(
+                        NULLIF(current_setting('pgtrigger.ignore', true), ''), '{{}}'
+                    )::TEXT[]) THEN
+                        RETURN NEW;
+                    END IF;
+                    {func}
+                END;
+            $$ LANGUAGE plpgsql;
+
+            DROP TRIGGER IF EXISTS {pgid} ON {table};
+            CREATE TRIGGER {pgid}
+                {when} {operation} ON {table}
+                FOR EACH {level}
+                EXECUTE PROCEDURE {execute};
+
+            COMMENT ON TRIGGER {pgid} ON {table} IS '{hash}';
+        """
+
+
 def dual_write_pgid(table: str, old_column: str, new_column: str) -> str:
     """Name of the trigger and of its function: ``zdt_dw_`` + a hash of the three names."""
     return zdt_name("dw", table, old_column, new_column)
@@ -69,8 +104,7 @@ class DualWriteTrigger(pgtrigger.Trigger):
         """Compile without a model; the table is passed already quoted (pgtrigger keeps it)."""
         return compiler.Trigger(
             name=self.name,
-            sql=compiler.UpsertTriggerSql(
-                ignore_func_name=pgtrigger.core._ignore_func_name(),
+            sql=DualWriteTriggerSql(
                 pgid=self.get_pgid(),
                 func=self.get_func(),
                 table=quote_ident(self.table),

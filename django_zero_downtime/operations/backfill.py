@@ -10,6 +10,7 @@ from django.db.migrations.state import ProjectState
 from django.db.models import Q
 
 from django_zero_downtime import backfill
+from django_zero_downtime.operations import base
 from django_zero_downtime.operations.base import PUBLIC_MODULE, REQUIRED, ZdtOperation
 from django_zero_downtime.runner import cycles
 
@@ -70,7 +71,7 @@ class BatchedBackfill(ZdtOperation):
         if not self.allowed(schema_editor, model):
             return
         connection = schema_editor.connection
-        backfill.refuse_in_atomic_block(connection, self.describe())
+        backfill.refuse_in_atomic_block(connection, base.located(app_label, self.describe()))
         cycles.require_ledger(connection, self.describe())
         key = self.progress_key(app_label)
         plan = backfill.make_plan(

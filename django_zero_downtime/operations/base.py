@@ -80,6 +80,11 @@ def running_migration_name() -> str:
     return ""
 
 
+def located(app_label: str, what: str) -> str:
+    """``what`` prefixed with the running migration (or the app), for error messages."""
+    return f"{running_migration_name() or app_label}: {what}"
+
+
 def record(
     schema_editor: BaseDatabaseSchemaEditor, kind: str, table: str, column: str, app: str
 ) -> None:

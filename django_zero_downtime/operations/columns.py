@@ -11,7 +11,7 @@ from django.db.models import NOT_PROVIDED, Field, Model
 
 from django_zero_downtime.exceptions import UnsafeOperationError
 from django_zero_downtime.identifiers import quote_ident
-from django_zero_downtime.operations import base
+from django_zero_downtime.operations import base, ddl
 from django_zero_downtime.operations.base import PUBLIC_MODULE, REQUIRED, ZdtOperation
 from django_zero_downtime.runner import cycles
 
@@ -117,13 +117,15 @@ class AddColumnWithDefault(ZdtOperation):
             return
         problem = default_problem(self.field)
         if problem:
-            raise UnsafeOperationError(f"{self.describe()} ({app_label}): refused, {problem}")
+            raise UnsafeOperationError(
+                base.located(app_label, f"{self.describe()} refused, {problem}")
+            )
         field = with_database_default(self.field, self.name)
         definition, params = column_definition(schema_editor, model, field)
         if rewrites_table(schema_editor, definition, params):
+            volatile = "its database default is volatile and PostgreSQL would rewrite the table."
             raise UnsafeOperationError(
-                f"{self.describe()} ({app_label}): refused, its database default is volatile "
-                f"and PostgreSQL would rewrite the whole table. {NULLABLE_PATH}"
+                base.located(app_label, f"{self.describe()} refused, {volatile} {NULLABLE_PATH}")
             )
         table, column = quote_ident(model._meta.db_table), quote_ident(base.column_of(field))
         sql = f"ALTER TABLE {table} ADD COLUMN {column} {definition}"
@@ -181,13 +183,9 @@ class DeprecateColumn(ZdtOperation):
             return
         field = model._meta.get_field(self.name)
         table = model._meta.db_table
-        base.record(schema_editor, "column", table, field.column, app_label)
-        if field.remote_field is not None and field.db_constraint:
-            for name in schema_editor._constraint_names(model, [field.column], foreign_key=True):
-                base.execute(
-                    schema_editor,
-                    f"ALTER TABLE {quote_ident(table)} DROP CONSTRAINT {quote_ident(name)}",
-                )
+        base.record(schema_editor, "column", table, base.column_of(field), app_label)
+        if field.remote_field is not None and getattr(field, "db_constraint", False):
+            ddl.drop_foreign_keys(schema_editor, model, field)
         if not field.null and not field.has_db_default():
             column = quote_ident(base.column_of(field))
             alter = f"ALTER TABLE {quote_ident(table)} ALTER COLUMN {column} DROP NOT NULL"
@@ -208,22 +206,7 @@ class DeprecateColumn(ZdtOperation):
             suffix = "_fk_%(to_table)s_%(to_column)s"
             schema_editor.execute(schema_editor._create_fk_sql(model, field, suffix))
         if not field.null and not field.has_db_default():
-            self._restore_not_null(schema_editor, table, field)
-
-    @staticmethod
-    def _restore_not_null(schema_editor: Any, table: str, field: Field) -> None:
-        """Best effort (development only): fill NULLs with the default, then SET NOT NULL."""
-        qt, column = quote_ident(table), quote_ident(base.column_of(field))
-        default = schema_editor.effective_default(field)
-        if default is not None:
-            update = f"UPDATE {qt} SET {column} = %s WHERE {column} IS NULL"
-            base.execute(schema_editor, update, [default])
-        nulls = schema_editor.connection.cursor()
-        with nulls as cursor:
-            cursor.execute(f"SELECT EXISTS (SELECT FROM {qt} WHERE {column} IS NULL)")
-            if cursor.fetchone()[0]:
-                return
-        base.execute(schema_editor, f"ALTER TABLE {qt} ALTER COLUMN {column} SET NOT NULL")
+            ddl.restore_not_null(schema_editor, table, field)
 
     def references_model(self, name: str, app_label: str) -> bool:
         return name.lower() == self.model_name.lower()

@@ -11,8 +11,8 @@ from django.db.models import Field
 
 from django_zero_downtime import backfill
 from django_zero_downtime.exceptions import UnsafeOperationError
-from django_zero_downtime.identifiers import quote_ident, zdt_name
-from django_zero_downtime.operations import base
+from django_zero_downtime.identifiers import quote_ident
+from django_zero_downtime.operations import base, ddl
 from django_zero_downtime.operations.base import PUBLIC_MODULE, REQUIRED, ZdtOperation
 from django_zero_downtime.runner import cycles
 from django_zero_downtime.triggers import DualWriteTrigger
@@ -82,22 +82,27 @@ class DualWriteRename(_RenameBase):
         if not self.allowed(schema_editor, model):
             return
         connection = schema_editor.connection
-        backfill.refuse_in_atomic_block(connection, self.describe())
+        backfill.refuse_in_atomic_block(connection, base.located(app_label, self.describe()))
         cycles.require_ledger(connection, self.describe())
         field = model._meta.get_field(self.new_name)
         old, new = self.columns(field)
         if old == new:
             raise UnsafeOperationError(
-                f"{self.describe()}: the column name does not change ({old!r}, set by "
-                "db_column), so there is nothing to dual-write; use RenameField."
+                base.located(
+                    app_label,
+                    f"{self.describe()}: the column name does not change ({old!r}, set by "
+                    "db_column), so there is nothing to dual-write; use RenameField.",
+                )
             )
         table = model._meta.db_table
         with transaction.atomic(using=connection.alias):
-            add = f"ALTER TABLE {quote_ident(table)} ADD COLUMN {quote_ident(new)} "
+            add = f"ALTER TABLE {quote_ident(table)} ADD COLUMN IF NOT EXISTS {quote_ident(new)} "
             base.execute(schema_editor, add + base.column_type_sql(schema_editor, field))
             base.execute(schema_editor, self.trigger(table, field).install_sql)
             base.record(schema_editor, "column", table, old, app_label)
         self._backfill(connection, model, old, new)
+        if field.unique or getattr(field, "db_index", False):
+            ddl.ensure_index(schema_editor, table, new, unique=field.unique)
 
     def backfill_key(self, table: str) -> str:
         return f"dual-write:{table}:{self.old_name}->{self.new_name}"
@@ -174,18 +179,27 @@ class CompleteDualWriteRename(_RenameBase):
         table = model._meta.db_table
         old, new = self.columns(field)
         cycles.gate_drop(connection, "column", table, old, self.describe())
-        backfill.refuse_in_atomic_block(connection, self.describe())
-        qt, qold, qnew = quote_ident(table), quote_ident(old), quote_ident(new)
-        with transaction.atomic(using=connection.alias):
-            base.execute(schema_editor, self.trigger(table, field).uninstall_sql)
-            base.execute(
-                schema_editor,
-                f"UPDATE {qt} SET {qnew} = {qold} WHERE {qnew} IS NULL AND {qold} IS NOT NULL",
-            )
-        if not field.null:
-            set_not_null(schema_editor, table, new)
-        base.execute(schema_editor, f"ALTER TABLE {qt} DROP COLUMN IF EXISTS {qold}")
+        backfill.refuse_in_atomic_block(connection, base.located(app_label, self.describe()))
+        if base.column_exists(schema_editor, table, old):  # not yet dropped by an earlier try
+            ddl.step(schema_editor, straggler_sql(table, old, new))
+        ddl.step(schema_editor, self.trigger(table, field).uninstall_sql)
+        self._constrain(schema_editor, model, field)
+        ddl.step(
+            schema_editor,
+            f"ALTER TABLE {quote_ident(table)} DROP COLUMN IF EXISTS {quote_ident(old)}",
+        )
         base.mark_dropped(schema_editor, "column", table, old, dropped=True)
+
+    @staticmethod
+    def _constrain(schema_editor: Any, model: Any, field: Field) -> None:
+        """Give the new column what the field declares and dual-writing left out."""
+        table, column = model._meta.db_table, base.column_of(field)
+        if not field.null:
+            ddl.set_not_null(schema_editor, table, column)
+        if field.has_db_default():
+            ddl.set_db_default(schema_editor, model, field)
+        if field.remote_field is not None and getattr(field, "db_constraint", False):
+            ddl.add_foreign_key(schema_editor, model, field)
 
     def database_backwards(
         self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
@@ -220,21 +234,11 @@ class CompleteDualWriteRename(_RenameBase):
         )
 
 
-def set_not_null(schema_editor: Any, table: str, column: str) -> None:
-    """SET NOT NULL without a full scan under ACCESS EXCLUSIVE (PostgreSQL 12+).
+def straggler_sql(table: str, old: str, new: str) -> str:
+    """Copy values the trigger could not have seen (NULL new, set old); normally no row.
 
-    A validated ``CHECK (col IS NOT NULL)`` lets SET NOT NULL skip its scan; the CHECK is
-    added NOT VALID (brief lock) and validated under SHARE UPDATE EXCLUSIVE, which blocks
-    neither reads nor writes. Each step commits on its own.
+    Runs while the trigger is still installed and only under ROW EXCLUSIVE, before the
+    trigger is dropped in its own brief ACCESS EXCLUSIVE step.
     """
-    qt, qc = quote_ident(table), quote_ident(column)
-    check = quote_ident(zdt_name("nn", table, column))
-    steps = [
-        f"ALTER TABLE {qt} ADD CONSTRAINT {check} CHECK ({qc} IS NOT NULL) NOT VALID",
-        f"ALTER TABLE {qt} VALIDATE CONSTRAINT {check}",
-        f"ALTER TABLE {qt} ALTER COLUMN {qc} SET NOT NULL",
-        f"ALTER TABLE {qt} DROP CONSTRAINT {check}",
-    ]
-    for step in steps:
-        with transaction.atomic(using=schema_editor.connection.alias):
-            base.execute(schema_editor, step)
+    qt, qold, qnew = quote_ident(table), quote_ident(old), quote_ident(new)
+    return f"UPDATE {qt} SET {qnew} = {qold} WHERE {qnew} IS NULL AND {qold} IS NOT NULL"

@@ -202,3 +202,14 @@ def test_missing_ledger_says_which_dependency_to_add(lab: Lab) -> None:
     finally:
         executor.loader.build_graph()
         executor.migrate([("django_zero_downtime", "0001_initial")])
+
+
+@override_settings(ZDT_DEPRECATION_CYCLES=0)
+def test_complete_rename_runs_again_after_an_interrupted_apply(lab: Lab) -> None:
+    lab.create("Person", person_fields())
+    lab.apply(DualWriteRename("Person", "last_name", "surname"), atomic=False)
+    complete = CompleteDualWriteRename("Person", "last_name", "surname")
+    lab.apply(complete, atomic=False)
+    with connection.schema_editor(atomic=False) as editor:
+        complete.database_forwards("zdtlab", editor, lab.history[-2], lab.state)
+    assert columns(lab) == ["id", "first_name", "surname"]

@@ -10,14 +10,16 @@ import pgtrigger.installation
 import pytest
 from django.core.management import call_command
 from django.core.management.commands import makemigrations
-from django.db import connection, models
+from django.db import IntegrityError, connection, models, transaction
 from django.db.migrations.graph import MigrationGraph
+from django.db.migrations.migration import Migration
 from django.db.migrations.operations import CreateModel
 from django.db.migrations.state import ProjectState
+from django.test import override_settings
 
 from django_zero_downtime.exceptions import UnsafeOperationError
 from django_zero_downtime.models import BackfillProgress, Deprecation
-from django_zero_downtime.operations import DualWriteRename
+from django_zero_downtime.operations import CompleteDualWriteRename, DualWriteRename
 from django_zero_downtime.triggers import dual_write_pgid, installed_dual_write_triggers
 from tests.operations.conftest import APP, Lab, person_fields
 
@@ -203,3 +205,79 @@ def test_backwards_removes_column_trigger_and_ledger_rows(lab: Lab) -> None:
     lab.model("Person").objects.create(first_name="a", last_name="b")
     lab.apply(RENAME, atomic=False)
     assert mismatches(lab) == 0
+
+
+def test_pgtrigger_ignore_setting_switches_the_trigger_off(lab: Lab) -> None:
+    """The cheap ignore check honours pgtrigger's ``pgtrigger.ignore`` setting."""
+    renamed(lab)
+    pgid = dual_write_pgid(TABLE, "last_name", "surname")
+    with transaction.atomic():
+        lab.sql("SELECT set_config('pgtrigger.ignore', %s, true)", [f"{{{pgid}}}"])
+        lab.sql(f"INSERT INTO {TABLE} (first_name, last_name) VALUES ('f', 'ignored')")
+    lab.sql(f"INSERT INTO {TABLE} (first_name, last_name) VALUES ('f', 'synced')")
+    rows = lab.sql(f"SELECT last_name, surname FROM {TABLE} ORDER BY id")
+    assert rows == [("ignored", None), ("synced", "synced")]
+
+
+def test_rename_of_indexed_foreign_key_and_unique_field_carries_constraints(lab: Lab) -> None:
+    Team = lab.create("Team", [("id", models.BigAutoField(primary_key=True))])
+    fields = [
+        ("id", models.BigAutoField(primary_key=True)),
+        ("team", models.ForeignKey("zdtlab.Team", models.CASCADE)),
+        ("code", models.CharField(max_length=10, unique=True)),
+    ]
+    Member = lab.create("Member", fields)
+    team = Team.objects.create()
+    Member.objects.create(team_id=team.pk, code="a")
+    with override_settings(ZDT_DEPRECATION_CYCLES=0):
+        for old, new in (("team", "squad"), ("code", "ref")):
+            lab.apply(DualWriteRename("Member", old, new), atomic=False)
+            lab.apply(CompleteDualWriteRename("Member", old, new), atomic=False)
+    constraints = {
+        (row[0], row[1])
+        for row in lab.sql(
+            "SELECT contype, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = 'zdtlab_member'::regclass AND convalidated"
+        )
+    }
+    assert ("u", "UNIQUE (ref)") in constraints
+    assert any(kind == "f" and "(squad_id)" in definition for kind, definition in constraints)
+    indexes = lab.sql("SELECT indexdef FROM pg_indexes WHERE tablename = 'zdtlab_member'")
+    assert any("(squad_id)" in row[0] for row in indexes)
+    lab.model("Member").objects.create(squad_id=team.pk, ref="b")
+    with pytest.raises(IntegrityError):
+        lab.sql("INSERT INTO zdtlab_member (squad_id, ref) VALUES (%s, 'b')", [team.pk])
+
+
+def test_rerun_after_an_interrupted_apply_is_harmless(lab: Lab) -> None:
+    """A non-atomic migration that died mid-way runs again from the start."""
+    renamed(lab, rows=10)
+    before = lab.history[-2]
+    new = lab.state
+    with connection.schema_editor(atomic=False) as editor:
+        RENAME.database_forwards(APP, editor, before, new)
+    assert mismatches(lab) == 0
+    assert triggers(lab) == [dual_write_pgid(TABLE, "last_name", "surname")]
+
+
+@override_settings(ZDT_DEPRECATION_CYCLES=0)
+def test_complete_sets_the_declared_database_default(lab: Lab) -> None:
+    fields = [
+        ("id", models.BigAutoField(primary_key=True)),
+        ("level", models.IntegerField(db_default=3)),
+    ]
+    lab.create("Player", fields)
+    lab.apply(DualWriteRename("Player", "level", "rank"), atomic=False)
+    lab.apply(CompleteDualWriteRename("Player", "level", "rank"), atomic=False)
+    lab.sql("INSERT INTO zdtlab_player DEFAULT VALUES")
+    assert lab.sql("SELECT rank FROM zdtlab_player") == [(3,)]
+
+
+def test_refusal_names_the_running_migration(lab: Lab) -> None:
+    lab.create("Person", person_fields())
+
+    def apply(self: Migration) -> None:  # stands in for Migration.apply on the stack
+        lab.apply(RENAME, atomic=True)
+
+    with pytest.raises(UnsafeOperationError, match=r"^zdtlab\.0009_rename: Rename field"):
+        apply(Migration("0009_rename", "zdtlab"))

@@ -1,0 +1,158 @@
+"""Write overhead of the dual-write trigger, against the same table without it, in one run.
+
+Two identical tables (id, first_name, last_name, surname); one carries the DualWriteRename
+trigger. The workload writes single rows the way the previous release would (only
+``last_name``): INSERTs, then UPDATEs by primary key. Statements alternate between the
+tables one by one so drift on a shared machine hits both; median times are compared. The
+session commits with ``synchronous_commit = off``: the disk flush costs both tables the same
+and is mostly noise on a shared machine (with it, the ratio only gets smaller).
+
+- ``autocommit``: every statement its own transaction (a web request's write). Target <= 15%.
+- ``one transaction``: statements without commits, i.e. the trigger's CPU cost alone,
+  an upper bound that commits and network hide in real traffic.
+
+Usage: ``python benchmarks/trigger_overhead.py [statements_per_table]``
+(``DATABASE_URL`` selects the server; default database ``zdt_bench``.)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/zdt_bench")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "example_project.settings")
+
+import django
+
+django.setup()
+
+import pgtrigger.core  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from pgtrigger import compiler  # noqa: E402
+
+from django_zero_downtime.triggers import DualWriteTrigger  # noqa: E402
+from example_project.database import ensure_database  # noqa: E402
+
+TABLES = {
+    "plain": "zdt_bench_plain",
+    "trigger": "zdt_bench_trigger",
+    "stock": "zdt_bench_stock",  # the same function in pgtrigger's stock template, for reference
+}
+TARGET = 1.15
+PRELOADED = 2000
+
+
+def setup() -> None:
+    with connection.cursor() as cursor:
+        for table in TABLES.values():
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+            cursor.execute(
+                f"CREATE TABLE {table} (id bigserial PRIMARY KEY, first_name varchar(100) "
+                "NOT NULL, last_name varchar(100) NOT NULL, surname varchar(100))"
+            )
+        cursor.execute(bench_trigger("trigger").install_sql)
+        cursor.execute(stock_template_sql(bench_trigger("stock")))
+
+
+def bench_trigger(name: str) -> DualWriteTrigger:
+    return DualWriteTrigger(table=TABLES[name], old_column="last_name", new_column="surname")
+
+
+def stock_template_sql(trigger: DualWriteTrigger) -> str:
+    """pgtrigger's own template, whose ignore check opens a subtransaction per row."""
+    sql = compiler.UpsertTriggerSql(
+        ignore_func_name=pgtrigger.core._ignore_func_name(),
+        pgid=trigger.get_pgid(),
+        func=trigger.get_func(),
+        table=trigger.table,
+        when=trigger.when,
+        operation=trigger.operation,
+    )
+    return str(sql)
+
+
+def teardown() -> None:
+    with connection.cursor() as cursor:
+        for table in TABLES.values():
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        for name in ("trigger", "stock"):
+            cursor.execute(f"DROP FUNCTION IF EXISTS {bench_trigger(name).get_pgid()}()")
+
+
+def insert(cursor: Any, table: str, i: int) -> None:
+    cursor.execute(f"INSERT INTO {table} (first_name, last_name) VALUES (%s, %s)", ["f", f"l{i}"])
+
+
+def update(cursor: Any, table: str, i: int) -> None:
+    cursor.execute(f"UPDATE {table} SET last_name = %s WHERE id = %s", [f"u{i}", i % PRELOADED + 1])
+
+
+Statement = Callable[[Any, str, int], None]
+
+
+def measure(statement: Statement, count: int, atomic: bool) -> dict[str, float]:
+    """Median seconds per statement per table.
+
+    Statements alternate between the tables one by one (the order flips every step), so
+    both see the same load at the same moment: paired samples that a busy machine shifts
+    together.
+    """
+    samples: dict[str, list[float]] = {name: [] for name in TABLES}
+    names = list(TABLES)
+    scope = transaction.atomic() if atomic else contextlib.nullcontext()
+    with scope, connection.cursor() as cursor:
+        for i in range(count):
+            for name in names if i % 2 else reversed(names):
+                start = time.perf_counter()
+                statement(cursor, TABLES[name], i)
+                samples[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def report(label: str, medians: dict[str, float]) -> float:
+    ratio = medians["trigger"] / medians["plain"]
+    stock = medians["stock"] / medians["plain"]
+    print(
+        f"{label:<34} plain {medians['plain'] * 1e6:6.1f} us  zdt trigger "
+        f"{medians['trigger'] * 1e6:6.1f} us  ratio {ratio:5.3f} ({(ratio - 1) * 100:+5.1f}%)"
+        f"  [pgtrigger stock template: {stock:5.3f}]"
+    )
+    return ratio
+
+
+def main(count: int = 3000) -> int:
+    ensure_database(connection.settings_dict)
+    setup()
+    try:
+        with connection.cursor() as cursor:
+            # Commits without waiting for the disk flush: the flush is the same for both
+            # tables and, on a shared machine, mostly noise. With it, ratios are lower.
+            cursor.execute("SET synchronous_commit = off")
+        with connection.cursor() as cursor:
+            for table in TABLES.values():
+                for i in range(PRELOADED):
+                    insert(cursor, table, i)
+        ratios = []
+        for atomic, mode in ((False, "autocommit"), (True, "one transaction")):
+            for verb, statement in (("INSERT", insert), ("UPDATE", update)):
+                label = f"{verb} single row, {mode}"
+                ratios.append(report(label, measure(statement, count, atomic)))
+    finally:
+        teardown()
+    worst = max(ratios[:2])
+    verdict = "OK" if worst <= TARGET else "ABOVE TARGET"
+    print(f"single-row writes (autocommit): worst ratio {worst:.3f}, target <= {TARGET}: {verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    args = [int(arg) for arg in sys.argv[1:2]]
+    sys.exit(main(*args))
