@@ -2,7 +2,12 @@ from django.apps import AppConfig
 
 
 class ZeroDowntimeConfig(AppConfig):
-    """Registers the system checks; nothing else happens at start-up (design.md §2)."""
+    """Registers the system checks and installs the web-process guard; nothing else.
+
+    The guard must be in place before any request or migration can run, and ``ready()`` is
+    the one hook Django calls in every process (web server, ``manage.py``, tests) before
+    either can happen. It touches no database (docs/architecture.md, "Guard").
+    """
 
     name = "django_zero_downtime"
     label = "django_zero_downtime"
@@ -10,4 +15,9 @@ class ZeroDowntimeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from django_zero_downtime import checks  # noqa: F401  (registers the checks)
+        from django_zero_downtime import (
+            checks,  # noqa: F401  (registers the checks)
+            guard,
+        )
+
+        guard.install()

@@ -1,18 +1,31 @@
-"""System checks (tag ``zero_downtime``).
+"""System checks (tag ``zero_downtime``); every id is listed in docs/checks.md.
 
-Ids: ``zdt.E001`` a ``ZDT_*`` setting is invalid; ``zdt.W001`` an unknown ``ZDT_*`` setting
-(likely a typo). Other features register their checks from their own modules; every id is
-listed in docs/checks.md.
+- ``zdt.E001`` a ``ZDT_*`` setting is invalid; ``zdt.W001`` an unknown ``ZDT_*`` setting.
+- Guard (migrations never run inside the web process), static, no database:
+  ``zdt.E020`` WSGI/ASGI entry module, ``zdt.E021`` ``AppConfig.ready()`` code,
+  ``zdt.E022`` settings module, ``zdt.E023`` a third-party auto-migrate setting,
+  ``zdt.E024`` a start script, ``zdt.W021`` a missing ``ZDT_EXTRA_START_FILES`` entry,
+  ``zdt.W022`` a start-up file that cannot be parsed, ``zdt.W023`` django-tenants'
+  ``auto_create_schema``.
+- Guard, database: ``zdt.W020`` the web role can run DDL. Tagged ``database`` only, not
+  ``zero_downtime``: Django runs database-tagged checks when given ``--database`` (and from
+  ``migrate``), while Django 6 runs every check of a requested tag against all databases,
+  so ``check --tag zero_downtime`` would connect.
+
+The checks are thin: the logic lives in :mod:`guard_targets`, :mod:`startup_inspect`,
+:mod:`start_scripts` and :mod:`guard_roles`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
-from django_zero_downtime import conf
+from django_zero_downtime import conf, guard_roles, guard_targets
+from django_zero_downtime.lint.findings import Finding
 
 TAG = "zero_downtime"
 
@@ -34,3 +47,65 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
             )
         )
     return messages
+
+
+def to_messages(findings: Iterable[Finding]) -> list[checks.CheckMessage]:
+    """Findings as check messages, the location first: ``path:line: message``."""
+    messages: list[checks.CheckMessage] = []
+    for found in findings:
+        where = f"{found.file}:{found.line}: " if found.file else ""
+        level = checks.Error if found.is_error else checks.Warning
+        messages.append(level(where + found.message, hint=found.hint, id=found.rule))
+    return messages
+
+
+@checks.register(TAG)
+def check_startup_code(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """zdt.E020-E022 (and W022): entry modules, ready() and settings run no migrations."""
+    findings = guard_targets.python_findings(guard_targets.entry_modules(), guard_targets.ENTRY)
+    findings += guard_targets.python_findings(
+        guard_targets.ready_modules(app_configs), guard_targets.READY
+    )
+    findings += guard_targets.python_findings(
+        guard_targets.settings_modules(), guard_targets.SETTINGS
+    )
+    return to_messages(findings)
+
+
+@checks.register(TAG)
+def check_auto_migrate_settings(
+    app_configs: Any = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """zdt.E023 / zdt.W023: no third-party setting migrates inside the web process."""
+    return to_messages(guard_targets.auto_migrate_setting_findings())
+
+
+@checks.register(TAG)
+def check_start_scripts(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """zdt.E024 / zdt.W021: start scripts do not migrate in the web server's start command."""
+    try:
+        extra, missing = guard_targets.extra_start_files()
+    except ImproperlyConfigured:
+        extra, missing = [], []  # reported as zdt.E001 by check_settings
+    paths = guard_targets.start_files() + extra
+    findings = missing + guard_targets.start_script_findings(dict.fromkeys(paths))
+    configs = guard_targets.start_files(guard_targets.SERVER_CONFIG_PATTERNS)
+    return to_messages(
+        findings + guard_targets.python_findings(configs, guard_targets.SERVER_CONFIG)
+    )
+
+
+@checks.register(checks.Tags.database)
+def check_web_role(
+    app_configs: Any = None, databases: Sequence[str] | None = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """zdt.W020: the web process's role cannot run DDL (only with ``check --database``)."""
+    if not databases:
+        return []
+    try:
+        values = conf.get_settings()
+    except ImproperlyConfigured:
+        return []  # reported as zdt.E001 by check_settings
+    return to_messages(
+        guard_roles.web_role_findings(databases, values.MIGRATION_DATABASE, values.PRODUCTION)
+    )

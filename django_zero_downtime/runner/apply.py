@@ -19,6 +19,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 
 from django.db import DatabaseError, transaction
@@ -60,7 +61,7 @@ def run_operations(self: Migration, applier: Applier, state: ProjectState, edito
         atomic_op = operation.atomic or (self.atomic and operation.atomic is not False)
         args = (self.app_label, editor, old_state, state)
         if not editor.atomic_migration and atomic_op:
-            applier.retrying(lambda o=operation, a=args: applier.atomic_operation(o, a))
+            applier.retrying(partial(applier.atomic_operation, operation, args))
         else:
             operation.database_forwards(*args)
         applier.leave()
@@ -109,7 +110,7 @@ class Applier:
 
     def _non_atomic(self, migration: Migration, state: ProjectState) -> None:
         with self.connection.schema_editor(atomic=False) as editor:
-            editor.execute = self._guarded(editor.execute)  # type: ignore[method-assign]
+            editor.execute = self._guarded(editor.execute)
             self._operations(migration, state, editor)
             self.enter(migration, None)
         self.leave()

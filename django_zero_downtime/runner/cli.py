@@ -85,14 +85,17 @@ def _flag(name: str, given: int | None, default: int, minimum: int) -> int:
     if given is None:
         return default
     if given < minimum:
-        raise CommandError(f"{name} {given} is not valid: expected an integer >= {minimum}.")
+        message = f"{name} {given} is not valid: expected an integer >= {minimum}."
+        raise CommandError(message, returncode=3)
     return given
 
 
 def run(command: BaseCommand, options: dict[str, Any]) -> int:
     guard.refuse_if_web_process("safemigrate")
     if options.get("release") is not None and not options["release"].strip():
-        raise CommandError("--release needs a non-empty label (e.g. the release version).")
+        raise CommandError(
+            "--release needs a non-empty label (e.g. the release version).", returncode=3
+        )
     limits = limits_from(options)
     report = RunReport(database=options["database"], release=options.get("release"))
     report.settings = asdict(limits)
@@ -134,7 +137,7 @@ def _printer(command: BaseCommand, options: dict[str, Any]) -> Any:
 
 
 def _finish(command: BaseCommand, options: dict[str, Any], report: RunReport) -> None:
-    if not options.get("plan"):
+    if not options.get("plan") and int(options.get("verbosity", 1)):
         for line in summary(report):
             command.stdout.write(line)
     if options.get("report"):

@@ -10,7 +10,7 @@ decides how to judge it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
 import sqlparse
@@ -74,6 +74,9 @@ class Impact:
 class _Tok:
     kind: str  # "kw", "name", "punct", "other"
     value: str
+
+
+Handler = Callable[[str, list[_Tok], list[str]], Impact]
 
 
 def classify_sql(sql: str) -> list[Impact]:
@@ -257,10 +260,13 @@ def _drop_index(sql: str, tokens: list[_Tok], words: list[str]) -> Impact:
     return Impact(sql, kind="DROP INDEX", lock=lock, concurrent=concurrent, index=index)
 
 
-def _simple(kind: str, lock: str, at: int, **flags: bool) -> object:
+def _simple(kind: str, lock: str, at: int, *flags: str) -> Handler:
+    """A handler for a statement naming its table at token ``at``, with fixed costs."""
+
     def handler(sql: str, tokens: list[_Tok], words: list[str]) -> Impact:
         table, _ = _qualified_name(tokens, at)
-        return Impact(sql, kind=kind, table=table, lock=lock, **flags)
+        impact = Impact(sql, kind=kind, table=table, lock=lock)
+        return replace(impact, **dict.fromkeys(flags, True))  # type: ignore[arg-type]
 
     return handler
 
@@ -278,26 +284,26 @@ def _create_trigger(sql: str, tokens: list[_Tok], words: list[str]) -> Impact:
     return Impact(sql, kind="CREATE TRIGGER", table=table, lock="SHARE ROW EXCLUSIVE")
 
 
-def _dml(kind: str, at: int) -> object:
+def _dml(kind: str, at: int) -> Handler:
     return _simple(kind, "ROW EXCLUSIVE", at)
 
 
 _SUE = "SHARE UPDATE EXCLUSIVE"
-_HANDLERS: list[tuple[str, object]] = [
+_HANDLERS: list[tuple[str, Handler]] = [
     ("ALTER TABLE", _alter_table),
     ("CREATE UNIQUE INDEX", _create_index),
     ("CREATE INDEX", _create_index),
     ("DROP INDEX", _drop_index),
-    ("CREATE TABLE", _simple("CREATE TABLE", "ACCESS EXCLUSIVE", 2, creates_table=True)),
-    ("DROP TABLE", _simple("DROP TABLE", "ACCESS EXCLUSIVE", 2, drops=True)),
-    ("TRUNCATE", _simple("TRUNCATE", "ACCESS EXCLUSIVE", 1, drops=True)),
-    ("VACUUM FULL", _simple("VACUUM FULL", "ACCESS EXCLUSIVE", 2, rewrites=True, concurrent=True)),
-    ("CLUSTER", _simple("CLUSTER", "ACCESS EXCLUSIVE", 1, rewrites=True)),
+    ("CREATE TABLE", _simple("CREATE TABLE", "ACCESS EXCLUSIVE", 2, "creates_table")),
+    ("DROP TABLE", _simple("DROP TABLE", "ACCESS EXCLUSIVE", 2, "drops")),
+    ("TRUNCATE", _simple("TRUNCATE", "ACCESS EXCLUSIVE", 1, "drops")),
+    ("VACUUM FULL", _simple("VACUUM FULL", "ACCESS EXCLUSIVE", 2, "rewrites", "concurrent")),
+    ("CLUSTER", _simple("CLUSTER", "ACCESS EXCLUSIVE", 1, "rewrites")),
     (
         "REINDEX TABLE CONCURRENTLY",
-        _simple("REINDEX", "SHARE UPDATE EXCLUSIVE", 3, concurrent=True),
+        _simple("REINDEX", "SHARE UPDATE EXCLUSIVE", 3, "concurrent"),
     ),
-    ("REINDEX TABLE", _simple("REINDEX", "SHARE", 2, scans=True)),
+    ("REINDEX TABLE", _simple("REINDEX", "SHARE", 2, "scans")),
     ("LOCK", _lock_table),
     ("CREATE TRIGGER", _create_trigger),
     ("CREATE OR REPLACE TRIGGER", _create_trigger),

@@ -101,7 +101,9 @@ BLOCKED_BY = SESSIONS_SQL.format(where="%(pid)s = ANY(pg_blocking_pids(a.pid))")
 
 def sessions(cursor: Any, query: str, pid: int) -> list[Session]:
     cursor.execute(query, {"pid": pid})
-    return [Session(*row[:5], query=row[5][:200]) for row in cursor.fetchall()]
+    return [
+        Session(row[0], row[1], row[2], row[3], row[4], row[5][:200]) for row in cursor.fetchall()
+    ]
 
 
 def connect_kwargs(connection: Any) -> dict[str, Any]:

@@ -86,7 +86,7 @@ def targets_for(
 
 def start_state(executor: MigrationExecutor, plan: list[PlanEntry]) -> ProjectState:
     """The project state with every applied migration (as the executor builds it)."""
-    return executor._create_project_state(with_applied_migrations=True)
+    return executor._create_project_state(with_applied_migrations=True)  # type: ignore[attr-defined]
 
 
 def collect_steps(

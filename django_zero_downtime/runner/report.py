@@ -98,7 +98,8 @@ def step_line(step: StepReport) -> str:
 
 def summary(report: RunReport) -> list[str]:
     """The closing lines of the human output."""
-    lines = [f"safemigrate: {report.outcome} ({len(report.applied)} migrations applied)"]
+    count = len(report.applied)
+    lines = [f"safemigrate: {report.outcome} ({count} migration{'s' * (count != 1)} applied)"]
     if report.release:
         lines.append(f"  release {report.release!r}, deploy cycle {report.cycle}")
     worst = max((s.longest_block_ms for s in report.steps), default=0.0)

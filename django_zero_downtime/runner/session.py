@@ -109,13 +109,7 @@ class Run:
 
     def execute(self) -> int:
         executor = MigrationExecutor(self.connection)
-        executor.recorder.ensure_schema()
-        executor.loader.check_consistent_history(self.connection)
-        self._refuse_conflicts(executor)
-        plan = plan_for(executor, self.options)
-        backwards = [engagement.backwards_finding(m) for m, back in plan if back]
-        if backwards:
-            raise refused(backwards)
+        plan = self._forward_plan(executor)
         state = start_state(executor, plan)
         ledger_ready = self._ledger_ready()
         tentative = self.tentative_release if ledger_ready else None
@@ -127,10 +121,21 @@ class Run:
             self._apply(plan, state, steps)
         else:
             self.say("No migrations to apply.")
-        if not ledger_ready and self._ledger_ready():
+        if not ledger_ready and self._ledger_ready():  # the ledger was created by this run
             self._record_release()
         self._store_report()
         return 0
+
+    def _forward_plan(self, executor: MigrationExecutor) -> list[PlanEntry]:
+        """The plan, after the checks ``migrate`` makes; refused if it goes backwards."""
+        executor.recorder.ensure_schema()
+        executor.loader.check_consistent_history(self.connection)
+        self._refuse_conflicts(executor)
+        plan = plan_for(executor, self.options)
+        backwards = [engagement.backwards_finding(m) for m, back in plan if back]
+        if backwards:
+            raise refused(backwards)
+        return plan
 
     def show_plan(self) -> int:
         """``--plan``: print the steps, their locks and verdicts; 1 if the run would be refused."""
@@ -223,7 +228,7 @@ class Run:
 
     def _final_apps(self) -> Any:
         executor = MigrationExecutor(self.connection)
-        final_state = executor._create_project_state(with_applied_migrations=True)
+        final_state = executor._create_project_state(with_applied_migrations=True)  # type: ignore[attr-defined]
         return final_state.apps
 
     def _copy_stats(self, monitor: Monitor, reports: dict[str, StepReport]) -> None:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
+from django.db import connection
 
+from django_zero_downtime.runner import monitor
 from tests.runner.conftest import (
     ADD_NOTE,
     CREATE_ITEM,
@@ -56,7 +59,7 @@ def test_lock_queue_selects_never_wait_longer_than_the_lock_timeout(
     assert step["blocked_sessions"] >= 1 and step["lock_wait_s"] > 1.0
 
 
-def _step(report: Path, name: str, index: int | None) -> dict[str, object]:
+def _step(report: Path, name: str, index: int | None) -> dict[str, Any]:
     steps = json.loads(report.read_text())["steps"]
     return next(s for s in steps if s["migration"] == name and s["operation_index"] == index)
 
@@ -103,3 +106,49 @@ def test_blocking_budget_cancels_the_statement_that_blocks_live_sessions(
     assert step["budget_cancels"] == 2 and step["blocked_sessions"] >= 1
     assert 300 <= step["longest_block_ms"] < 1_500
     assert reader.longest < 1.5, reader.longest  # not the 4 s the migration wanted
+
+
+NON_ATOMIC_NOTE = migration(
+    ["0001_item"],
+    '        migrations.AddField("item", "note", models.TextField(null=True)),',
+    atomic=False,
+)
+
+
+def test_non_atomic_migration_retries_the_statement_and_reports_progress(
+    items: MigrationsPackage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(monitor, "PROGRESS_EVERY_S", 0.3)
+    items.write(**{"0002_note": NON_ATOMIC_NOTE})
+    with Holder(connect, "rapp_item", 1.5) as holder:
+        result = safemigrate("rapp", "--lock-timeout", "100", "--max-retries", "30")
+        finished_at = time.perf_counter()
+    assert result.code == 0, result.err
+    assert holder.committed_at is not None and finished_at > holder.committed_at
+    assert "lock not available within 100 ms; retry 1/30" in result.out
+    assert "rapp.0002_note:0 running for" in result.out
+    assert applied() == ["0001_item", "0002_note"]
+
+
+SLOW_STATEMENT = migration(["0001_item"], '        migrations.RunSQL("SELECT pg_sleep(3)"),')
+
+
+def test_statement_timeout_is_an_error_not_a_retry(items: MigrationsPackage) -> None:
+    items.write(**{"0002_slow": SLOW_STATEMENT})
+    result = safemigrate("rapp", "--statement-timeout", "200")
+    assert result.code == 3
+    assert "database error in rapp.0002_slow:0" in result.err
+    assert "statement timeout" in result.err
+    assert "retry" not in result.out
+    assert applied() == ["0001_item"]
+
+
+def test_timeouts_do_not_leak_into_the_session(items: MigrationsPackage) -> None:
+    """SET LOCAL only: a pooled server connection handed to the next client is unchanged."""
+    items.write(**{"0002_note": ADD_NOTE})
+    assert safemigrate("rapp", "--lock-timeout", "123").code == 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_setting('lock_timeout'), current_setting('statement_timeout')"
+        )
+        assert cursor.fetchone() == ("0", "0")

@@ -25,7 +25,7 @@ def test_migrate_is_refused_in_production_and_points_at_safemigrate(
     rapp: MigrationsPackage,
 ) -> None:
     rapp.write(**{"0001_item": CREATE_ITEM})
-    with pytest.raises(CommandError, match="manage.py safemigrate rapp --release") as caught:
+    with pytest.raises(CommandError, match=r"manage\.py safemigrate rapp --release") as caught:
         migrate("rapp")
     assert caught.value.returncode == 1
     assert applied() == []

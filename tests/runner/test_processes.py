@@ -27,7 +27,7 @@ from tests.runner.traffic import Holder
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
-def wait_for(condition: Callable[[], Any], what: str, deadline_s: float = 30.0) -> Any:
+def wait_for(condition: Callable[[Any], Any], what: str, deadline_s: float = 30.0) -> Any:
     """Wait until the database shows ``condition`` (a state change we cannot subscribe to)."""
     monitor = connect("zdt-test-observer")
     try:

@@ -164,7 +164,8 @@ def test_each_distinct_release_label_counts_once(items: MigrationsPackage) -> No
     assert safemigrate("rapp", "--release", "r2").code == 0
     assert cycles.current_cycle("default") == 2
     stored = DeployCycle.objects.get(release="r2")
-    assert stored.finished_at is not None and stored.report["outcome"] == "applied"
+    assert stored.finished_at is not None and stored.report is not None
+    assert stored.report["outcome"] == "applied"
 
 
 OPS_HEADER = "import django_zero_downtime.operations\n"

@@ -13,9 +13,12 @@ locks, 3 error.
 
 from __future__ import annotations
 
+import sys
 from argparse import ArgumentParser
-from typing import Any
+from functools import partial
+from typing import Any, NoReturn
 
+from django.core.management.base import CommandError, CommandParser
 from django.core.management.commands.migrate import Command as MigrateCommand
 
 from django_zero_downtime import conf
@@ -23,6 +26,13 @@ from django_zero_downtime.exceptions import ZeroDowntimeError
 from django_zero_downtime.lint import cli as lint_cli
 from django_zero_downtime.runner import cli as runner_cli
 from django_zero_downtime.runner import rehearsal
+
+
+def _usage_error(parser: CommandParser, message: str) -> NoReturn:
+    if not parser.called_from_command_line:
+        raise CommandError(f"Error: {message}", returncode=3)
+    parser.print_usage(sys.stderr)
+    parser.exit(3, f"{parser.prog}: error: {message}\n")
 
 
 class Command(MigrateCommand):
@@ -43,6 +53,12 @@ class Command(MigrateCommand):
         lint_cli.add_arguments(parser)
         rehearsal.add_arguments(parser)
         runner_cli.add_arguments(parser)
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        """Usage errors exit 3 (error), not argparse's 2, which means "gave up on locks"."""
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        parser.error = partial(_usage_error, parser)  # type: ignore[method-assign]
+        return parser
 
     def get_check_kwargs(self, options: dict[str, Any]) -> Any:
         options["database"] = conf.migration_alias(options.get("database"))

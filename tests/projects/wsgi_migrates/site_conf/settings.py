@@ -1,0 +1,5 @@
+from pathlib import Path
+
+from base_settings import *  # noqa: F403
+
+BASE_DIR = Path(__file__).resolve().parent.parent
