@@ -104,7 +104,10 @@ class LifecycleDemo:
         self.write(f"... r{step.release.number}: starting, then smoke test and traffic")
         new = self._start(step.release.number)
         self._phase(result, "smoke", [new.target], SMOKE_REQUESTS)
-        if old is None:
+        if result.phases[-1].errors:
+            result.problems.append(f"smoke test failed: r{new.release} gets no public traffic")
+            result.blocked = True
+        elif old is None:
             self._phase(result, "baseline", [new.target], self.options.requests)
         else:
             self._blue_green(result, old, new)
