@@ -68,12 +68,19 @@ def _start(connection: BaseDatabaseWrapper, plan: BackfillPlan) -> BackfillProgr
     table, pk = quote_ident(plan.table), quote_ident(plan.pk_column)
     with transaction.atomic(using=connection.alias):
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT max({pk}) FROM {table}")
-            max_pk = cursor.fetchone()[0]
+            cursor.execute(f"SELECT {pk} FROM {table} ORDER BY {pk} DESC LIMIT 1")
+            row = cursor.fetchone()
+            max_pk = jsonable(row[0]) if row else None
         progress, _ = BackfillProgress.objects.using(connection.alias).get_or_create(
             key=plan.key, defaults={"table": plan.table, "max_pk": max_pk}
         )
     return progress
+
+
+def jsonable(key: Any) -> Any:
+    """A primary key as kept in the ledger's JSON: integers as is, anything else as text
+    (UUIDs, strings), which PostgreSQL casts back when it is compared with the column."""
+    return key if key is None or isinstance(key, int) else str(key)
 
 
 def _next_upper(cursor: Any, plan: BackfillPlan, after: Any, max_pk: Any) -> Any:
@@ -85,7 +92,7 @@ def _next_upper(cursor: Any, plan: BackfillPlan, after: Any, max_pk: Any) -> Any
         [*params, plan.batch_size - 1],
     )
     row = cursor.fetchone()
-    return row[0] if row else max_pk
+    return jsonable(row[0]) if row else max_pk
 
 
 def _run_batch(
@@ -100,9 +107,8 @@ def _run_batch(
         count = update_batch(cursor, progress.last_pk, upper)
         progress.last_pk = upper
         progress.rows_done += count
-        progress.save(using=connection.alias, update_fields=["last_pk", "rows_done"])
         BackfillProgress.objects.using(connection.alias).filter(pk=progress.pk).update(
-            updated_at=Now()
+            last_pk=upper, rows_done=progress.rows_done, updated_at=Now()
         )
     return count
 
@@ -129,7 +135,7 @@ def run_backfill(
     if progress.last_pk is not None:
         out.write(f"  backfill {plan.key}: resuming after {plan.pk_column}={progress.last_pk}\n")
     done = 0
-    while progress.last_pk is None or progress.last_pk < progress.max_pk:
+    while progress.last_pk != progress.max_pk:  # equality: no Python ordering of keys
         done += _run_batch(connection, plan, progress, update_batch)
         out.write(
             f"  backfill {plan.key}: {progress.rows_done} rows, "

@@ -12,7 +12,6 @@ from django.db.models import Q
 from django_zero_downtime import backfill
 from django_zero_downtime.operations import base
 from django_zero_downtime.operations.base import PUBLIC_MODULE, REQUIRED, ZdtOperation
-from django_zero_downtime.runner import cycles
 
 
 class BatchedBackfill(ZdtOperation):
@@ -28,6 +27,7 @@ class BatchedBackfill(ZdtOperation):
     """
 
     __module__ = PUBLIC_MODULE
+    requires_non_atomic_migration = True
     category = OperationCategory.ALTERATION
     reduces_to_sql = False
     arguments = (
@@ -72,8 +72,11 @@ class BatchedBackfill(ZdtOperation):
             return
         connection = schema_editor.connection
         backfill.refuse_in_atomic_block(connection, base.located(app_label, self.describe()))
-        cycles.require_ledger(connection, self.describe())
+        base.require_ledger(schema_editor, self.describe())
         key = self.progress_key(app_label)
+        if base.collecting(schema_editor):
+            base.note(schema_editor, f"{self.describe()} (progress key {key!r})")
+            return
         plan = backfill.make_plan(
             key, model._meta.db_table, model._meta.pk.column, self.batch_size, self.pause_s
         )
@@ -92,7 +95,7 @@ class BatchedBackfill(ZdtOperation):
     ) -> None:
         """Data is not restored; the progress row is forgotten so a re-apply runs again."""
         model = from_state.apps.get_model(app_label, self.model_name)
-        if self.allowed(schema_editor, model):
+        if self.allowed(schema_editor, model) and not base.collecting(schema_editor):
             backfill.forget(schema_editor.connection, self.progress_key(app_label))
 
     def references_model(self, name: str, app_label: str) -> bool:

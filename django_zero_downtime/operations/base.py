@@ -21,8 +21,12 @@ PUBLIC_MODULE = "django_zero_downtime.operations"
 class ZdtOperation(Operation):
     """Base of our operations: kwargs-only deconstruction without default values."""
 
-    # (argument name, default) in constructor order; the first ``positional`` are required.
+    # (argument name, default) in constructor order; REQUIRED marks required arguments.
     arguments: tuple[tuple[str, Any], ...] = ()
+    # For the linter and the runner: must the migration be ``atomic = False``? Is the
+    # operation refused until ZDT_DEPRECATION_CYCLES deploy cycles have passed?
+    requires_non_atomic_migration: bool = False
+    deploy_cycle_gated: bool = False
 
     def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
         kwargs = {
@@ -49,11 +53,9 @@ def execute(schema_editor: BaseDatabaseSchemaEditor, sql: str, params: Any = Non
     schema_editor.execute(sql, params)
 
 
-def table_of(model: type[Model]) -> str:
-    return model._meta.db_table
-
-
 def column_exists(schema_editor: BaseDatabaseSchemaEditor, table: str, column: str) -> bool:
+    if collecting(schema_editor):
+        return True
     with schema_editor.connection.cursor() as cursor:
         cursor.execute(
             "SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attname = %s "
@@ -64,6 +66,8 @@ def column_exists(schema_editor: BaseDatabaseSchemaEditor, table: str, column: s
 
 
 def table_exists(schema_editor: BaseDatabaseSchemaEditor, table: str) -> bool:
+    if collecting(schema_editor):
+        return True
     with schema_editor.connection.cursor() as cursor:
         cursor.execute("SELECT to_regclass(%s)", [quote_ident(table)])
         return cursor.fetchone()[0] is not None
@@ -85,12 +89,42 @@ def located(app_label: str, what: str) -> str:
     return f"{running_migration_name() or app_label}: {what}"
 
 
+def collecting(schema_editor: BaseDatabaseSchemaEditor) -> bool:
+    """True under ``sqlmigrate`` / SQL collection: emit SQL, read and write nothing."""
+    return bool(getattr(schema_editor, "collect_sql", False))
+
+
+def note(schema_editor: BaseDatabaseSchemaEditor, text: str) -> None:
+    """A comment in collected SQL for a step that only happens when really applied."""
+    schema_editor.collected_sql.append(f"-- django-zero-downtime: {text}")
+
+
+def require_ledger(schema_editor: BaseDatabaseSchemaEditor, what: str) -> None:
+    if not collecting(schema_editor):
+        cycles.require_ledger(schema_editor.connection, what)
+
+
+def gate(
+    schema_editor: BaseDatabaseSchemaEditor, kind: str, table: str, column: str, what: str
+) -> None:
+    """The deploy-cycle gate of a drop (a comment when only collecting SQL)."""
+    if collecting(schema_editor):
+        target = f"{table}.{column}" if column else table
+        note(schema_editor, f"refused unless {kind} {target} was deprecated long enough ago")
+        return
+    cycles.gate_drop(schema_editor.connection, kind, table, column, what)
+
+
 def record(
     schema_editor: BaseDatabaseSchemaEditor, kind: str, table: str, column: str, app: str
 ) -> None:
     """Record a deprecation in the ledger on the migration's own connection."""
+    target = f"{table}.{column}" if column else table
+    if collecting(schema_editor):
+        note(schema_editor, f"record deprecation of {kind} {target} in the ledger")
+        return
     connection = schema_editor.connection
-    cycles.require_ledger(connection, f"Deprecating {kind} {table}")
+    cycles.require_ledger(connection, f"Deprecating {kind} {target}")
     cycles.record_deprecation(connection, kind, table, column, app, running_migration_name())
 
 
@@ -98,6 +132,8 @@ def forget_deprecation(
     schema_editor: BaseDatabaseSchemaEditor, kind: str, table: str, column: str = ""
 ) -> None:
     """Unapplying a deprecation removes its ledger row (development only)."""
+    if collecting(schema_editor):
+        return
     using = schema_editor.connection.alias
     Deprecation.objects.using(using).filter(kind=kind, table=table, column=column).delete()
 
@@ -105,6 +141,8 @@ def forget_deprecation(
 def mark_dropped(
     schema_editor: BaseDatabaseSchemaEditor, kind: str, table: str, column: str, dropped: bool
 ) -> None:
+    if collecting(schema_editor):
+        return
     rows = Deprecation.objects.using(schema_editor.connection.alias).filter(
         kind=kind, table=table, column=column
     )

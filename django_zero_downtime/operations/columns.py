@@ -122,7 +122,7 @@ class AddColumnWithDefault(ZdtOperation):
             )
         field = with_database_default(self.field, self.name)
         definition, params = column_definition(schema_editor, model, field)
-        if rewrites_table(schema_editor, definition, params):
+        if not base.collecting(schema_editor) and rewrites_table(schema_editor, definition, params):
             volatile = "its database default is volatile and PostgreSQL would rewrite the table."
             raise UnsafeOperationError(
                 base.located(app_label, f"{self.describe()} refused, {volatile} {NULLABLE_PATH}")
@@ -182,6 +182,9 @@ class DeprecateColumn(ZdtOperation):
         if not self.allowed(schema_editor, model):
             return
         field = model._meta.get_field(self.name)
+        if field.many_to_many or field.primary_key:
+            plain = "only a plain column can be deprecated (not a primary key or M2M field)"
+            raise UnsafeOperationError(base.located(app_label, f"{self.describe()}: {plain}"))
         table = model._meta.db_table
         base.record(schema_editor, "column", table, base.column_of(field), app_label)
         if field.remote_field is not None and getattr(field, "db_constraint", False):
@@ -229,6 +232,7 @@ class DropDeprecatedColumn(ZdtOperation):
     """
 
     __module__ = PUBLIC_MODULE
+    deploy_cycle_gated = True
     category = OperationCategory.REMOVAL
     arguments = (("model_name", REQUIRED), ("name", REQUIRED), ("column", None))
 
@@ -241,8 +245,8 @@ class DropDeprecatedColumn(ZdtOperation):
         """Nothing: DeprecateColumn already removed the field from the state."""
 
     def _column(self, schema_editor: Any, table: str) -> str:
-        if self.column:
-            return self.column
+        if self.column or base.collecting(schema_editor):
+            return self.column or self.name
         using = schema_editor.connection.alias
         for candidate in (self.name, f"{self.name}_id"):
             if cycles.find_deprecation(using, "column", table, candidate):
@@ -256,9 +260,9 @@ class DropDeprecatedColumn(ZdtOperation):
         if not self.allowed(schema_editor, model):
             return
         table = model._meta.db_table
-        cycles.require_ledger(schema_editor.connection, self.describe())
+        base.require_ledger(schema_editor, self.describe())
         column = self._column(schema_editor, table)
-        cycles.gate_drop(schema_editor.connection, "column", table, column, self.describe())
+        base.gate(schema_editor, "column", table, column, self.describe())
         drop = f"ALTER TABLE {quote_ident(table)} DROP COLUMN IF EXISTS {quote_ident(column)}"
         base.execute(schema_editor, drop)
         base.mark_dropped(schema_editor, "column", table, column, dropped=True)

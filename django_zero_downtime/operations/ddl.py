@@ -16,6 +16,9 @@ from django_zero_downtime.operations import base
 
 
 def _one(schema_editor: Any, sql: str, params: Any = None) -> Any:
+    """One row of a catalogue query; None when only collecting SQL (sqlmigrate)."""
+    if base.collecting(schema_editor):
+        return None
     with schema_editor.connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone()
@@ -105,6 +108,7 @@ def restore_not_null(schema_editor: Any, table: str, field: Field) -> None:
     default = schema_editor.effective_default(field)
     if default is not None:
         base.execute(schema_editor, f"UPDATE {qt} SET {qc} = %s WHERE {qc} IS NULL", [default])
-    if _one(schema_editor, f"SELECT EXISTS (SELECT FROM {qt} WHERE {qc} IS NULL)")[0]:
+    nulls = _one(schema_editor, f"SELECT EXISTS (SELECT FROM {qt} WHERE {qc} IS NULL)")
+    if nulls and nulls[0]:
         return
     base.execute(schema_editor, f"ALTER TABLE {qt} ALTER COLUMN {qc} SET NOT NULL")

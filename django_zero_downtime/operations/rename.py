@@ -14,8 +14,16 @@ from django_zero_downtime.exceptions import UnsafeOperationError
 from django_zero_downtime.identifiers import quote_ident
 from django_zero_downtime.operations import base, ddl
 from django_zero_downtime.operations.base import PUBLIC_MODULE, REQUIRED, ZdtOperation
-from django_zero_downtime.runner import cycles
 from django_zero_downtime.triggers import DualWriteTrigger
+
+
+def rename_problem(field: Any, old: str | None, new: str | None) -> str | None:
+    """Why ``field`` cannot be renamed by dual-writing, or None."""
+    if field.many_to_many or field.primary_key or getattr(field, "generated", False):
+        return "only plain columns can be dual-written (not a primary key, M2M or generated field)."
+    if old == new:
+        return f"the column name {old!r} does not change (db_column); use RenameField."
+    return None
 
 
 class _RenameBase(ZdtOperation):
@@ -26,6 +34,8 @@ class _RenameBase(ZdtOperation):
 
     def columns(self, new_field: Field) -> tuple[str, str]:
         """(old column, new column): the new field's column as the old name would have it."""
+        if new_field.many_to_many:
+            return "", ""
         return base.column_of(base.renamed_clone(new_field, self.old_name)), base.column_of(
             new_field
         )
@@ -51,6 +61,7 @@ class DualWriteRename(_RenameBase):
     """
 
     __module__ = PUBLIC_MODULE
+    requires_non_atomic_migration = True
     category = OperationCategory.ALTERATION
     arguments = (
         ("model_name", REQUIRED),
@@ -83,26 +94,29 @@ class DualWriteRename(_RenameBase):
             return
         connection = schema_editor.connection
         backfill.refuse_in_atomic_block(connection, base.located(app_label, self.describe()))
-        cycles.require_ledger(connection, self.describe())
+        base.require_ledger(schema_editor, self.describe())
         field = model._meta.get_field(self.new_name)
+        problem = rename_problem(field, *self.columns(field))
+        if problem:
+            raise UnsafeOperationError(base.located(app_label, f"{self.describe()}: {problem}"))
         old, new = self.columns(field)
-        if old == new:
-            raise UnsafeOperationError(
-                base.located(
-                    app_label,
-                    f"{self.describe()}: the column name does not change ({old!r}, set by "
-                    "db_column), so there is nothing to dual-write; use RenameField.",
-                )
-            )
+        self._expand(schema_editor, app_label, model, field)
+        if base.collecting(schema_editor):
+            base.note(schema_editor, f"copy {old} to {new} in batches: {copy_sql(model, old, new)}")
+        else:
+            self._backfill(connection, model, old, new)
+        if field.unique or getattr(field, "db_index", False):
+            ddl.ensure_index(schema_editor, model._meta.db_table, new, unique=field.unique)
+
+    def _expand(self, schema_editor: Any, app_label: str, model: Any, field: Field) -> None:
+        """New column, trigger and ledger row in one short transaction."""
         table = model._meta.db_table
-        with transaction.atomic(using=connection.alias):
-            add = f"ALTER TABLE {quote_ident(table)} ADD COLUMN IF NOT EXISTS {quote_ident(new)} "
+        old, new = self.columns(field)
+        add = f"ALTER TABLE {quote_ident(table)} ADD COLUMN IF NOT EXISTS {quote_ident(new)} "
+        with transaction.atomic(using=schema_editor.connection.alias):
             base.execute(schema_editor, add + base.column_type_sql(schema_editor, field))
             base.execute(schema_editor, self.trigger(table, field).install_sql)
             base.record(schema_editor, "column", table, old, app_label)
-        self._backfill(connection, model, old, new)
-        if field.unique or getattr(field, "db_index", False):
-            ddl.ensure_index(schema_editor, table, new, unique=field.unique)
 
     def backfill_key(self, table: str) -> str:
         return f"dual-write:{table}:{self.old_name}->{self.new_name}"
@@ -112,15 +126,10 @@ class DualWriteRename(_RenameBase):
         plan = backfill.make_plan(
             self.backfill_key(table), table, pk, self.batch_size, self.pause_s
         )
-        qold, qnew = quote_ident(old), quote_ident(new)
 
         def copy(cursor: Any, after: Any, upto: Any) -> int:
             where, params = backfill.range_condition(pk, after, upto)
-            cursor.execute(
-                f"UPDATE {quote_ident(table)} SET {qnew} = {qold} "
-                f"WHERE {where} AND {qnew} IS DISTINCT FROM {qold}",
-                params,
-            )
+            cursor.execute(copy_sql(model, old, new, where), params)
             return int(cursor.rowcount)
 
         return backfill.run_backfill(connection, plan, copy)
@@ -139,7 +148,8 @@ class DualWriteRename(_RenameBase):
             schema_editor, f"ALTER TABLE {quote_ident(table)} DROP COLUMN {quote_ident(new)}"
         )
         base.forget_deprecation(schema_editor, "column", table, old)
-        backfill.forget(schema_editor.connection, self.backfill_key(table))
+        if not base.collecting(schema_editor):
+            backfill.forget(schema_editor.connection, self.backfill_key(table))
 
     def describe(self) -> str:
         return (
@@ -162,6 +172,8 @@ class CompleteDualWriteRename(_RenameBase):
     """
 
     __module__ = PUBLIC_MODULE
+    requires_non_atomic_migration = True
+    deploy_cycle_gated = True
     category = OperationCategory.REMOVAL
     arguments = (("model_name", REQUIRED), ("old_name", REQUIRED), ("new_name", REQUIRED))
 
@@ -178,7 +190,7 @@ class CompleteDualWriteRename(_RenameBase):
         field = model._meta.get_field(self.new_name)
         table = model._meta.db_table
         old, new = self.columns(field)
-        cycles.gate_drop(connection, "column", table, old, self.describe())
+        base.gate(schema_editor, "column", table, old, self.describe())
         backfill.refuse_in_atomic_block(connection, base.located(app_label, self.describe()))
         if base.column_exists(schema_editor, table, old):  # not yet dropped by an earlier try
             ddl.step(schema_editor, straggler_sql(table, old, new))
@@ -242,3 +254,9 @@ def straggler_sql(table: str, old: str, new: str) -> str:
     """
     qt, qold, qnew = quote_ident(table), quote_ident(old), quote_ident(new)
     return f"UPDATE {qt} SET {qnew} = {qold} WHERE {qnew} IS NULL AND {qold} IS NOT NULL"
+
+
+def copy_sql(model: Any, old: str, new: str, where: str = "<batch of primary keys>") -> str:
+    """One backfill batch of a dual-write rename (``where`` selects the batch)."""
+    qt, qold, qnew = quote_ident(model._meta.db_table), quote_ident(old), quote_ident(new)
+    return f"UPDATE {qt} SET {qnew} = {qold} WHERE {where} AND {qnew} IS DISTINCT FROM {qold}"

@@ -9,22 +9,35 @@ from django.db import router
 from django.db.migrations.operations.base import OperationCategory
 from django.db.migrations.state import ProjectState
 
+from django_zero_downtime.exceptions import UnsafeOperationError
 from django_zero_downtime.identifiers import quote_ident
 from django_zero_downtime.operations import base
 from django_zero_downtime.operations.base import PUBLIC_MODULE, REQUIRED, ZdtOperation
-from django_zero_downtime.runner import cycles
 
 PREFIX = "zdt_deprecated_"
 
 
 def deprecated_table_name(table: str) -> str:
-    """``zdt_deprecated_<table>``, shortened with a hash suffix to fit 63 bytes."""
-    name = PREFIX + table
-    if len(name.encode()) <= 63:
-        return name
+    """``zdt_deprecated_<table>_<hash>``, the table name cut to fit 63 bytes."""
     digest = hashlib.sha1(table.encode()).hexdigest()[:8]
-    head = name.encode()[: 63 - 9].decode(errors="ignore")
+    head = (PREFIX + table).encode()[: 63 - 9].decode(errors="ignore")
     return f"{head}_{digest}"
+
+
+REFERENCING_SQL = """
+SELECT conrelid::regclass::text, conname FROM pg_constraint
+ WHERE contype = 'f' AND confrelid = to_regclass(%s) AND conrelid <> confrelid
+ ORDER BY 1, 2
+"""
+
+
+def referencing_constraints(schema_editor: Any, table: str) -> list[tuple[str, str]]:
+    """(table, constraint) of foreign keys from other tables to ``table``."""
+    if base.collecting(schema_editor):
+        return []
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(REFERENCING_SQL, [quote_ident(table)])
+        return [(row[0], row[1]) for row in cursor.fetchall()]
 
 
 class DeprecateTable(ZdtOperation):
@@ -91,6 +104,7 @@ class DropDeprecatedTable(ZdtOperation):
     """
 
     __module__ = PUBLIC_MODULE
+    deploy_cycle_gated = True
     category = OperationCategory.REMOVAL
     arguments = (("name", REQUIRED), ("db_table", None))
 
@@ -115,11 +129,24 @@ class DropDeprecatedTable(ZdtOperation):
         if not self._allowed(app_label, schema_editor):
             return
         table = self.table(app_label)
-        cycles.gate_drop(schema_editor.connection, "table", table, "", self.describe())
+        base.gate(schema_editor, "table", table, "", self.describe())
+        self._refuse_if_referenced(app_label, schema_editor, deprecated_table_name(table))
         base.execute(schema_editor, f"DROP VIEW IF EXISTS {quote_ident(table)}")
         renamed = quote_ident(deprecated_table_name(table))
         base.execute(schema_editor, f"DROP TABLE IF EXISTS {renamed}")
         base.mark_dropped(schema_editor, "table", table, "", dropped=True)
+
+    def _refuse_if_referenced(self, app_label: str, schema_editor: Any, renamed: str) -> None:
+        found = referencing_constraints(schema_editor, renamed)
+        if found:
+            names = ", ".join(f"{table} ({constraint})" for table, constraint in found)
+            raise UnsafeOperationError(
+                base.located(
+                    app_label,
+                    f"{self.describe()}: foreign keys of other tables still point at it: "
+                    f"{names}. Remove those fields (or deprecate those tables) first.",
+                )
+            )
 
     def database_backwards(
         self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any

@@ -35,6 +35,7 @@ class Lab:
         self.apply(CreateModel(name, fields, options=options))
         model = self.model(name)
         self.tables.add(model._meta.db_table)
+        self.tables.update(f.m2m_db_table() for f in model._meta.local_many_to_many)
         return model
 
     def declare(

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -138,3 +139,17 @@ def test_empty_table_finishes_at_once(lab: Lab) -> None:
     lab.create("Person", person_fields())
     lab.apply(BatchedBackfill("Person", {"first_name": "x"}), atomic=False)
     assert BackfillProgress.objects.get().finished_at is not None
+
+
+def test_uuid_primary_keys(lab: Lab) -> None:
+    Token = lab.create(
+        "Token",
+        [
+            ("id", models.UUIDField(primary_key=True, default=uuid.uuid4)),
+            ("n", models.IntegerField(null=True)),
+        ],
+    )
+    Token.objects.bulk_create(Token() for _ in range(23))
+    lab.apply(BatchedBackfill("Token", {"n": 1}, batch_size=5), atomic=False)
+    assert lab.sql("SELECT count(*) FROM zdtlab_token WHERE n = 1") == [(23,)]
+    assert BackfillProgress.objects.get().rows_done == 23

@@ -213,3 +213,25 @@ def test_complete_rename_runs_again_after_an_interrupted_apply(lab: Lab) -> None
     with connection.schema_editor(atomic=False) as editor:
         complete.database_forwards("zdtlab", editor, lab.history[-2], lab.state)
     assert columns(lab) == ["id", "first_name", "surname"]
+
+
+@override_settings(ZDT_DEPRECATION_CYCLES=0)
+def test_table_drop_names_foreign_keys_still_pointing_at_it(lab: Lab) -> None:
+    lab.create("Person", person_fields())
+    fields = [
+        ("id", models.BigAutoField(primary_key=True)),
+        ("person", models.ForeignKey("zdtlab.Person", models.CASCADE)),
+    ]
+    lab.create("Pet", fields)
+    lab.apply(DeprecateColumn("Pet", "person"))  # drops its FK constraint
+    lab.create(
+        "Badge",
+        [
+            ("id", models.BigAutoField(primary_key=True)),
+            ("person", models.ForeignKey("zdtlab.Person", models.CASCADE)),
+        ],
+    )
+    lab.apply(DeprecateTable("Person"))
+    with pytest.raises(ZeroDowntimeError, match=r"zdtlab_badge \(zdtlab_badge_person_id_"):
+        lab.apply(DropDeprecatedTable("Person"))
+    assert lab.sql("SELECT relkind FROM pg_class WHERE relname = %s", [TABLE]) == [("v",)]

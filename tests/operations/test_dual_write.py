@@ -281,3 +281,51 @@ def test_refusal_names_the_running_migration(lab: Lab) -> None:
 
     with pytest.raises(UnsafeOperationError, match=r"^zdtlab\.0009_rename: Rename field"):
         apply(Migration("0009_rename", "zdtlab"))
+
+
+@pytest.mark.parametrize(
+    ("operation", "message"),
+    [
+        (DualWriteRename("Person", "id", "key"), "primary key"),
+        (DualWriteRename("Person", "tags", "labels"), "M2M"),
+    ],
+)
+def test_unsupported_fields_are_refused(lab: Lab, operation: DualWriteRename, message: str) -> None:
+    lab.create("Tag", [("id", models.BigAutoField(primary_key=True))])
+    lab.create("Person", [*person_fields(), ("tags", models.ManyToManyField("zdtlab.Tag"))])
+    with pytest.raises(UnsafeOperationError, match=message):
+        lab.apply(operation, atomic=False)
+
+
+def test_previous_release_keeps_writing_while_the_rename_is_applied(lab: Lab) -> None:
+    """ADD COLUMN, trigger and backfill happen under a live writer of the old column."""
+    Person = lab.create("Person", person_fields())
+    Person.objects.bulk_create(Person(first_name="f", last_name=f"l{i}") for i in range(60))
+    previous = lab.model("Person")
+    started, stop = threading.Event(), threading.Event()
+    writer = Writer(previous, "last_name", range(1, 61))
+    writer.SHARED = range(0)
+
+    def run() -> None:
+        try:
+            for i in range(5000):
+                writer.write_once(f"w{i}")
+                started.set()
+                if stop.is_set():
+                    break
+        except BaseException as exc:
+            writer.error = exc
+        finally:
+            started.set()
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    started.wait()
+    lab.apply(DualWriteRename("Person", "last_name", "surname", batch_size=5), atomic=False)
+    stop.set()
+    thread.join()
+    assert writer.error is None
+    assert mismatches(lab) == 0
+    for pk, value in writer.last.items():
+        assert lab.sql(f"SELECT surname FROM {TABLE} WHERE id = %s", [pk]) == [(value,)]

@@ -124,3 +124,10 @@ def test_operations_with_different_arguments_are_not_equal() -> None:
     assert base == _normal(DualWriteRename("Person", "a", "b"))
     assert base != _normal(DualWriteRename("Person", "a", "c"))
     assert base != _normal(DualWriteRename("Person", "a", "b", batch_size=5))
+
+
+def test_flags_for_the_linter_and_the_runner() -> None:
+    non_atomic = {type(op).__name__ for op in OPERATIONS if op.requires_non_atomic_migration}
+    gated = {type(op).__name__ for op in OPERATIONS if op.deploy_cycle_gated}
+    assert non_atomic == {"DualWriteRename", "CompleteDualWriteRename", "BatchedBackfill"}
+    assert gated == {"CompleteDualWriteRename", "DropDeprecatedColumn", "DropDeprecatedTable"}
