@@ -38,3 +38,12 @@ TIME_ZONE = "UTC"
 ZDT_LOCK_TIMEOUT_MS = 500
 ZDT_DEPRECATION_CYCLES = 3
 ZDT_LARGE_TABLE_ROWS = 1_000_000
+
+# Server errors go to stderr (the server's log) even with DEBUG off: the lifecycle demo
+# shows the log of a release whose requests failed.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"stderr": {"class": "logging.StreamHandler"}},
+    "loggers": {"django.request": {"handlers": ["stderr"], "level": "ERROR"}},
+}

@@ -1,0 +1,36 @@
+"""The lifecycle demo, shortened (``--quick``), as CI runs it: four releases deployed
+blue/green under traffic, the early drop refused, zero failed requests, zero bad rows."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(settings.BASE_DIR)
+DEMO_DB = "test_zdt_lifecycle_" + hashlib.sha1(str(ROOT).encode()).hexdigest()[:8]
+
+
+def test_quick_lifecycle_demo_completes_with_no_failed_request(tmp_path: Path) -> None:
+    command = [
+        sys.executable, "manage.py", "lifecycle_demo", "--quick",
+        "--database-name", DEMO_DB, "--workdir", str(tmp_path), "--drop-database",
+    ]  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k != "RELEASE"}
+    run = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output
+    for number in (1, 2, 3, 4):
+        assert f"Release r{number}:" in output
+    assert "--release r4: refused by a rule" in output
+    assert "--release r4: applied" in output
+    assert "rollback" in output and "50/50" in output
+    assert "Lifecycle demo OK" in output
+    assert "0 failed, 0 inconsistent rows, early drop refused: yes" in output
