@@ -196,6 +196,10 @@ class CompleteDualWriteRename(_RenameBase):
         base.gate(schema_editor, "column", table, old, self.describe())
         base.refuse_in_atomic_block(schema_editor, app_label, self.describe())
         if base.column_exists(schema_editor, table, old):  # not yet dropped by an earlier try
+            # The previous release writes only the new column: once the trigger is gone,
+            # nothing fills the old one, so it must accept NULL before the trigger goes.
+            qt, qold = quote_ident(table), quote_ident(old)
+            ddl.step(schema_editor, f"ALTER TABLE {qt} ALTER COLUMN {qold} DROP NOT NULL")
             ddl.step(schema_editor, straggler_sql(table, old, new))
         ddl.step(schema_editor, self.trigger(table, field).uninstall_sql)
         self._constrain(schema_editor, model, field)

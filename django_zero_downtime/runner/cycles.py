@@ -7,6 +7,9 @@ it was applied; the drop is allowed once ``ZDT_DEPRECATION_CYCLES`` more cycles 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.db import router
@@ -101,14 +104,34 @@ def refusal_message(target: str, verdict: DropVerdict, deprecated_in: int) -> st
     )
 
 
+_GATES_OPEN_BECAUSE: ContextVar[str | None] = ContextVar("zdt_gates_open_because", default=None)
+
+
+@contextmanager
+def gates_open(reason: str) -> Iterator[None]:
+    """Open the deploy-cycle gates of drops inside this block, for a stated ``reason``.
+
+    Only for a database no release can be serving from: ``safemigrate`` opens them when it
+    starts on a database where no migration has been applied yet (a new environment),
+    because the whole history, expand and contract steps alike, must apply there in one run.
+    """
+    token = _GATES_OPEN_BECAUSE.set(reason)
+    try:
+        yield
+    finally:
+        _GATES_OPEN_BECAUSE.reset(token)
+
+
 def gate_drop(
     connection: BaseDatabaseWrapper, kind: str, table: str, column: str, what: str
-) -> Deprecation:
+) -> Deprecation | None:
     """Return the deprecation of ``table[.column]`` if it may be dropped now, else refuse."""
     require_ledger(connection, what)
     using = connection.alias
     target = f"{kind} {table}.{column}" if column else f"{kind} {table}"
     deprecation = find_deprecation(using, kind, table, column)
+    if _GATES_OPEN_BECAUSE.get():
+        return deprecation
     if deprecation is None:
         raise RefusedByRule(
             f"Refusing to drop {target}: no deprecation of it is recorded in the ledger on "

@@ -92,6 +92,12 @@ def refused(findings: list[Finding]) -> RefusedByRule:
     return exc
 
 
+FRESH_DATABASE = (
+    "No migration is applied on this database yet, so no release can be serving from it: "
+    "the deploy-cycle gates of drops are open for this run (the whole history applies)."
+)
+
+
 def _by_key(plan: list[PlanEntry]) -> Iterator[tuple[tuple[str, str], Any]]:
     return (((m.app_label, m.name), m) for m, _ in plan)
 
@@ -110,6 +116,13 @@ class Run:
     def execute(self) -> int:
         executor = MigrationExecutor(self.connection)
         plan = self._forward_plan(executor)
+        if executor.loader.applied_migrations:
+            return self._run(executor, plan)
+        self.say(FRESH_DATABASE)
+        with cycles.gates_open(FRESH_DATABASE):
+            return self._run(executor, plan)
+
+    def _run(self, executor: MigrationExecutor, plan: list[PlanEntry]) -> int:
         state = start_state(executor, plan)
         ledger_ready = self._ledger_ready()
         tentative = self.tentative_release if ledger_ready else None

@@ -104,19 +104,7 @@ def _apply_probed(target: tuple[str, str], previous: PreviousRelease) -> None:
     ("serving", "before", "migration"),
     [
         (1, "0001_initial", "0002_dual_write_surname"),
-        pytest.param(
-            3,
-            "0002_dual_write_surname",
-            "0003_drop_last_name",
-            marks=pytest.mark.xfail(
-                strict=True,
-                raises=AssertionError,
-                reason="CompleteDualWriteRename drops the dual-write trigger while the old "
-                "column is still NOT NULL: until DROP COLUMN, inserts of the release that "
-                "writes only the new column fail (NotNullViolation). Remove this mark when "
-                "the operation drops NOT NULL on the old column before the trigger.",
-            ),
-        ),
+        (3, "0002_dual_write_surname", "0003_drop_last_name"),
     ],
 )
 @pytest.mark.usefixtures("at_latest_afterwards")

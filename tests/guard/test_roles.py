@@ -125,7 +125,7 @@ def test_the_documented_two_roles_sql_gives_a_dml_only_web_role(db: None) -> Non
     try:
         web = act_as(WEB)
         assert not web.can_run_ddl, web
-        execute("INSERT INTO people_person (first_name, last_name) VALUES ('Ada', 'L')")
+        execute("INSERT INTO people_person (first_name, surname) VALUES ('Ada', 'L')")
         assert ddl_is_refused("ALTER TABLE people_person ADD COLUMN nick text")
         assert ddl_is_refused("CREATE TABLE zdt_should_not_exist (id int)")
         migrator = act_as(MIGRATOR)
