@@ -34,7 +34,7 @@ MATRIX = [
 @nox.session
 @nox.parametrize(("python", "django"), MATRIX, ids=["py3.11-dj5.2", "py3.12-dj6", "py3.13-dj6"])
 def tests(session: nox.Session, django: str) -> None:
-    session.install("-e", ".[test]", django)
+    session.install("-e", ".[test,docs]", django)
     session.run(
         "python", "-c", "import django, sys; print('Django', django.get_version(), sys.version)"
     )
