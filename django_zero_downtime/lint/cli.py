@@ -13,8 +13,10 @@ the ``--since`` git ref otherwise.
 from __future__ import annotations
 
 from argparse import Action, ArgumentParser, Namespace
+from dataclasses import replace
 from typing import Any
 
+from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand
 
@@ -25,6 +27,7 @@ from django_zero_downtime.lint.collect import SqlCollector, offline_connection
 from django_zero_downtime.lint.engine import LintConfig, Linter, LintResult
 from django_zero_downtime.lint.findings import Finding
 from django_zero_downtime.lint.select import select
+from django_zero_downtime.lint.system_check import is_first_party
 
 
 class _CheckAction(Action):
@@ -98,8 +101,36 @@ def compatibility(options: dict[str, Any]) -> list[Finding]:
     return compat.check_compatibility(database=conf.migration_alias(options.get("database")))
 
 
+def soften_installed_packages(result: LintResult) -> None:
+    """Report error findings in installed packages' migrations as warnings (default mode).
+
+    On a fresh CI database every migration is unapplied, Django's own included; the project
+    cannot edit those files, so failing on them would only teach people to ignore the check.
+    They stay visible, and ``safemigrate`` still judges them against the live database.
+    """
+    installed = sorted(
+        {
+            f.app
+            for f in result.findings
+            if f.is_error and not is_first_party(apps.get_app_config(f.app))
+        }
+    )
+    if not installed:
+        return
+    result.findings[:] = [
+        replace(f, severity="warning") if f.app in installed else f for f in result.findings
+    ]
+    result.notes.append(
+        f"Findings in migrations of installed packages ({', '.join(installed)}) are reported "
+        "as warnings: the project cannot change them. Name the app or use --all to judge "
+        "them as errors; safemigrate checks them against the live database when it applies them."
+    )
+
+
 def run(command: BaseCommand, options: dict[str, Any]) -> int:
     result = lint(options)
+    if not (options.get("lint_all") or options.get("lint_since") or options.get("app_label")):
+        soften_installed_packages(result)
     result.findings.extend(compatibility(options))
     command.stdout.write(report.render(result, options.get("lint_format") or "text"))
     return 1 if result.errors else 0

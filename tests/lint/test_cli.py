@@ -189,3 +189,19 @@ def test_default_check_includes_the_blue_green_compatibility_check() -> None:
 def test_all_mode_has_no_previous_release_to_compare() -> None:
     _, out = check("--all", "--format", "json", "people")
     assert not [f for f in json.loads(out)["findings"] if f["rule"].startswith("ZDT5")]
+
+
+@pytest.mark.django_db
+def test_fresh_ci_database_does_not_fail_on_installed_packages(scratch_database_url: str) -> None:
+    """Everything is unapplied on a fresh database, Django's contrib migrations included:
+    their findings are warnings by default, errors when the app is named."""
+    from tests.conftest import manage
+
+    result = manage(scratch_database_url, "safemigrate", "--check", "--format", "json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    contrib = [f for f in report["findings"] if f["app"] == "contenttypes"]
+    assert contrib and {f["severity"] for f in contrib} == {"warning"}
+    assert any("installed packages (contenttypes" in note for note in report["summary"]["notes"])
+    named = manage(scratch_database_url, "safemigrate", "--check", "contenttypes")
+    assert named.returncode == 1, named.stdout
