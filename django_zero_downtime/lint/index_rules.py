@@ -27,14 +27,27 @@ def _together(value: Any) -> set[tuple[str, ...]]:
     return {tuple(item) for item in (value or ())}
 
 
-@checks(migrations.AlterUniqueTogether)
-def alter_unique_together(ctx: OperationContext) -> list[Violation]:
+def _added_together(ctx: OperationContext, option: str) -> tuple[Any, str, set] | None:
+    """(model state, table, field tuples the operation adds to ``option``) for a table that
+    existed before this migration; None for a new table (safe: it is empty)."""
     op: Any = ctx.operation
     found = ctx.existing_table(op.name)
     if found is None:
-        return []
+        return None
     model_state, table = found
-    added = _together(op.option_value) - _together(model_state.options.get("unique_together"))
+    return (
+        model_state,
+        table,
+        _together(op.option_value) - _together(model_state.options.get(option)),
+    )
+
+
+@checks(migrations.AlterUniqueTogether)
+def alter_unique_together(ctx: OperationContext) -> list[Violation]:
+    found = _added_together(ctx, "unique_together")
+    if found is None:
+        return []
+    model_state, table, added = found
     return [
         Violation(
             "ZDT110",
@@ -50,12 +63,10 @@ def alter_unique_together(ctx: OperationContext) -> list[Violation]:
 
 @checks(migrations.AlterIndexTogether)
 def alter_index_together(ctx: OperationContext) -> list[Violation]:
-    op: Any = ctx.operation
-    found = ctx.existing_table(op.name)
+    found = _added_together(ctx, "index_together")
     if found is None:
         return []
-    model_state, _table = found
-    added = _together(op.option_value) - _together(model_state.options.get("index_together"))
+    model_state, _table, added = found
     return [
         Violation(
             "ZDT109",

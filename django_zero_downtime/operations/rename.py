@@ -39,6 +39,17 @@ class _RenameBase(ZdtOperation):
             new_field
         )
 
+    def target(
+        self, app_label: str, schema_editor: Any, state: ProjectState
+    ) -> tuple[Any, Field, str, tuple[str, str]] | None:
+        """(model, new field, table, (old column, new column)) in ``state``; None where the
+        operation does not run on this database (routers, ``allowed``)."""
+        model = state.apps.get_model(app_label, self.model_name)
+        if not self.allowed(schema_editor, model):
+            return None
+        field = model._meta.get_field(self.new_name)
+        return model, field, model._meta.db_table, self.columns(field)
+
     def trigger(self, table: str, new_field: Field) -> DualWriteTrigger:
         old, new = self.columns(new_field)
         return DualWriteTrigger(table=table, old_column=old, new_column=new)
@@ -141,12 +152,10 @@ class DualWriteRename(_RenameBase):
     def database_backwards(
         self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
     ) -> None:
-        model = from_state.apps.get_model(app_label, self.model_name)
-        if not self.allowed(schema_editor, model):
+        target = self.target(app_label, schema_editor, from_state)
+        if target is None:
             return
-        field = model._meta.get_field(self.new_name)
-        table = model._meta.db_table
-        old, new = self.columns(field)
+        _, field, table, (old, new) = target
         base.execute(schema_editor, self.trigger(table, field).uninstall_sql)
         base.execute(
             schema_editor, f"ALTER TABLE {quote_ident(table)} DROP COLUMN {quote_ident(new)}"
@@ -187,12 +196,10 @@ class CompleteDualWriteRename(_RenameBase):
     def database_forwards(
         self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
     ) -> None:
-        model = to_state.apps.get_model(app_label, self.model_name)
-        if not self.allowed(schema_editor, model):
+        target = self.target(app_label, schema_editor, to_state)
+        if target is None:
             return
-        field = model._meta.get_field(self.new_name)
-        table = model._meta.db_table
-        old, new = self.columns(field)
+        model, field, table, (old, new) = target
         base.gate(schema_editor, "column", table, old, self.describe())
         base.refuse_in_atomic_block(schema_editor, app_label, self.describe())
         if base.column_exists(schema_editor, table, old):  # not yet dropped by an earlier try
@@ -223,12 +230,10 @@ class CompleteDualWriteRename(_RenameBase):
     def database_backwards(
         self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
     ) -> None:
-        model = from_state.apps.get_model(app_label, self.model_name)
-        if not self.allowed(schema_editor, model):
+        target = self.target(app_label, schema_editor, from_state)
+        if target is None:
             return
-        field = model._meta.get_field(self.new_name)
-        table = model._meta.db_table
-        old, new = self.columns(field)
+        _, field, table, (old, new) = target
         qt, qold, qnew = quote_ident(table), quote_ident(old), quote_ident(new)
         base.execute(
             schema_editor,

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from io import StringIO
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import psycopg
 import pytest
@@ -23,6 +22,7 @@ from django.db import connection
 from django.test.utils import override_settings
 
 from django_zero_downtime.runner.locks import connect_kwargs
+from tests.conftest import scratch_url
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -118,12 +118,7 @@ def safemigrate(*args: str, **options: Any) -> Result:
 
 
 def database_url() -> str:
-    config = connection.settings_dict
-    auth = quote(config["USER"] or "postgres")
-    if config["PASSWORD"]:
-        auth += ":" + quote(config["PASSWORD"])
-    host = config["HOST"] or "127.0.0.1"
-    return f"postgres://{auth}@{host}:{config['PORT'] or 5432}/{config['NAME']}"
+    return scratch_url(connection.settings_dict, connection.settings_dict["NAME"])
 
 
 def start_safemigrate(package: MigrationsPackage, *args: str) -> subprocess.Popen[str]:
