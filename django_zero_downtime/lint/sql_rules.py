@@ -1,10 +1,11 @@
 """SQL rules (ZDT2xx) over ``RunSQL`` and the SQL of operations the operation rules do not know.
 
-Statements are split and cleaned with sqlparse: comments dropped, string and dollar-quoted
-literals blanked (a function body is never mistaken for DDL), whitespace collapsed; the
-rules then match keywords case-insensitively. One :class:`SqlScope` lives for a whole
-migration: it knows the tables created earlier in it (changing them is safe), counts
-``ALTER TABLE`` statements per table (ZDT216) and remembers constraints added NOT VALID.
+Statements are split and cleaned by :mod:`django_zero_downtime.sqltext`: comments
+dropped, string and dollar-quoted literals blanked (a function body is never mistaken for
+DDL), whitespace collapsed; the rules then match keywords case-insensitively. One
+:class:`SqlScope` lives for a whole migration: it knows the tables created earlier in it
+(changing them is safe), counts ``ALTER TABLE`` statements per table (ZDT216) and
+remembers constraints added NOT VALID.
 """
 
 from __future__ import annotations
@@ -14,13 +15,9 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from sqlparse import engine
-from sqlparse import tokens as T
-
 from django_zero_downtime.lint.registry import Violation
+from django_zero_downtime.sqltext import QUALIFIED, clean_text, split_statements, unqualified_name
 
-IDENT = r'(?:"[^"]+"|[\w$]+)'
-QUALIFIED = rf"{IDENT}(?:\.{IDENT})?"
 FLAGS = re.IGNORECASE | re.DOTALL
 
 
@@ -43,40 +40,7 @@ class SqlScope:
 
 def clean_statements(sql: str) -> list[str]:
     """Statements of ``sql`` without comments, with literals blanked and spaces collapsed."""
-    out = []
-    # The plain lexer, without grouping: no token limit (sqlparse.parse refuses statements
-    # over 10,000 tokens, e.g. a RunSQL data load) and several times faster.
-    for statement in engine.FilterStack().run(sql):
-        parts = []
-        for token in statement.flatten():
-            if token.ttype in T.Comment:
-                continue
-            if token.ttype in T.String.Single or token.ttype is T.Literal:
-                parts.append("''")
-            else:
-                parts.append(" " if token.is_whitespace else token.value)
-        text = " ".join("".join(parts).split()).rstrip(";").strip()
-        if text:
-            out.append(text)
-    return out
-
-
-def unquote(name: str) -> str:
-    """``"Foo"`` -> ``Foo``; unquoted identifiers fold to lower case; schema dropped."""
-    last = re.findall(IDENT, name)[-1]
-    return last[1:-1] if last.startswith('"') else last.lower()
-
-
-def split_actions(text: str) -> list[str]:
-    """Split ``ALTER TABLE`` actions on the commas outside parentheses."""
-    actions, depth, start = [], 0, 0
-    for index, char in enumerate(text):
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        if char == "," and depth == 0:
-            actions.append(text[start:index].strip())
-            start = index + 1
-    actions.append(text[start:].strip())
-    return [action for action in actions if action]
+    return [clean_text(statement.tokens) for statement in split_statements(sql)]
 
 
 StatementRule = Callable[[str, SqlScope], list[Violation]]
@@ -132,7 +96,7 @@ _DML = re.compile(r"^(?:WITH\b.*\b)?(?:UPDATE|DELETE|INSERT|MERGE|COPY)\b", FLAG
 def _track(text: str, scope: SqlScope) -> list[Violation]:
     created = _CREATE_TABLE.match(text)
     if created:
-        scope.new_tables.add(unquote(created.group("table")))
+        scope.new_tables.add(unqualified_name(created.group("table")))
     if _DML.match(text):
         scope.has_dml = True
     return []

@@ -10,15 +10,14 @@ import re
 
 from django_zero_downtime.lint import hints
 from django_zero_downtime.lint.registry import Violation
-from django_zero_downtime.lint.sql_rules import (
-    ALTER_TABLE,
-    FLAGS,
+from django_zero_downtime.lint.sql_rules import ALTER_TABLE, FLAGS, SqlScope, statement_rule
+from django_zero_downtime.sqltext import (
     IDENT,
     QUALIFIED,
-    SqlScope,
-    split_actions,
-    statement_rule,
-    unquote,
+    VOLATILE_DEFAULT,
+    may_widen,
+    split_commas,
+    unqualified_name,
 )
 
 _RENAME_TABLE = re.compile(r"^RENAME\s+TO\s+(?P<new>.+)$", FLAGS)
@@ -45,15 +44,8 @@ _ALTER_TYPE = re.compile(
 _SET_NOT_NULL = re.compile(rf"^ALTER\s+(?:COLUMN\s+)?(?P<column>{IDENT})\s+SET\s+NOT\s+NULL", FLAGS)
 _VALIDATE = re.compile(rf"^VALIDATE\s+CONSTRAINT\s+(?P<name>{IDENT})", FLAGS)
 _REWRITE_ACTION = re.compile(r"^SET\s+(?:TABLESPACE|LOGGED|UNLOGGED|ACCESS\s+METHOD)\b", FLAGS)
-_VOLATILE_DEFAULT = re.compile(
-    r"\b(?:random|clock_timestamp|timeofday|gen_random_uuid|uuid_generate_v[14]\w*|nextval)\s*\(",
-    FLAGS,
-)
 _REWRITING_COLUMN = re.compile(
     r"^(?:small|big)?serial\b|\bGENERATED\b.*\b(?:IDENTITY|STORED)\b", FLAGS
-)
-_POSSIBLY_WIDENING = re.compile(
-    r"^(?:text|varchar|character\s+varying|numeric|decimal)\b(?:\s*\([\d\s,]*\))?$", FLAGS
 )
 
 
@@ -62,13 +54,13 @@ def alter_table(text: str, scope: SqlScope) -> list[Violation]:
     match = ALTER_TABLE.match(text)
     if not match:
         return []
-    table = unquote(match.group("table"))
+    table = unqualified_name(match.group("table"))
     if table in scope.new_tables:
         return []
     scope.ddl_table = table
     scope.alter_counts[table] += 1
     out: list[Violation] = []
-    for action in split_actions(match.group("rest")):
+    for action in split_commas(match.group("rest")):
         out += _alter_action(table, action, scope)
     return out
 
@@ -83,7 +75,7 @@ def _alter_action(table: str, action: str, scope: SqlScope) -> list[Violation]:
 
 def _rename(table: str, action: str, scope: SqlScope) -> list[Violation] | None:
     if match := _RENAME_TABLE.match(action):
-        new = unquote(match.group("new"))
+        new = unqualified_name(match.group("new"))
         return [
             Violation(
                 "ZDT204",
@@ -93,7 +85,7 @@ def _rename(table: str, action: str, scope: SqlScope) -> list[Violation] | None:
             )
         ]
     if match := _RENAME_COLUMN.match(action):
-        old = unquote(match.group("old"))
+        old = unqualified_name(match.group("old"))
         return [
             Violation(
                 "ZDT202",
@@ -108,7 +100,7 @@ def _rename(table: str, action: str, scope: SqlScope) -> list[Violation] | None:
 
 def _constraint(table: str, action: str, scope: SqlScope) -> list[Violation] | None:
     if match := _VALIDATE.match(action):
-        name = unquote(match.group("name"))
+        name = unqualified_name(match.group("name"))
         if scope.atomic and name in scope.not_valid:
             return [
                 Violation(
@@ -123,7 +115,7 @@ def _constraint(table: str, action: str, scope: SqlScope) -> list[Violation] | N
     if not match:
         return None
     kind, rest = " ".join(match.group("kind").upper().split()), match.group("rest")
-    name = unquote(match.group("name")) if match.group("name") else "<name>"
+    name = unqualified_name(match.group("name")) if match.group("name") else "<name>"
     if re.search(r"\bNOT\s+VALID\b", rest, FLAGS):
         scope.not_valid.add(name)
         return []
@@ -146,7 +138,7 @@ def _constraint(table: str, action: str, scope: SqlScope) -> list[Violation] | N
 
 def _column_change(table: str, action: str, scope: SqlScope) -> list[Violation] | None:
     if match := _DROP_COLUMN.match(action):
-        column = unquote(match.group("column"))
+        column = unqualified_name(match.group("column"))
         return [
             Violation(
                 "ZDT201",
@@ -156,8 +148,8 @@ def _column_change(table: str, action: str, scope: SqlScope) -> list[Violation] 
             )
         ]
     if match := _ALTER_TYPE.match(action):
-        column, new_type = unquote(match.group("column")), match.group("type")
-        if _POSSIBLY_WIDENING.match(new_type):
+        column, new_type = unqualified_name(match.group("column")), match.group("type")
+        if may_widen(new_type):
             return []
         return [
             Violation(
@@ -169,7 +161,7 @@ def _column_change(table: str, action: str, scope: SqlScope) -> list[Violation] 
             )
         ]
     if match := _SET_NOT_NULL.match(action):
-        column = unquote(match.group("column"))
+        column = unqualified_name(match.group("column"))
         return [
             Violation(
                 "ZDT206",
@@ -194,8 +186,8 @@ def _add_column(table: str, action: str, scope: SqlScope) -> list[Violation] | N
     match = _ADD_COLUMN.match(action)
     if not match:
         return None
-    column, definition = unquote(match.group("column")), match.group("definition")
-    if _REWRITING_COLUMN.search(definition) or _VOLATILE_DEFAULT.search(definition):
+    column, definition = unqualified_name(match.group("column")), match.group("definition")
+    if _REWRITING_COLUMN.search(definition) or VOLATILE_DEFAULT.search(definition):
         return [
             Violation(
                 "ZDT208",
@@ -231,7 +223,7 @@ _DROP_INDEX = re.compile(r"^DROP\s+INDEX\s+(?P<concurrently>CONCURRENTLY\s+)?(?P
 @statement_rule
 def index(text: str, scope: SqlScope) -> list[Violation]:
     if match := _CREATE_INDEX.match(text):
-        table = unquote(match.group("table"))
+        table = unqualified_name(match.group("table"))
         if match.group("concurrently"):
             return _concurrently_in_atomic(scope, "CREATE INDEX CONCURRENTLY")
         if table in scope.new_tables:
@@ -282,7 +274,7 @@ def drop_table(text: str, scope: SqlScope) -> list[Violation]:
     match = _DROP_TABLE.match(text)
     if not match:
         return []
-    tables = [unquote(name) for name in split_actions(match.group("tables"))]
+    tables = [unqualified_name(name) for name in split_commas(match.group("tables"))]
     scope.ddl_table = next((t for t in tables if t not in scope.new_tables), scope.ddl_table)
     return [
         Violation(

@@ -9,12 +9,19 @@ decides how to judge it.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
-import sqlparse
 from sqlparse import tokens as T
+from sqlparse.sql import Token
+
+from django_zero_downtime.sqltext import (
+    VOLATILE_DEFAULT,
+    split_statements,
+    split_top_level,
+    unquote_identifier,
+)
+from django_zero_downtime.sqltext import varchar_widening as varchar_widening  # re-exported
 
 LOCKS = (
     "NONE",
@@ -30,10 +37,6 @@ LOCKS = (
 STRONG_LOCKS = frozenset(LOCKS[LOCKS.index("SHARE") :])
 """Locks that block writes (SHARE and stronger): a scan under one of them blocks traffic."""
 
-VOLATILE_DEFAULT = re.compile(
-    r"\b(random|clock_timestamp|timeofday|gen_random_uuid|uuid_generate_v[14]|nextval)\s*\(",
-    re.IGNORECASE,
-)
 REWRITE_TYPES = ("SERIAL", "BIGSERIAL", "SMALLSERIAL", "IDENTITY", "STORED")
 
 
@@ -82,32 +85,24 @@ Handler = Callable[[str, list[_Tok], list[str]], Impact]
 def classify_sql(sql: str) -> list[Impact]:
     """Classify every statement in ``sql`` (comments and empty statements are skipped)."""
     impacts = []
-    for statement in sqlparse.split(sql):
-        tokens = list(_tokens(statement))
-        if tokens:
-            impacts.append(classify_tokens(statement.strip(), tokens))
+    for statement in split_statements(sql):
+        impacts.append(classify_tokens(statement.sql, list(_tokens(statement.tokens))))
     return impacts
 
 
-def _tokens(statement: str) -> Iterator[_Tok]:
-    for token in sqlparse.parse(statement)[0].flatten():
-        if token.is_whitespace or token.ttype in T.Comment or token.value == ";":
+def _tokens(leaves: Sequence[Token]) -> Iterator[_Tok]:
+    for token in leaves:
+        if token.is_whitespace or token.value == ";":
             continue
         if token.ttype in T.Keyword:
             for word in token.value.upper().split():
                 yield _Tok("kw", word)
         elif token.ttype in T.Name or token.ttype == T.Literal.String.Symbol:
-            yield _Tok("name", _unquote(token.value))
+            yield _Tok("name", unquote_identifier(token.value))
         elif token.ttype in T.Punctuation:
             yield _Tok("punct", token.value)
         else:
             yield _Tok("other", token.value)
-
-
-def _unquote(name: str) -> str:
-    if name.startswith('"') and name.endswith('"'):
-        return name[1:-1].replace('""', '"')
-    return name.lower()
 
 
 def _words(tokens: list[_Tok]) -> list[str]:
@@ -148,15 +143,7 @@ def _alter_table(sql: str, tokens: list[_Tok], words: list[str]) -> Impact:
 
 def _split_actions(tokens: list[_Tok]) -> list[list[_Tok]]:
     """Split ALTER TABLE's comma-separated actions at parenthesis depth 0."""
-    actions: list[list[_Tok]] = [[]]
-    depth = 0
-    for token in tokens:
-        depth += {"(": 1, ")": -1}.get(token.value, 0) if token.kind == "punct" else 0
-        if token.kind == "punct" and token.value == "," and depth == 0:
-            actions.append([])
-        else:
-            actions[-1].append(token)
-    return [a for a in actions if a]
+    return split_top_level(tokens, lambda t: t.value if t.kind == "punct" else "")
 
 
 def _classify_action(base: Impact, action: list[_Tok]) -> Impact:
@@ -314,25 +301,3 @@ _HANDLERS: list[tuple[str, Handler]] = [
     ("COMMENT ON", _simple("COMMENT", "SHARE UPDATE EXCLUSIVE", 99)),
     ("SET", _simple("SET", "NONE", 99)),
 ]
-
-
-def varchar_widening(old_type: str, new_type: str) -> bool:
-    """True when ``old_type`` → ``new_type`` needs no rewrite (binary-coercible widening).
-
-    Covers varchar(n) → varchar(m ≥ n), varchar(n)/varchar → text, and equal types; every
-    other change is assumed to rewrite (design.md §4).
-    """
-    old, new = _norm_type(old_type), _norm_type(new_type)
-    if old == new or (old.startswith("character varying") and new == "text"):
-        return True
-    sizes = [re.fullmatch(r"character varying(?:\((\d+)\))?", t) for t in (old, new)]
-    if not all(sizes):
-        return False
-    old_n, new_n = (m.group(1) for m in sizes if m)
-    return new_n is None or (old_n is not None and int(new_n) >= int(old_n))
-
-
-def _norm_type(type_name: str) -> str:
-    text = " ".join(type_name.lower().replace('"', "").split())
-    text = re.sub(r"\s*([(),])\s*", r"\1", text)
-    return re.sub(r"^varchar\b", "character varying", text)
