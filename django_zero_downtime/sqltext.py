@@ -28,6 +28,10 @@ VOLATILE_DEFAULT = re.compile(
     re.IGNORECASE,
 )
 """A call to a volatile function: as a column default it makes ADD COLUMN rewrite the table."""
+_REWRITING_COLUMN = re.compile(
+    r"^(?:small|big)?serial[248]?\b|\bGENERATED\b.*\b(?:IDENTITY|STORED)\b",
+    re.IGNORECASE | re.DOTALL,
+)
 
 _Item = TypeVar("_Item")
 
@@ -102,6 +106,15 @@ def split_commas(text: str) -> list[str]:
     """Split ``text`` on the commas outside parentheses and quotes; parts are stripped."""
     parts = split_top_level(_ATOM.findall(text), str)
     return [s for s in ("".join(part).strip() for part in parts) if s]
+
+
+def add_column_rewrites(definition: str) -> bool:
+    """True when ADD COLUMN with this definition (type onwards) rewrites the table.
+
+    Serial, identity and stored generated columns, and volatile defaults, are computed
+    for every existing row; a constant default is not (PostgreSQL 11+).
+    """
+    return bool(_REWRITING_COLUMN.search(definition) or VOLATILE_DEFAULT.search(definition))
 
 
 def normalize_type(type_name: str) -> str:

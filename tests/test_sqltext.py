@@ -137,3 +137,20 @@ def test_varchar_widening(old: str, new: str, widening: bool) -> None:
 )
 def test_may_widen_without_knowing_the_old_type(new_type: str, may: bool) -> None:
     assert sqltext.may_widen(new_type) is may
+
+
+@pytest.mark.parametrize(
+    ("definition", "rewrites"),
+    [
+        ("bigserial", True),
+        ("SERIAL8 NOT NULL", True),
+        ("int GENERATED ALWAYS AS IDENTITY", True),
+        ("int GENERATED ALWAYS AS (a * 2) STORED", True),
+        ("uuid DEFAULT gen_random_uuid() NOT NULL", True),
+        ("int DEFAULT 0 NOT NULL", False),
+        ("text", False),
+        ("int REFERENCES serial_numbers (id)", False),
+    ],
+)
+def test_add_column_rewrites(definition: str, rewrites: bool) -> None:
+    assert sqltext.add_column_rewrites(definition) is rewrites

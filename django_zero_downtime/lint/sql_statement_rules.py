@@ -14,7 +14,7 @@ from django_zero_downtime.lint.sql_rules import ALTER_TABLE, FLAGS, SqlScope, st
 from django_zero_downtime.sqltext import (
     IDENT,
     QUALIFIED,
-    VOLATILE_DEFAULT,
+    add_column_rewrites,
     may_widen,
     split_commas,
     unqualified_name,
@@ -44,9 +44,6 @@ _ALTER_TYPE = re.compile(
 _SET_NOT_NULL = re.compile(rf"^ALTER\s+(?:COLUMN\s+)?(?P<column>{IDENT})\s+SET\s+NOT\s+NULL", FLAGS)
 _VALIDATE = re.compile(rf"^VALIDATE\s+CONSTRAINT\s+(?P<name>{IDENT})", FLAGS)
 _REWRITE_ACTION = re.compile(r"^SET\s+(?:TABLESPACE|LOGGED|UNLOGGED|ACCESS\s+METHOD)\b", FLAGS)
-_REWRITING_COLUMN = re.compile(
-    r"^(?:small|big)?serial\b|\bGENERATED\b.*\b(?:IDENTITY|STORED)\b", FLAGS
-)
 
 
 @statement_rule
@@ -187,7 +184,7 @@ def _add_column(table: str, action: str, scope: SqlScope) -> list[Violation] | N
     if not match:
         return None
     column, definition = unqualified_name(match.group("column")), match.group("definition")
-    if _REWRITING_COLUMN.search(definition) or VOLATILE_DEFAULT.search(definition):
+    if add_column_rewrites(definition):
         return [
             Violation(
                 "ZDT208",

@@ -16,7 +16,7 @@ from sqlparse import tokens as T
 from sqlparse.sql import Token
 
 from django_zero_downtime.sqltext import (
-    VOLATILE_DEFAULT,
+    add_column_rewrites,
     split_statements,
     split_top_level,
     unquote_identifier,
@@ -36,8 +36,6 @@ LOCKS = (
 )
 STRONG_LOCKS = frozenset(LOCKS[LOCKS.index("SHARE") :])
 """Locks that block writes (SHARE and stronger): a scan under one of them blocks traffic."""
-
-REWRITE_TYPES = ("SERIAL", "BIGSERIAL", "SMALLSERIAL", "IDENTITY", "STORED")
 
 
 @dataclass(frozen=True)
@@ -148,10 +146,9 @@ def _split_actions(tokens: list[_Tok]) -> list[list[_Tok]]:
 
 def _classify_action(base: Impact, action: list[_Tok]) -> Impact:
     words = _words(action)
-    text = " ".join(words)
     upper = [w.upper() for w in words]
     if upper[:1] == ["ADD"] and not _is_constraint(upper):
-        return _add_column(base, text, upper)
+        return _add_column(base, action, upper)
     if upper[:1] == ["ADD"]:
         return _add_constraint(base, upper)
     if upper[:1] == ["DROP"] and (len(upper) < 2 or upper[1] != "CONSTRAINT"):
@@ -172,8 +169,9 @@ def _is_constraint(upper: list[str]) -> bool:
     return len(upper) > 1 and upper[1] in keys
 
 
-def _add_column(base: Impact, text: str, upper: list[str]) -> Impact:
-    rewrites = bool(VOLATILE_DEFAULT.search(text)) or any(w in upper for w in REWRITE_TYPES)
+def _add_column(base: Impact, action: list[_Tok], upper: list[str]) -> Impact:
+    _, i = _qualified_name(action, 2 if upper[1:2] == ["COLUMN"] else 1)
+    rewrites = add_column_rewrites(" ".join(_words(action[i:])))
     scans = "CHECK" in upper or "UNIQUE" in upper or "PRIMARY" in upper
     return replace(base, kind="ALTER TABLE ADD COLUMN", adds=True, rewrites=rewrites, scans=scans)
 
