@@ -11,10 +11,10 @@ from django.db.models import Q
 
 from django_zero_downtime import backfill
 from django_zero_downtime.operations import base
-from django_zero_downtime.operations.base import PUBLIC_MODULE, REQUIRED, ZdtOperation
+from django_zero_downtime.operations.base import PUBLIC_MODULE, REQUIRED
 
 
-class BatchedBackfill(ZdtOperation):
+class BatchedBackfill(base.ModelOperation):
     """Set ``values`` (field name -> constant or expression) on existing rows, in batches.
 
     ``BatchedBackfill("Person", {"surname": F("last_name")}, where=Q(surname__isnull=True))``
@@ -97,9 +97,6 @@ class BatchedBackfill(ZdtOperation):
         model = from_state.apps.get_model(app_label, self.model_name)
         if self.allowed(schema_editor, model) and not base.collecting(schema_editor):
             backfill.forget(schema_editor.connection, self.progress_key(app_label))
-
-    def references_model(self, name: str, app_label: str) -> bool:
-        return name.lower() == self.model_name.lower()
 
     def describe(self) -> str:
         return f"Backfill {', '.join(self.values)} on {self.model_name} in batches"

@@ -42,6 +42,24 @@ class ZdtOperation(Operation):
         return self.allow_migrate_model(schema_editor.connection.alias, model)
 
 
+class ModelOperation(ZdtOperation):
+    """An operation on one model, named by ``model_name``: it references that model only."""
+
+    model_name: str
+
+    def references_model(self, name: str, app_label: str) -> bool:
+        return name.lower() == self.model_name.lower()
+
+
+class FieldOperation(ModelOperation):
+    """An operation on one field, ``model_name``.``name``: it references that field only."""
+
+    name: str
+
+    def references_field(self, model_name: str, name: str, app_label: str) -> bool:
+        return self.references_model(model_name, app_label) and name.lower() == self.name.lower()
+
+
 class _Required:
     def __repr__(self) -> str:
         return "REQUIRED"

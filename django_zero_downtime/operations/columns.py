@@ -12,7 +12,7 @@ from django.db.models import NOT_PROVIDED, Field, Model
 from django_zero_downtime.exceptions import UnsafeOperationError
 from django_zero_downtime.identifiers import quote_ident
 from django_zero_downtime.operations import base, ddl
-from django_zero_downtime.operations.base import PUBLIC_MODULE, REQUIRED, ZdtOperation
+from django_zero_downtime.operations.base import PUBLIC_MODULE, REQUIRED
 from django_zero_downtime.runner import cycles
 
 NULLABLE_PATH = (
@@ -89,7 +89,7 @@ def rewrites_table(schema_editor: BaseDatabaseSchemaEditor, definition: str, par
     return bool(before != after)
 
 
-class AddColumnWithDefault(ZdtOperation):
+class AddColumnWithDefault(base.FieldOperation):
     """Add a column with a database default, in one metadata-only statement.
 
     The previous release does not know the column, so its INSERTs leave it out; the database
@@ -142,12 +142,6 @@ class AddColumnWithDefault(ZdtOperation):
             )
             base.execute(schema_editor, drop)
 
-    def references_model(self, name: str, app_label: str) -> bool:
-        return name.lower() == self.model_name.lower()
-
-    def references_field(self, model_name: str, name: str, app_label: str) -> bool:
-        return self.references_model(model_name, app_label) and name.lower() == self.name.lower()
-
     def describe(self) -> str:
         return f"Add field {self.name} to {self.model_name} with a database default"
 
@@ -156,7 +150,7 @@ class AddColumnWithDefault(ZdtOperation):
         return f"{self.model_name.lower()}_{self.name.lower()}"
 
 
-class DeprecateColumn(ZdtOperation):
+class DeprecateColumn(base.FieldOperation):
     """Take a column out of the model state and make it harmless for code that ignores it.
 
     The column stays: the previous release still reads and writes it. NOT NULL is dropped
@@ -211,12 +205,6 @@ class DeprecateColumn(ZdtOperation):
         if not field.null and not field.has_db_default():
             ddl.restore_not_null(schema_editor, table, field)
 
-    def references_model(self, name: str, app_label: str) -> bool:
-        return name.lower() == self.model_name.lower()
-
-    def references_field(self, model_name: str, name: str, app_label: str) -> bool:
-        return self.references_model(model_name, app_label) and name.lower() == self.name.lower()
-
     def describe(self) -> str:
         return f"Deprecate field {self.name} on {self.model_name} (the column stays)"
 
@@ -225,7 +213,7 @@ class DeprecateColumn(ZdtOperation):
         return f"deprecate_{self.model_name.lower()}_{self.name.lower()}"
 
 
-class DropDeprecatedColumn(ZdtOperation):
+class DropDeprecatedColumn(base.ModelOperation):
     """Drop a column deprecated ``ZDT_DEPRECATION_CYCLES`` deploy cycles ago, else refuse.
 
     ``column`` is needed only when the column name is neither ``name`` nor ``name_id``.
@@ -277,9 +265,6 @@ class DropDeprecatedColumn(ZdtOperation):
             base.mark_dropped(
                 schema_editor, "column", table, self._column(schema_editor, table), dropped=False
             )
-
-    def references_model(self, name: str, app_label: str) -> bool:
-        return name.lower() == self.model_name.lower()
 
     def describe(self) -> str:
         return f"Drop deprecated field {self.name} from {self.model_name}"

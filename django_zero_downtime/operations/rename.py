@@ -12,7 +12,7 @@ from django_zero_downtime import backfill
 from django_zero_downtime.exceptions import UnsafeOperationError
 from django_zero_downtime.identifiers import quote_ident
 from django_zero_downtime.operations import base, ddl
-from django_zero_downtime.operations.base import PUBLIC_MODULE, REQUIRED, ZdtOperation
+from django_zero_downtime.operations.base import PUBLIC_MODULE, REQUIRED
 from django_zero_downtime.triggers import DualWriteTrigger
 
 
@@ -25,7 +25,7 @@ def rename_problem(field: Any, old: str | None, new: str | None) -> str | None:
     return None
 
 
-class _RenameBase(ZdtOperation):
+class _RenameBase(base.ModelOperation):
     def __init__(self, model_name: str, old_name: str, new_name: str) -> None:
         self.model_name = model_name
         self.old_name = old_name
@@ -53,9 +53,6 @@ class _RenameBase(ZdtOperation):
     def trigger(self, table: str, new_field: Field) -> DualWriteTrigger:
         old, new = self.columns(new_field)
         return DualWriteTrigger(table=table, old_column=old, new_column=new)
-
-    def references_model(self, name: str, app_label: str) -> bool:
-        return name.lower() == self.model_name.lower()
 
     def references_field(self, model_name: str, name: str, app_label: str) -> bool:
         names = {self.old_name.lower(), self.new_name.lower()}
