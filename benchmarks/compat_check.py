@@ -19,7 +19,7 @@ django.setup()
 from django.db import connection, migrations, models  # noqa: E402
 from django.db.migrations.state import ProjectState  # noqa: E402
 
-from django_zero_downtime.compat import find_breaks  # noqa: E402
+from django_zero_downtime.bluegreen.compatibility import find_breaks  # noqa: E402
 
 APP = "benchapp"
 

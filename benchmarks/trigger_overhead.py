@@ -38,7 +38,7 @@ import pgtrigger.core  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from pgtrigger import compiler  # noqa: E402
 
-from django_zero_downtime.triggers import DualWriteTrigger  # noqa: E402
+from django_zero_downtime.operations.triggers import DualWriteTrigger  # noqa: E402
 from example_project.database import ensure_database  # noqa: E402
 
 TABLES = {

@@ -15,9 +15,7 @@ class ZeroDowntimeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from django_zero_downtime import (
-            checks,  # noqa: F401  (registers the checks)
-            guard,
-        )
+        from django_zero_downtime import checks  # noqa: F401  (registers the checks)
+        from django_zero_downtime.guard import runtime
 
-        guard.install()
+        runtime.install()

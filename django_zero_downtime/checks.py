@@ -26,8 +26,10 @@ from typing import Any
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
-from django_zero_downtime import conf, guard_roles, guard_targets
-from django_zero_downtime.lint.findings import Finding
+from django_zero_downtime import conf
+from django_zero_downtime.findings.model import Finding
+from django_zero_downtime.guard import roles as guard_roles
+from django_zero_downtime.guard import targets as guard_targets
 
 TAG = "zero_downtime"
 
@@ -118,7 +120,7 @@ def check_compatibility(app_configs: Any = None, **kwargs: Any) -> list[checks.C
     """zdt.E040 / zdt.W040: the previous release (ZDT_COMPAT_GIT_REF) breaks on the new
     schema; zdt.E041: the check could not run. Does nothing unless ZDT_COMPAT_GIT_REF is set
     (it reads git and migration files only, never the database)."""
-    from django_zero_downtime import compat
+    from django_zero_downtime.bluegreen import compatibility as compat
     from django_zero_downtime.exceptions import ZeroDowntimeError
 
     try:

@@ -1,5 +1,5 @@
 """The migration checker: rules over operations and the SQL they produce."""
 
-from django_zero_downtime.lint.suppress import suppress
+from django_zero_downtime.findings.approvals import suppress
 
 __all__ = ["suppress"]

@@ -5,7 +5,8 @@
 
 Default: the migrations not yet applied on the migration database (the only mode that
 connects, to read ``django_migrations``). The linting itself never connects. Besides the
-checker's rules, the blue/green compatibility check (ZDT5xx, :mod:`django_zero_downtime.compat`)
+checker's rules, the blue/green compatibility check (ZDT5xx,
+:mod:`django_zero_downtime.bluegreen.compatibility`)
 judges the new migrations against the previous release: the applied migrations by default,
 the ``--since`` git ref otherwise.
 """
@@ -20,12 +21,13 @@ from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand
 
-from django_zero_downtime import compat, conf
+from django_zero_downtime import conf
+from django_zero_downtime.bluegreen import compatibility as compat
 from django_zero_downtime.exceptions import ZeroDowntimeError
+from django_zero_downtime.findings.model import Finding
 from django_zero_downtime.lint import report
 from django_zero_downtime.lint.collect import SqlCollector, offline_connection
 from django_zero_downtime.lint.engine import LintConfig, Linter, LintResult
-from django_zero_downtime.lint.findings import Finding
 from django_zero_downtime.lint.select import select
 from django_zero_downtime.lint.system_check import is_first_party
 

@@ -22,14 +22,17 @@ from django.db.migrations.state import ProjectState
 
 from django_zero_downtime import conf
 from django_zero_downtime.exceptions import ZeroDowntimeError
-from django_zero_downtime.lint import facts, locate, operation_rules, sql_rules
+from django_zero_downtime.findings import locate
+from django_zero_downtime.findings.approvals import Suppressions, read_suppressions
+from django_zero_downtime.findings.catalogue import RULES, Violation, effective_severity
+from django_zero_downtime.findings.model import Finding
+from django_zero_downtime.lint import facts
 from django_zero_downtime.lint.collect import NeedsDatabase, SqlCollector, Uncollected
 from django_zero_downtime.lint.context import OperationContext, is_safe_operation
-from django_zero_downtime.lint.findings import Finding
-from django_zero_downtime.lint.registry import RULES, Violation, effective_severity
-from django_zero_downtime.lint.sql_rules import SqlScope
-from django_zero_downtime.lint.suppress import Suppressions, read_suppressions
-from django_zero_downtime.lint.transaction_rules import (
+from django_zero_downtime.lint.rules import operations as operation_rules
+from django_zero_downtime.lint.rules import sql as sql_rules
+from django_zero_downtime.lint.rules.sql import SqlScope
+from django_zero_downtime.lint.rules.transactions import (
     INDEX_OPERATIONS,
     TransactionTracker,
     schema_table,

@@ -6,8 +6,8 @@ import json
 from collections import Counter
 from typing import Any
 
+from django_zero_downtime.findings.model import Finding
 from django_zero_downtime.lint.engine import LintResult
-from django_zero_downtime.lint.findings import Finding
 
 FORMATS = ("text", "json", "github")
 JSON_FIELDS = (

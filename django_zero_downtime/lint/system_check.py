@@ -22,8 +22,8 @@ from django.db.migrations.state import ProjectState
 
 from django_zero_downtime import conf
 from django_zero_downtime.exceptions import ZeroDowntimeError
+from django_zero_downtime.findings.catalogue import unknown_codes
 from django_zero_downtime.lint.engine import LintConfig, Linter
-from django_zero_downtime.lint.registry import unknown_codes
 from django_zero_downtime.lint.select import baseline_keys, full_plan, load
 
 OTHER_OWNERS = ("ZDT4", "ZDT5")

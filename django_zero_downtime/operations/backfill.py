@@ -9,8 +9,8 @@ from django.db.migrations.operations.base import OperationCategory
 from django.db.migrations.state import ProjectState
 from django.db.models import Q
 
-from django_zero_downtime import backfill
 from django_zero_downtime.operations import base
+from django_zero_downtime.operations import batches as backfill
 from django_zero_downtime.operations.base import PUBLIC_MODULE, REQUIRED
 
 

@@ -11,10 +11,10 @@ from django.db.migrations.operations.base import Operation
 from django.db.models import Field, Model
 from django.db.models.functions import Now
 
-from django_zero_downtime import backfill
-from django_zero_downtime.identifiers import quote_ident
+from django_zero_downtime import ledger as cycles
 from django_zero_downtime.models import Deprecation
-from django_zero_downtime.runner import cycles
+from django_zero_downtime.operations import batches as backfill
+from django_zero_downtime.sql.identifiers import quote_ident
 
 # The migration writer writes ``cls.__module__`` into migration files: it must be this path.
 PUBLIC_MODULE = "django_zero_downtime.operations"

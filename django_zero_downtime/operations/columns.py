@@ -9,11 +9,11 @@ from django.db.migrations.operations.base import OperationCategory
 from django.db.migrations.state import ProjectState
 from django.db.models import NOT_PROVIDED, Field, Model
 
+from django_zero_downtime import ledger as cycles
 from django_zero_downtime.exceptions import UnsafeOperationError
-from django_zero_downtime.identifiers import quote_ident
 from django_zero_downtime.operations import base, ddl
 from django_zero_downtime.operations.base import PUBLIC_MODULE, REQUIRED
-from django_zero_downtime.runner import cycles
+from django_zero_downtime.sql.identifiers import quote_ident
 
 NULLABLE_PATH = (
     "Add the column as nullable instead (AddField with null=True), fill it with "

@@ -12,8 +12,8 @@ from typing import Any
 
 from django.db.models import Field, Model
 
-from django_zero_downtime.identifiers import quote_ident, zdt_name
 from django_zero_downtime.operations import base
+from django_zero_downtime.sql.identifiers import quote_ident, zdt_name
 
 
 def _one(schema_editor: Any, sql: str, params: Any = None) -> Any:

@@ -8,12 +8,12 @@ from django.db.migrations.operations.base import OperationCategory
 from django.db.migrations.state import ProjectState
 from django.db.models import Field
 
-from django_zero_downtime import backfill
 from django_zero_downtime.exceptions import UnsafeOperationError
-from django_zero_downtime.identifiers import quote_ident
 from django_zero_downtime.operations import base, ddl
+from django_zero_downtime.operations import batches as backfill
 from django_zero_downtime.operations.base import PUBLIC_MODULE, REQUIRED
-from django_zero_downtime.triggers import DualWriteTrigger
+from django_zero_downtime.operations.triggers import DualWriteTrigger
+from django_zero_downtime.sql.identifiers import quote_ident
 
 
 def rename_problem(field: Any, old: str | None, new: str | None) -> str | None:

@@ -10,9 +10,9 @@ from django.db.migrations.operations.base import OperationCategory
 from django.db.migrations.state import ProjectState
 
 from django_zero_downtime.exceptions import UnsafeOperationError
-from django_zero_downtime.identifiers import quote_ident
 from django_zero_downtime.operations import base
 from django_zero_downtime.operations.base import PUBLIC_MODULE, REQUIRED, ZdtOperation
+from django_zero_downtime.sql.identifiers import quote_ident
 
 PREFIX = "zdt_deprecated_"
 

@@ -29,10 +29,10 @@ from django.db.migrations.state import ProjectState
 
 from django_zero_downtime.exceptions import LockTimeoutExhausted
 from django_zero_downtime.runner import locks
-from django_zero_downtime.runner.impact import classify_sql
 from django_zero_downtime.runner.monitor import Monitor
 from django_zero_downtime.runner.plan import step_key
 from django_zero_downtime.runner.report import RunReport, StepReport
+from django_zero_downtime.sql.classify import classify_sql
 
 T = TypeVar("T")
 

@@ -14,8 +14,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connections
 
-from django_zero_downtime import conf, guard
+from django_zero_downtime import conf
 from django_zero_downtime.exceptions import ZeroDowntimeError
+from django_zero_downtime.guard import runtime as guard
 from django_zero_downtime.runner import session
 from django_zero_downtime.runner.apply import Limits
 from django_zero_downtime.runner.report import RunReport, summary

@@ -23,9 +23,9 @@ from typing import Any
 from django.db.migrations.migration import Migration
 
 from django_zero_downtime.exceptions import ZeroDowntimeError
-from django_zero_downtime.lint.findings import Finding
-from django_zero_downtime.runner.impact import Impact, varchar_widening
+from django_zero_downtime.findings.model import Finding
 from django_zero_downtime.runner.plan import PlanStep
+from django_zero_downtime.sql.classify import Impact, varchar_widening
 
 LARGE_TABLE = ("ZDT401", "large-table")
 BACKWARDS = ("ZDT402", "backwards-migration")

@@ -20,7 +20,7 @@ from django.db.migrations.migration import Migration
 from django.db.migrations.state import ProjectState
 
 from django_zero_downtime.exceptions import RefusedByRule
-from django_zero_downtime.runner.impact import LOCKS, Impact, classify_sql
+from django_zero_downtime.sql.classify import LOCKS, Impact, classify_sql
 
 PlanEntry = tuple[Migration, bool]
 DEFERRED = "deferred SQL"

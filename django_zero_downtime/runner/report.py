@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from django_zero_downtime.lint.findings import Finding
+from django_zero_downtime.findings.model import Finding
 
 OUTCOMES = {0: "applied", 1: "refused", 2: "gave-up-on-locks", 3: "error"}
 

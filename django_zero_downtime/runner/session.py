@@ -12,10 +12,11 @@ from django.db.migrations.executor import MigrationExecutor
 from django.db.models.functions import Now
 
 from django_zero_downtime import conf
+from django_zero_downtime import ledger as cycles
 from django_zero_downtime.exceptions import RefusedByRule, ZeroDowntimeError
-from django_zero_downtime.lint.findings import Finding
+from django_zero_downtime.findings.model import Finding
 from django_zero_downtime.models import DeployCycle
-from django_zero_downtime.runner import cycles, engagement
+from django_zero_downtime.runner import engagement
 from django_zero_downtime.runner.apply import Applier, Limits
 from django_zero_downtime.runner.locks import RunLock, connect_kwargs
 from django_zero_downtime.runner.monitor import Monitor

@@ -9,7 +9,8 @@ from django.conf import settings
 from django.core import checks as django_checks
 from django.test import override_settings
 
-from django_zero_downtime import checks, guard_targets
+from django_zero_downtime import checks
+from django_zero_downtime.guard import targets as guard_targets
 from example_project.people.models import Person
 
 REPO = Path(__file__).resolve().parents[2]

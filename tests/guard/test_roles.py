@@ -16,7 +16,7 @@ from django.db import ProgrammingError, connection, transaction
 from django.test import override_settings
 
 from django_zero_downtime import checks
-from django_zero_downtime.guard_roles import RoleFacts, role_facts, role_finding, two_roles_sql
+from django_zero_downtime.guard.roles import RoleFacts, role_facts, role_finding, two_roles_sql
 
 SUFFIX = hashlib.sha1(str(Path(__file__).resolve().parents[2]).encode()).hexdigest()[:8]
 OWNER = f"zdt_t_{SUFFIX}_owner"

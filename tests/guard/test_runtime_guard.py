@@ -16,8 +16,8 @@ from django.db.migrations.executor import MigrationExecutor
 from django.db.models.signals import pre_migrate
 from django.test import Client, RequestFactory, override_settings
 
-from django_zero_downtime import guard
 from django_zero_downtime.exceptions import MigrationInWebProcessError, ZeroDowntimeError
+from django_zero_downtime.guard import runtime as guard
 
 
 @pytest.mark.parametrize(

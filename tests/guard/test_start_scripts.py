@@ -6,7 +6,7 @@ from pathlib import PurePath
 
 import pytest
 
-from django_zero_downtime.start_scripts import (
+from django_zero_downtime.guard.start_scripts import (
     inspect_dockerfile,
     inspect_procfile,
     inspect_shell_script,

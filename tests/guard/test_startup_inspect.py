@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from django_zero_downtime.startup_inspect import (
+from django_zero_downtime.guard.startup_inspect import (
     UninspectableSource,
     auto_migrate_middleware,
     find_migrate_calls,

@@ -8,9 +8,9 @@ from typing import Any
 from django.db import migrations, models
 from django.db.migrations.operations.base import Operation
 
+from django_zero_downtime.findings.model import Finding
 from django_zero_downtime.lint.collect import SqlCollector, offline_connection
 from django_zero_downtime.lint.engine import LintConfig, Linter, LintResult
-from django_zero_downtime.lint.findings import Finding
 
 
 def initial_operations() -> list[Operation]:

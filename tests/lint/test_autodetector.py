@@ -12,7 +12,7 @@ from django.db.migrations.autodetector import MigrationAutodetector
 from django.db.migrations.state import ProjectState
 
 from django_zero_downtime import operations as zdt
-from django_zero_downtime.lint.autodetector import (
+from django_zero_downtime.autodetect.autodetector import (
     LEDGER,
     ZeroDowntimeAutodetectorMixin,
     compose,

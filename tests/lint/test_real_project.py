@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.lint_scratch_project import environment, manage, write_project
-from django_zero_downtime.lint.registry import RULES
+from django_zero_downtime.findings.catalogue import RULES
 
 pytest.importorskip("wagtail", reason="the real-project trial needs wagtail (test extra)")
 

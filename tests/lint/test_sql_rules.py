@@ -6,7 +6,7 @@ import pytest
 from django.db import migrations
 
 from django_zero_downtime.lint.engine import LintError
-from django_zero_downtime.lint.sql_rules import SqlScope, check_sql, clean_statements
+from django_zero_downtime.lint.rules.sql import SqlScope, check_sql, clean_statements
 from tests.lint.helpers import codes, lint
 
 

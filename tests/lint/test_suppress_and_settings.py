@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.db import migrations
 
+from django_zero_downtime.findings.catalogue import RULES, effective_severity, unknown_codes
 from django_zero_downtime.lint import suppress
 from django_zero_downtime.lint.engine import LintConfig
-from django_zero_downtime.lint.registry import RULES, effective_severity, unknown_codes
 from tests.lint.helpers import codes, lint, lint_result
 
 DROP = migrations.RemoveField("item", "note")

@@ -20,7 +20,7 @@ def main(table: str, key: str, stop_at: int) -> None:
     django.setup()
     from django.db import connection
 
-    from django_zero_downtime import backfill
+    from django_zero_downtime.operations import batches as backfill
 
     batches = 0
 

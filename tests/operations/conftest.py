@@ -16,9 +16,9 @@ from django.db.migrations.operations import CreateModel
 from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
 
-from django_zero_downtime.identifiers import quote_ident
 from django_zero_downtime.models import DeployCycle, Deprecation
 from django_zero_downtime.operations.tables import deprecated_table_name
+from django_zero_downtime.sql.identifiers import quote_ident
 
 APP = "zdtlab"
 

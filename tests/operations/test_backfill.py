@@ -18,10 +18,10 @@ from django.db import connection, models, transaction
 from django.db.models import F, Q
 from django.test import override_settings
 
-from django_zero_downtime import backfill
 from django_zero_downtime.exceptions import LockTimeoutExhausted, UnsafeOperationError
 from django_zero_downtime.models import BackfillProgress
 from django_zero_downtime.operations import BatchedBackfill
+from django_zero_downtime.operations import batches as backfill
 from tests.operations.conftest import Lab, person_fields
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -20,7 +20,7 @@ from django.test import override_settings
 from django_zero_downtime.exceptions import UnsafeOperationError
 from django_zero_downtime.models import BackfillProgress, Deprecation
 from django_zero_downtime.operations import CompleteDualWriteRename, DualWriteRename
-from django_zero_downtime.triggers import dual_write_pgid, installed_dual_write_triggers
+from django_zero_downtime.operations.triggers import dual_write_pgid, installed_dual_write_triggers
 from tests.operations.conftest import APP, Lab, person_fields
 
 TABLE = "zdtlab_person"

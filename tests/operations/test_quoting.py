@@ -7,7 +7,6 @@ from django.db import models
 from django.db.models import F
 from django.test import override_settings
 
-from django_zero_downtime.identifiers import quote_ident
 from django_zero_downtime.operations import (
     AddColumnWithDefault,
     BatchedBackfill,
@@ -18,6 +17,7 @@ from django_zero_downtime.operations import (
     DropDeprecatedTable,
     DualWriteRename,
 )
+from django_zero_downtime.sql.identifiers import quote_ident
 from tests.operations.conftest import Lab
 
 ODD = 'We "Odd" Table'

@@ -9,8 +9,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test.utils import override_settings
 
-from django_zero_downtime import guard
 from django_zero_downtime.exceptions import MigrationInWebProcessError
+from django_zero_downtime.guard import runtime as guard
 from tests.runner.conftest import ADD_NOTE, CREATE_ITEM, MigrationsPackage, applied, safemigrate
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -10,8 +10,8 @@ import pytest
 from django.db import connection
 from django.test.utils import override_settings
 
+from django_zero_downtime import ledger as cycles
 from django_zero_downtime.models import DeployCycle
-from django_zero_downtime.runner import cycles
 from tests.runner.conftest import (
     ADD_NOTE,
     CREATE_ITEM,

@@ -6,7 +6,7 @@ installs) composed with ``lint.autodetector.ZeroDowntimeAutodetectorMixin``.
 fails when what would be written has an error finding.
 
 Another app earlier in ``INSTALLED_APPS`` that ships its own ``makemigrations`` wins over
-this one; compose by hand there with :func:`~django_zero_downtime.lint.autodetector.compose`.
+this one; compose by hand there with :func:`~django_zero_downtime.autodetect.autodetector.compose`.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from django.core.management.base import CommandError, CommandParser
 from django.core.management.commands import makemigrations
 from django.db.migrations.writer import MigrationWriter
 
-from django_zero_downtime.lint import locate, report
-from django_zero_downtime.lint.autodetector import FINDINGS, compose, needs_non_atomic
+from django_zero_downtime.autodetect.autodetector import FINDINGS, compose, needs_non_atomic
+from django_zero_downtime.findings import locate
+from django_zero_downtime.lint import report
 from django_zero_downtime.lint.engine import LintResult
 
 

@@ -18,7 +18,8 @@ from django.core.management.commands.migrate import Command as DjangoMigrateComm
 from django.db import connections
 from django.db.migrations.executor import MigrationExecutor
 
-from django_zero_downtime import conf, guard
+from django_zero_downtime import conf
+from django_zero_downtime.guard import runtime as guard
 
 
 def production_refusal(app_label: str | None, name: str | None, backwards: bool) -> str:

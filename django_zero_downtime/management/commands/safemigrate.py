@@ -4,7 +4,7 @@ A thin adapter. Each mode is implemented elsewhere and plugs in here with two fu
 ``add_arguments(parser)`` and ``run(command, options) -> exit code``:
 
 - ``--check``: the migration checker (:mod:`django_zero_downtime.lint.cli`);
-- ``--rehearse``: rehearsal on a real database (:mod:`django_zero_downtime.runner.rehearsal`);
+- ``--rehearse``: rehearsal on a real database (:mod:`django_zero_downtime.rehearsal.run`);
 - otherwise: apply migrations safely (:mod:`django_zero_downtime.runner.cli`).
 
 Exit codes: 0 done, 1 refused by a rule (or error findings with ``--check``), 2 gave up on
@@ -24,8 +24,8 @@ from django.core.management.commands.migrate import Command as MigrateCommand
 from django_zero_downtime import conf
 from django_zero_downtime.exceptions import ZeroDowntimeError
 from django_zero_downtime.lint import cli as lint_cli
+from django_zero_downtime.rehearsal import run as rehearsal
 from django_zero_downtime.runner import cli as runner_cli
-from django_zero_downtime.runner import rehearsal
 
 
 def _usage_error(parser: CommandParser, message: str) -> NoReturn:

@@ -1,0 +1,146 @@
+"""Operation rules (ZDT1xx) for indexes and constraints declared at model level."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.db import migrations
+from django.db.models import CheckConstraint, UniqueConstraint
+
+from django_zero_downtime.findings.catalogue import Violation
+from django_zero_downtime.lint import facts
+from django_zero_downtime.lint.context import OperationContext
+from django_zero_downtime.lint.rules import hints
+from django_zero_downtime.lint.rules.operations import checks
+
+
+def _columns(ctx: OperationContext, model_state: Any, names: Any) -> str:
+    out = []
+    for name in names:
+        field = model_state.fields.get(name)
+        column = facts.bound(name, field).column if field is not None else name
+        out.append(f'"{column}"')
+    return ", ".join(out)
+
+
+def _together(value: Any) -> set[tuple[str, ...]]:
+    return {tuple(item) for item in (value or ())}
+
+
+def _added_together(ctx: OperationContext, option: str) -> tuple[Any, str, set] | None:
+    """(model state, table, field tuples the operation adds to ``option``) for a table that
+    existed before this migration; None for a new table (safe: it is empty)."""
+    op: Any = ctx.operation
+    found = ctx.existing_table(op.name)
+    if found is None:
+        return None
+    model_state, table = found
+    return (
+        model_state,
+        table,
+        _together(op.option_value) - _together(model_state.options.get(option)),
+    )
+
+
+@checks(migrations.AlterUniqueTogether)
+def alter_unique_together(ctx: OperationContext) -> list[Violation]:
+    found = _added_together(ctx, "unique_together")
+    if found is None:
+        return []
+    model_state, table, added = found
+    return [
+        Violation(
+            "ZDT110",
+            f"AlterUniqueTogether {ctx.app_label}.{model_state.name}: the unique constraint on "
+            f"{', '.join(fields)} is built under ACCESS EXCLUSIVE, blocking reads and writes.",
+            hints.add_unique(
+                table, _columns(ctx, model_state, fields), f"{table}_{'_'.join(fields)}_uniq"[:63]
+            ),
+        )
+        for fields in sorted(added)
+    ]
+
+
+@checks(migrations.AlterIndexTogether)
+def alter_index_together(ctx: OperationContext) -> list[Violation]:
+    found = _added_together(ctx, "index_together")
+    if found is None:
+        return []
+    model_state, _table, added = found
+    return [
+        Violation(
+            "ZDT109",
+            f"AlterIndexTogether {ctx.app_label}.{model_state.name}: the index on "
+            f"{', '.join(fields)} is built with CREATE INDEX, which blocks writes.",
+            hints.create_index(
+                model_state.name,
+                f'models.Index(fields={list(fields)!r}, name="{"_".join(fields)[:26]}_idx")',
+            ),
+        )
+        for fields in sorted(added)
+    ]
+
+
+@checks(migrations.AddIndex)
+def add_index(ctx: OperationContext) -> list[Violation]:
+    op: Any = ctx.operation
+    found = ctx.existing_table(op.model_name)
+    if found is None:
+        return []
+    model_state, table = found
+    return [
+        Violation(
+            "ZDT109",
+            f"AddIndex {ctx.app_label}.{model_state.name}: the index {op.index.name} on "
+            f'"{table}" is built with CREATE INDEX, which blocks writes for the whole build.',
+            hints.create_index(model_state.name, hints.code(op.index)),
+        )
+    ]
+
+
+@checks(migrations.RemoveIndex)
+def remove_index(ctx: OperationContext) -> list[Violation]:
+    op: Any = ctx.operation
+    found = ctx.existing_table(op.model_name)
+    if found is None:
+        return []
+    model_state, table = found
+    return [
+        Violation(
+            "ZDT113",
+            f"RemoveIndex {ctx.app_label}.{model_state.name}: DROP INDEX {op.name} waits for "
+            f'ACCESS EXCLUSIVE on "{table}" and queues every query behind it.',
+            hints.drop_index(model_state.name, op.name),
+        )
+    ]
+
+
+@checks(migrations.AddConstraint)
+def add_constraint(ctx: OperationContext) -> list[Violation]:
+    op: Any = ctx.operation
+    found = ctx.existing_table(op.model_name)
+    if found is None:
+        return []
+    model_state, table = found
+    constraint = op.constraint
+    where = f"AddConstraint {ctx.app_label}.{model_state.name}"
+    if isinstance(constraint, CheckConstraint):
+        return [
+            Violation(
+                "ZDT112",
+                f'{where}: CHECK {constraint.name} scans "{table}" under ACCESS EXCLUSIVE.',
+                hints.add_check(model_state.name, hints.code(constraint), constraint.name),
+            )
+        ]
+    if isinstance(constraint, UniqueConstraint | ExclusionConstraint):
+        columns = _columns(ctx, model_state, getattr(constraint, "fields", ()) or ())
+        return [
+            Violation(
+                "ZDT110",
+                f'{where}: {constraint.name} builds its index on "{table}" while the table '
+                "is locked.",
+                hints.add_unique(table, columns or "...", constraint.name),
+            )
+        ]
+    return []

@@ -1,0 +1,150 @@
+"""Rehearsal on a table of 200k rows: rewrite, scan and no-rewrite are told apart, time and
+locks are reported, and the schema is exactly as before (catalog snapshot with relfilenodes)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from io import StringIO
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection
+from django.test import override_settings
+
+from django_zero_downtime.rehearsal.run import MigrationReport, rehearse
+from django_zero_downtime.testing import Migrator, schema_snapshot
+
+ROWS = 200_000
+APP = "rehearsalapp"
+
+
+@pytest.fixture(scope="module")
+def big_table(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> Iterator[None]:
+    """rehearsalapp at 0001 with 200k rows, committed, once for the module."""
+    override = override_settings(
+        INSTALLED_APPS=[*settings.INSTALLED_APPS, "tests.rehearsal.rehearsalapp"]
+    )
+    override.enable()
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        Migrator().migrate({APP: "0001"})
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO rehearsalapp_big (n, name, note) "
+                "SELECT g, 'name ' || g, 'note' FROM generate_series(1, %s) g",
+                [ROWS],
+            )
+            cursor.execute("ANALYZE rehearsalapp_big")
+        yield
+        Migrator().migrate({APP: None})
+    override.disable()
+
+
+@pytest.fixture(scope="module")
+def reports(
+    big_table: None, django_db_blocker: pytest.FixtureRequest
+) -> dict[str, MigrationReport]:
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        before = schema_snapshot(relfilenodes=True)
+        result = {r.name: r for r in rehearse("default")}
+        assert schema_snapshot(relfilenodes=True) == before
+    return result
+
+
+def _only_statement(report: MigrationReport, must: str) -> object:
+    [statement] = [s for op in report.operations for s in op.statements if must in s.sql]
+    return statement
+
+
+def test_int_to_bigint_is_a_rewrite_under_access_exclusive(
+    reports: dict[str, MigrationReport],
+) -> None:
+    report = reports["0002_n_bigint"]
+    statement = _only_statement(report, "TYPE bigint")
+    assert "rehearsalapp_big" in statement.rewritten  # type: ignore[attr-defined]
+    assert "rewrite" in statement.kinds()  # type: ignore[attr-defined]
+    assert ("rehearsalapp_big", "AccessExclusiveLock") in statement.locks  # type: ignore[attr-defined]
+    assert [(f.rule, f.severity) for f in report.findings] == [("ZDT451", "error")]
+
+
+def test_set_not_null_is_a_scan_without_rewrite(reports: dict[str, MigrationReport]) -> None:
+    report = reports["0003_note_not_null"]
+    statement = _only_statement(report, "SET NOT NULL")
+    assert statement.rewritten == []  # type: ignore[attr-defined]
+    assert statement.kinds() == {"scan"}  # type: ignore[attr-defined]
+    assert any("verifying table" in n for n in statement.notices)  # type: ignore[attr-defined]
+    assert report.findings == []
+
+
+def test_widened_varchar_is_neither_rewritten_nor_scanned(
+    reports: dict[str, MigrationReport],
+) -> None:
+    report = reports["0004_widen_name"]
+    statement = _only_statement(report, "varchar(200)")
+    assert statement.rewritten == [] and statement.kinds() == set()  # type: ignore[attr-defined]
+    assert report.findings == []
+
+
+def test_concurrent_index_is_reported_with_an_estimate(reports: dict[str, MigrationReport]) -> None:
+    [op] = reports["0005_index_name"].operations
+    assert op.statements == []
+    assert "cannot run in a transaction" in op.not_rehearsed
+    assert "rehearsalapp_big has ~200000 rows" in op.not_rehearsed
+
+
+@pytest.mark.django_db
+@override_settings(ZDT_REHEARSAL_BUDGET=0.0)
+def test_over_budget_is_an_error(big_table: None) -> None:
+    [report] = rehearse("default", [(APP, "0004_widen_name")])[2:]
+    assert [f.rule for f in report.findings] == ["ZDT450"]
+
+
+@pytest.mark.django_db
+def test_failure_on_real_data_is_reported_and_rolled_back(big_table: None) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE rehearsalapp_big SET note = NULL WHERE id = 1")
+        cursor.execute("ALTER TABLE rehearsalapp_big ADD CONSTRAINT no_empty CHECK (note <> '')")
+    before = schema_snapshot()
+    reports = rehearse("default")
+    assert schema_snapshot() == before
+    assert [r.name for r in reports] == ["0002_n_bigint", "0003_note_not_null"]
+    [failure] = reports[-1].findings
+    assert failure.rule == "ZDT452" and "no_empty" in failure.message
+
+
+@pytest.mark.django_db
+def test_command_prints_the_report_and_exits_1(big_table: None) -> None:
+    out = StringIO()
+    with pytest.raises(SystemExit) as exit_info:
+        call_command("safemigrate", "--rehearse", stdout=out)
+    text = out.getvalue()
+    assert exit_info.value.code == 1
+    assert "rehearsalapp.0002_n_bigint" in text
+    assert 'server: rewriting table "rehearsalapp_big"' in text
+    assert "ERROR ZDT451" in text
+
+
+@pytest.mark.django_db
+def test_json_output_has_every_statement(big_table: None) -> None:
+    import json
+
+    out = StringIO()
+    with pytest.raises(SystemExit):
+        call_command(
+            "safemigrate", APP, "0002", "--rehearse", "--rehearse-format", "json", stdout=out
+        )
+    [report] = json.loads(out.getvalue())
+    [statement] = report["operations"][0]["statements"]
+    assert statement["rewritten"] == ["rehearsalapp_big", "rehearsalapp_big_pkey"]
+    assert report["findings"][0]["rule"] == "ZDT451"
+
+
+def test_operations_that_commit_on_their_own_are_not_rehearsed() -> None:
+    from django.db import migrations, models
+
+    from django_zero_downtime.operations import DualWriteRename
+    from django_zero_downtime.rehearsal.run import non_transactional
+
+    assert non_transactional(DualWriteRename("big", "name", "title"))
+    assert non_transactional(migrations.RunSQL("CREATE INDEX CONCURRENTLY i ON t (c)"))
+    assert not non_transactional(migrations.AddField("big", "x", models.IntegerField(null=True)))

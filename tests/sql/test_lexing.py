@@ -1,0 +1,156 @@
+"""The shared SQL lexing helpers (pure, no database)."""
+
+from __future__ import annotations
+
+import pytest
+
+from django_zero_downtime.sql import lexing as sqltext
+
+
+def _clean(sql: str) -> list[str]:
+    return [sqltext.clean_text(s.tokens) for s in sqltext.split_statements(sql)]
+
+
+def test_multi_statement_input_is_split_and_sources_kept() -> None:
+    statements = sqltext.split_statements("ALTER TABLE a DROP x;\n\n  CREATE TABLE b (id int);")
+    assert [s.sql for s in statements] == ["ALTER TABLE a DROP x;", "CREATE TABLE b (id int);"]
+
+
+def test_comment_only_and_empty_statements_are_skipped() -> None:
+    sql = "-- just a note\n;  ; /* block\n comment */ ; SELECT 1"
+    assert _clean(sql) == ["SELECT 1"]
+
+
+def test_comments_are_dropped_and_spaces_collapsed() -> None:
+    sql = "ALTER   TABLE a -- DROP TABLE x;\n  ADD /* ; DROP */ b int;"
+    assert _clean(sql) == ["ALTER TABLE a ADD b int"]
+
+
+def test_semicolon_inside_string_does_not_split() -> None:
+    assert _clean("INSERT INTO t VALUES ('a;b'); SELECT 2") == [
+        "INSERT INTO t VALUES ('')",
+        "SELECT 2",
+    ]
+
+
+def test_dollar_quoted_body_is_one_blanked_literal() -> None:
+    sql = (
+        "CREATE FUNCTION f() RETURNS trigger AS $body$ BEGIN DROP TABLE x; END $body$ "
+        "LANGUAGE plpgsql; DO $$ BEGIN ALTER TABLE y DROP z; END $$;"
+    )
+    assert _clean(sql) == [
+        "CREATE FUNCTION f() RETURNS trigger AS '' LANGUAGE plpgsql",
+        "DO ''",
+    ]
+
+
+def test_quoted_identifier_is_kept_not_blanked() -> None:
+    assert _clean('DROP TABLE "we;ird"') == ['DROP TABLE "we;ird"']
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ('"Foo"', "Foo"),
+        ('"say ""hi"""', 'say "hi"'),
+        ("FooBar", "foobar"),
+        ('"MiXeD"', "MiXeD"),
+    ],
+)
+def test_unquote_identifier(name: str, expected: str) -> None:
+    assert sqltext.unquote_identifier(name) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ('public."Foo"', "Foo"),
+        ("Public.Foo", "foo"),
+        ('"my.schema"."a""b"', 'a"b'),
+        ("t", "t"),
+    ],
+)
+def test_unqualified_name_drops_schema(name: str, expected: str) -> None:
+    assert sqltext.unqualified_name(name) == expected
+
+
+def test_split_commas_respects_parentheses_and_quotes() -> None:
+    text = "ADD c numeric(10, 2), DROP \"a,b\", ADD CHECK (x IN ('1,2', ')')) , "
+    assert sqltext.split_commas(text) == [
+        "ADD c numeric(10, 2)",
+        'DROP "a,b"',
+        "ADD CHECK (x IN ('1,2', ')'))",
+    ]
+
+
+def test_split_top_level_over_any_items() -> None:
+    items = ["a", "(", ",", ")", ",", "b", ","]
+    assert sqltext.split_top_level(items, str) == [["a", "(", ",", ")"], ["b"]]
+
+
+@pytest.mark.parametrize(
+    "definition",
+    [
+        "uuid DEFAULT gen_random_uuid()",
+        "uuid default UUID_GENERATE_V1MC ()",
+        "int DEFAULT nextval('s')",
+    ],
+)
+def test_volatile_default_found_case_insensitively(definition: str) -> None:
+    assert sqltext.VOLATILE_DEFAULT.search(definition)
+
+
+@pytest.mark.parametrize("definition", ["timestamptz DEFAULT now()", "text DEFAULT 'random()'"])
+def test_stable_default_is_not_volatile(definition: str) -> None:
+    assert not sqltext.VOLATILE_DEFAULT.search(
+        sqltext.clean_text(sqltext.split_statements(definition)[0].tokens)
+    )
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "widening"),
+    [
+        ("varchar(10)", "VARCHAR ( 20 )", True),
+        ("character varying(10)", "text", True),
+        ("varchar(10)", "varchar", True),
+        ("varchar(20)", "varchar(10)", False),
+        ("varchar", "varchar(10)", False),
+        ("integer", "bigint", False),
+        ("Text", "text", True),
+    ],
+)
+def test_varchar_widening(old: str, new: str, widening: bool) -> None:
+    assert sqltext.varchar_widening(old, new) is widening
+
+
+@pytest.mark.parametrize(
+    ("new_type", "may"),
+    [
+        ("TEXT", True),
+        ("Character  Varying (30)", True),
+        ("numeric(12, 2)", True),
+        ("decimal", True),
+        ("bigint", False),
+        ("varchar(10)[]", False),
+        ("textual", False),
+    ],
+)
+def test_may_widen_without_knowing_the_old_type(new_type: str, may: bool) -> None:
+    assert sqltext.may_widen(new_type) is may
+
+
+@pytest.mark.parametrize(
+    ("definition", "rewrites"),
+    [
+        ("bigserial", True),
+        ("SERIAL8 NOT NULL", True),
+        ("int GENERATED ALWAYS AS IDENTITY", True),
+        ("int GENERATED ALWAYS AS (a * 2) STORED", True),
+        ("uuid DEFAULT gen_random_uuid() NOT NULL", True),
+        ("int DEFAULT 0 NOT NULL", False),
+        ("text", False),
+        ("int REFERENCES serial_numbers (id)", False),
+    ],
+)
+def test_add_column_rewrites(definition: str, rewrites: bool) -> None:
+    assert sqltext.add_column_rewrites(definition) is rewrites
