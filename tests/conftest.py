@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
+
+from tests.dbnames import scratch_database_name
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -36,7 +37,7 @@ def scratch_database_url() -> Iterator[str]:
 
     from django_zero_downtime.runner.locks import connect_kwargs
 
-    name = f"zdt_scratch_{uuid.uuid4().hex[:8]}"
+    name = scratch_database_name()
     params = connect_kwargs(connection)
     with psycopg.connect(**params, autocommit=True) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))

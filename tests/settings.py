@@ -4,10 +4,8 @@ The test database name includes a hash of the checkout's path, so two checkouts 
 worktrees) of this repository can run their suites at once against one server.
 """
 
-import hashlib
-
 from example_project.settings import *  # noqa: F403
-from example_project.settings import BASE_DIR, DATABASES
+from example_project.settings import DATABASES
+from tests.dbnames import test_database_name
 
-_checkout = hashlib.sha1(str(BASE_DIR).encode()).hexdigest()[:8]
-DATABASES["default"]["TEST"] = {"NAME": f"test_zdt_{_checkout}"}
+DATABASES["default"]["TEST"] = {"NAME": test_database_name()}

@@ -3,7 +3,6 @@ consistency check of the renamed column."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,13 +13,12 @@ from psycopg import sql
 
 from example_project.database import connect_kwargs
 from example_project.lifecycle import database
-
-SUFFIX = hashlib.sha1(str(settings.BASE_DIR).encode()).hexdigest()[:8]
+from tests.dbnames import test_database_name
 
 
 @pytest.fixture
 def scratch() -> Iterator[dict[str, Any]]:
-    config = database.demo_config(settings.DATABASES["default"], f"test_zdt_demo_db_{SUFFIX}")
+    config = database.demo_config(settings.DATABASES["default"], test_database_name("demo_db"))
     yield config
     with psycopg.connect(**connect_kwargs(config, "postgres"), autocommit=True) as conn:
         ident = sql.Identifier(config["NAME"])

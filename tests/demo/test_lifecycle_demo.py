@@ -3,7 +3,6 @@ blue/green under traffic, the early drop refused, zero failed requests, zero bad
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 import sys
@@ -12,10 +11,12 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from tests.dbnames import test_database_name
+
 pytestmark = pytest.mark.slow
 
 ROOT = Path(settings.BASE_DIR)
-DEMO_DB = "test_zdt_lifecycle_" + hashlib.sha1(str(ROOT).encode()).hexdigest()[:8]
+DEMO_DB = test_database_name("lifecycle")
 
 
 def test_quick_lifecycle_demo_completes_with_no_failed_request(tmp_path: Path) -> None:

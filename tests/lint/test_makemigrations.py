@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +10,7 @@ import psycopg
 import pytest
 
 from example_project.database import connect_kwargs, ensure_database, parse_database_url
+from tests.dbnames import test_database_name
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = """\
@@ -47,7 +47,7 @@ class Person(models.Model):
 
 @pytest.fixture
 def project(tmp_path: Path) -> object:
-    name = "test_zdt_mm_" + hashlib.sha1(str(ROOT).encode()).hexdigest()[:8]
+    name = test_database_name("mm")
     config = parse_database_url(f"postgres://postgres@127.0.0.1:5432/{name}")
     from django.conf import settings
 
