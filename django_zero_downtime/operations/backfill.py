@@ -78,7 +78,12 @@ class BatchedBackfill(base.ModelOperation):
             base.note(schema_editor, f"{self.describe()} (progress key {key!r})")
             return
         plan = backfill.make_plan(
-            key, model._meta.db_table, model._meta.pk.column, self.batch_size, self.pause_s
+            key,
+            model._meta.db_table,
+            model._meta.pk.column,
+            self.batch_size,
+            self.pause_s,
+            self.label(model),
         )
         manager = model._base_manager.db_manager(connection.alias)
 
@@ -97,6 +102,12 @@ class BatchedBackfill(base.ModelOperation):
         model = from_state.apps.get_model(app_label, self.model_name)
         if self.allowed(schema_editor, model) and not base.collecting(schema_editor):
             backfill.forget(schema_editor.connection, self.progress_key(app_label))
+
+    def label(self, model: Any) -> str:
+        """Readable: ``shop.Order: set total = F(amount)`` (``where`` appended)."""
+        sets = ", ".join(f"{name} = {value!r}" for name, value in self.values.items())
+        where = f" where {self.where!r}" if self.where is not None else ""
+        return f"{model._meta.label}: set {sets}{where}"
 
     def describe(self) -> str:
         return f"Backfill {', '.join(self.values)} on {self.model_name} in batches"

@@ -25,7 +25,7 @@ from django.db import OperationalError, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.functions import Now
 
-from django_zero_downtime import conf
+from django_zero_downtime import conf, events
 from django_zero_downtime.exceptions import LockTimeoutExhausted, UnsafeOperationError
 from django_zero_downtime.models import BackfillProgress
 from django_zero_downtime.sql.identifiers import quote_ident
@@ -46,10 +46,21 @@ class BackfillPlan:
     pause_s: float
     lock_timeout_ms: int = 500
     retry_delays_s: tuple[float, ...] = ()
+    label: str = ""
+    """Readable name for people ("shop.Order: copy amount → total"); the key if empty."""
+
+    @property
+    def name(self) -> str:
+        return self.label or self.key
 
 
 def make_plan(
-    key: str, table: str, pk_column: str, batch_size: int | None, pause_s: float | None
+    key: str,
+    table: str,
+    pk_column: str,
+    batch_size: int | None,
+    pause_s: float | None,
+    label: str = "",
 ) -> BackfillPlan:
     settings = conf.get_settings()
     return BackfillPlan(
@@ -60,6 +71,7 @@ def make_plan(
         pause_s=pause_s if pause_s is not None else settings.BACKFILL_PAUSE_S,
         lock_timeout_ms=settings.LOCK_TIMEOUT_MS,
         retry_delays_s=retry_delays(settings),
+        label=label,
     )
 
 
@@ -154,7 +166,7 @@ def _run_batch_retrying(
             if delay is None:
                 raise LockTimeoutExhausted(_gave_up(plan, progress, number)) from exc
             out.write(
-                f"  backfill {plan.key}: rows locked by another transaction, "
+                f"  backfill {plan.name}: rows locked by another transaction, "
                 f"retry {number}/{len(plan.retry_delays_s)} in {delay:.2f}s\n"
             )
             out.flush()
@@ -184,27 +196,61 @@ def run_backfill(
     update_batch: BatchUpdater,
     out: TextIO | None = None,
 ) -> int:
-    """Run (or resume) the backfill ``plan``; returns the rows updated by this run."""
+    """Run (or resume) the backfill ``plan``; returns the rows updated by this run.
+
+    Each batch is told as a ``batch`` event (:mod:`~django_zero_downtime.events`): the
+    runner's progress line and report timeline listen; only the start and end are printed.
+    """
     out = out or sys.stdout
     progress = _start(connection, plan)
     if progress.finished_at is not None or progress.max_pk is None:
         _finish(connection, progress)
-        out.write(f"  backfill {plan.key}: nothing to do\n")
+        out.write(f"  backfill {plan.name}: nothing to do\n")
         return 0
     if progress.last_pk is not None:
-        out.write(f"  backfill {plan.key}: resuming after {plan.pk_column}={progress.last_pk}\n")
-    done = 0
+        out.write(f"  backfill {plan.name}: resuming after {plan.pk_column}={progress.last_pk}\n")
+    total = progress.rows_done + _rows_left(connection, plan, progress)
+    started, done = time.monotonic(), 0
     while progress.last_pk != progress.max_pk:  # equality: no Python ordering of keys
-        done += _run_batch_retrying(connection, plan, progress, update_batch, out)
-        out.write(
-            f"  backfill {plan.key}: {progress.rows_done} rows, "
-            f"{plan.pk_column} up to {progress.last_pk} of {progress.max_pk}\n"
-        )
-        out.flush()
+        batch_started = time.monotonic()
+        rows = _run_batch_retrying(connection, plan, progress, update_batch, out)
+        done += rows
+        _tell_batch(plan, progress, rows, total, time.monotonic() - batch_started)
         if plan.pause_s:
             time.sleep(plan.pause_s)
     _finish(connection, progress)
+    out.write(f"  backfill {plan.name}: {done} rows in {time.monotonic() - started:.1f}s\n")
+    out.flush()
     return done
+
+
+def _tell_batch(
+    plan: BackfillPlan, progress: BackfillProgress, rows: int, total: int, seconds: float
+) -> None:
+    events.emit(
+        "batch",
+        key=plan.key,
+        label=plan.name,
+        table=plan.table,
+        rows=rows,
+        done=progress.rows_done,
+        total=max(total, progress.rows_done),
+        seconds=round(seconds, 4),
+        batch_size=plan.batch_size,
+        pause_s=plan.pause_s,
+    )
+
+
+def _rows_left(
+    connection: BaseDatabaseWrapper, plan: BackfillPlan, progress: BackfillProgress
+) -> int:
+    """Rows still to visit (``last_pk`` < pk <= ``max_pk``): an index-only count, once."""
+    table = quote_ident(plan.table)
+    where, params = range_condition(plan.pk_column, progress.last_pk, progress.max_pk)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {table} WHERE {where}", params)
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0
 
 
 def forget(connection: BaseDatabaseWrapper, key: str) -> None:

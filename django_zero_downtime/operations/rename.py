@@ -135,8 +135,9 @@ class DualWriteRename(_RenameBase):
 
     def _backfill(self, connection: Any, model: Any, old: str, new: str) -> int:
         table, pk = model._meta.db_table, model._meta.pk.column
+        label = f"{model._meta.label}: copy {old} → {new}"
         plan = backfill.make_plan(
-            self.backfill_key(table), table, pk, self.batch_size, self.pause_s
+            self.backfill_key(table), table, pk, self.batch_size, self.pause_s, label
         )
 
         def copy(cursor: Any, after: Any, upto: Any) -> int:

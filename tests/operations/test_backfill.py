@@ -18,6 +18,7 @@ from django.db import connection, models, transaction
 from django.db.models import F, Q
 from django.test import override_settings
 
+from django_zero_downtime import events
 from django_zero_downtime.exceptions import LockTimeoutExhausted, UnsafeOperationError
 from django_zero_downtime.models import BackfillProgress
 from django_zero_downtime.operations import BatchedBackfill
@@ -112,10 +113,17 @@ def test_batched_backfill_operation_with_expressions(counters: Lab) -> None:
 
 @override_settings(ZDT_BACKFILL_BATCH_SIZE=40, ZDT_BACKFILL_PAUSE_S=0)
 def test_batch_size_comes_from_settings(counters: Lab, capsys: pytest.CaptureFixture[str]) -> None:
-    counters.apply(BatchedBackfill("Counter", {"touched": 1}), atomic=False)
+    """Each batch is an event (for the runner's progress line and report); one line printed."""
+    heard: list[events.Event] = []
+    with events.listening(heard.append):
+        counters.apply(BatchedBackfill("Counter", {"touched": 1}), atomic=False)
+    batches = [e.data for e in heard if e.kind == "batch"]
+    assert [b["rows"] for b in batches] == [40] * 5
+    assert [b["done"] for b in batches] == [40, 80, 120, 160, 200]
+    assert {b["total"] for b in batches} == {200} and batches[0]["batch_size"] == 40
+    assert batches[0]["label"] == "zdtlab.Counter: set touched = 1"
     lines = [line for line in capsys.readouterr().out.splitlines() if "rows" in line]
-    assert len(lines) == 5
-    assert lines[-1].endswith("200 rows, id up to 200 of 200")
+    assert len(lines) == 1 and "zdtlab.Counter: set touched = 1: 200 rows in" in lines[0]
 
 
 def test_refused_inside_an_atomic_migration(counters: Lab) -> None:
