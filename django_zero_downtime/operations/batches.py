@@ -209,13 +209,14 @@ def run_backfill(
         return 0
     if progress.last_pk is not None:
         out.write(f"  backfill {plan.name}: resuming after {plan.pk_column}={progress.last_pk}\n")
-    total = progress.rows_done + _rows_left(connection, plan, progress)
+    visited = progress.rows_done  # rows before the resume point, approximately
+    total = visited + _rows_left(connection, plan, progress)
     started, done = time.monotonic(), 0
     while progress.last_pk != progress.max_pk:  # equality: no Python ordering of keys
         batch_started = time.monotonic()
         rows = _run_batch_retrying(connection, plan, progress, update_batch, out)
-        done += rows
-        _tell_batch(plan, progress, rows, total, time.monotonic() - batch_started)
+        done, visited = done + rows, min(visited + plan.batch_size, total)
+        _tell_batch(plan, rows, visited, total, time.monotonic() - batch_started)
         if plan.pause_s:
             time.sleep(plan.pause_s)
     _finish(connection, progress)
@@ -224,17 +225,16 @@ def run_backfill(
     return done
 
 
-def _tell_batch(
-    plan: BackfillPlan, progress: BackfillProgress, rows: int, total: int, seconds: float
-) -> None:
+def _tell_batch(plan: BackfillPlan, rows: int, visited: int, total: int, seconds: float) -> None:
+    """``rows``: updated by this batch; ``done``: rows visited so far, of ``total``."""
     events.emit(
         "batch",
         key=plan.key,
         label=plan.name,
         table=plan.table,
         rows=rows,
-        done=progress.rows_done,
-        total=max(total, progress.rows_done),
+        done=visited,
+        total=total,
         seconds=round(seconds, 4),
         batch_size=plan.batch_size,
         pause_s=plan.pause_s,

@@ -27,6 +27,7 @@ from django.db.migrations.migration import Migration
 from django.db.migrations.recorder import MigrationRecorder
 from django.db.migrations.state import ProjectState
 
+from django_zero_downtime import events
 from django_zero_downtime.exceptions import LockTimeoutExhausted
 from django_zero_downtime.runner import locks
 from django_zero_downtime.runner.monitor import Monitor
@@ -233,10 +234,13 @@ class Applier:
         self.monitor.set_step(self._key)
         if self.report is not None:
             self.report.current_step = self._key
+        known = self.steps.get(self._key)
+        events.emit("step-start", step=self._key, description=known.description if known else "")
 
     def leave(self) -> None:
         if self._key in self.steps:
             self.steps[self._key].duration_s = round(time.monotonic() - self._started, 3)
+        events.emit("step-end", step=self._key, outcome="applied")
 
     def _step(self) -> StepReport:
         if self._key not in self.steps:

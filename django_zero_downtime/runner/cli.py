@@ -17,7 +17,7 @@ from django.db import DatabaseError, connections
 from django_zero_downtime import conf
 from django_zero_downtime.exceptions import ZeroDowntimeError
 from django_zero_downtime.guard import runtime as guard
-from django_zero_downtime.runner import session
+from django_zero_downtime.runner import session, verify
 from django_zero_downtime.runner.apply import Limits
 from django_zero_downtime.runner.report import RunReport, summary
 
@@ -55,6 +55,12 @@ def add_arguments(parser: ArgumentParser) -> None:
         help="Exit with an error instead of waiting when another run holds the lock.",
     )
     parser.add_argument("--report", metavar="FILE", help="Write the JSON report to FILE.")
+    parser.add_argument(
+        "--verify",
+        action="store_true",
+        help="Exit 4 when live traffic was hurt: a session waited longer than --max-blocking "
+        "or the rollback rate climbed (measured against a baseline taken just before).",
+    )
     parser.add_argument(
         "--plan",
         action="store_true",
@@ -102,7 +108,7 @@ def run(command: BaseCommand, options: dict[str, Any]) -> int:
     report.settings = asdict(limits)
     try:
         code = _run(command, options, limits, report)
-        report.finish(code)
+        report.finish(verified_code(code, report) if options.get("verify") else code)
     except ZeroDowntimeError as exc:
         report.findings.extend(getattr(exc, "findings", []))
         report.finish(exc.exit_code, str(exc))
@@ -115,6 +121,13 @@ def run(command: BaseCommand, options: dict[str, Any]) -> int:
         command.stderr.write(message)
     _finish(command, options, report)
     return report.exit_code
+
+
+def verified_code(code: int, report: RunReport) -> int:
+    """``--verify``: a run that applied but hurt live traffic exits 4 (not verified)."""
+    if code == 0 and report.verification and not report.verification["verified"]:
+        return verify.EXIT_NOT_VERIFIED
+    return code
 
 
 def _run(command: BaseCommand, options: dict[str, Any], limits: Limits, report: RunReport) -> int:

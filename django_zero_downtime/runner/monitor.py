@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django_zero_downtime import events
 from django_zero_downtime.runner.locks import BLOCKED_BY, BLOCKERS_OF, Session, sessions
 
 SAMPLE_S = 0.05
@@ -103,6 +104,8 @@ class Monitor(threading.Thread):
                 stats.budget_cancels += 1
                 cursor.execute("SELECT pg_cancel_backend(%s)", [self.pid])
             self._maybe_progress(len(blocked))
+            step = self._step
+        events.emit("sample", step=step, blocked=[_seen(s) for s in blocked])
 
     def _record(self, stats: StepStats, blocked: list[Session], blockers: list[Session]) -> None:
         if blockers:
@@ -117,6 +120,12 @@ class Monitor(threading.Thread):
 
     def _maybe_progress(self, blocked: int) -> None:
         now = time.monotonic()
+        if not self._step:  # between set-up and the first step: nothing to name yet
+            return
         if self.progress and now - self._last_progress >= PROGRESS_EVERY_S:
             self._last_progress = now
             self.progress(self._step, now - self._step_started, blocked)
+
+
+def _seen(session: Session) -> dict[str, Any]:
+    return {"pid": session.pid, "waited_s": session.wait_s, "query": session.query}

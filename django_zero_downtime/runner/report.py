@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from django_zero_downtime.findings.model import Finding
+from django_zero_downtime.runner import verify
 
-OUTCOMES = {0: "applied", 1: "refused", 2: "gave-up-on-locks", 3: "error"}
+OUTCOMES = {0: "applied", 1: "refused", 2: "gave-up-on-locks", 3: "error", 4: "not-verified"}
 
 
 @dataclass
@@ -57,6 +58,12 @@ class RunReport:
     applied: list[str] = field(default_factory=list)
     steps: list[StepReport] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    timeline: dict[str, Any] = field(default_factory=dict)
+    """Steps, samples of blocked sessions and backfill batches on one axis (timeline.py)."""
+    traffic: dict[str, Any] = field(default_factory=dict)
+    """pg_stat_database (and pg_stat_statements) before and during the run (verify.py)."""
+    verification: dict[str, Any] = field(default_factory=dict)
+    """The verdict: no wait over the budget, no climbing rollback rate (verify.py)."""
 
     @property
     def outcome(self) -> str:
@@ -109,4 +116,6 @@ def summary(report: RunReport) -> list[str]:
         f"  live traffic: {blocked} blocked sessions, longest wait {worst:.0f} ms; "
         f"{retries} retries"
     )
+    if report.verification:
+        lines.append(verify.verdict_line(report.verification))
     return lines

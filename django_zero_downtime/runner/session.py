@@ -20,6 +20,7 @@ from django_zero_downtime.runner import engagement
 from django_zero_downtime.runner.apply import Applier, Limits
 from django_zero_downtime.runner.locks import RunLock, connect_kwargs
 from django_zero_downtime.runner.monitor import Monitor
+from django_zero_downtime.runner.observe import Observer
 from django_zero_downtime.runner.plan import (
     PlanEntry,
     PlanStep,
@@ -115,13 +116,15 @@ class Run:
         self.alias = connection.alias
 
     def execute(self) -> int:
-        executor = MigrationExecutor(self.connection)
-        plan = self._forward_plan(executor)
-        if executor.loader.applied_migrations:
-            return self._run(executor, plan)
-        self.say(FRESH_DATABASE)
-        with cycles.gates_open(FRESH_DATABASE):
-            return self._run(executor, plan)
+        self.observer = Observer(self.connection, bool(self.options.get("verify")))
+        with self.observer:
+            executor = MigrationExecutor(self.connection)
+            plan = self._forward_plan(executor)
+            if executor.loader.applied_migrations:
+                return self._run(executor, plan)
+            self.say(FRESH_DATABASE)
+            with cycles.gates_open(FRESH_DATABASE):
+                return self._run(executor, plan)
 
     def _run(self, executor: MigrationExecutor, plan: list[PlanEntry]) -> int:
         state = start_state(executor, plan)
@@ -129,6 +132,7 @@ class Run:
         tentative = self.tentative_release if ledger_ready else None
         steps = collect_steps(self.connection, plan, state.clone(), tentative)
         self._judge(plan, steps)
+        self.observer.plan(steps)
         if ledger_ready:
             self._record_release()
         if plan:
@@ -198,15 +202,23 @@ class Run:
             self._progress,
         )
         monitor.start()
-        try:
-            applier = Applier(self.connection, self.limits, monitor, reports, self.say, self.report)
-            self._signal(emit_pre_migrate_signal, state.apps, plan)
-            for migration, _ in plan:
-                state = self._apply_one(applier, migration, state, reports)
-            self._signal(emit_post_migrate_signal, self._final_apps(), plan)
-        finally:
+
+        def stop() -> None:
             monitor.stop()
             self._copy_stats(monitor, reports)
+
+        applier = Applier(self.connection, self.limits, monitor, reports, self.say, self.report)
+        try:
+            with self.observer.watching(self.report, self.limits.budget_ms, stop):
+                self._apply_all(applier, plan, state, reports)
+        finally:
+            stop()
+
+    def _apply_all(self, applier: Applier, plan: list[PlanEntry], state: Any, reports: Any) -> None:
+        self._signal(emit_pre_migrate_signal, state.apps, plan)
+        for migration, _ in plan:
+            state = self._apply_one(applier, migration, state, reports)
+        self._signal(emit_post_migrate_signal, self._final_apps(), plan)
 
     def _apply_one(self, applier: Applier, migration: Any, state: Any, reports: Any) -> Any:
         label = f"{migration.app_label}.{migration.name}"

@@ -80,3 +80,41 @@ class Holder:
         if self.timer:
             self.timer.cancel()
         self.commit()
+
+
+class Writer(threading.Thread):
+    """The previous release writing: ``sql`` (an UPDATE/INSERT) every ``interval`` seconds in
+    autocommit; records each latency and every error (none expected)."""
+
+    def __init__(self, connect: Connect, sql: str, interval: float = 0.01) -> None:
+        super().__init__(name="zdt-test-writer", daemon=True)
+        self.conn = connect("zdt-test-writer")
+        self.sql = sql
+        self.interval = interval
+        self.latencies: list[float] = []
+        self.errors: list[str] = []
+        self.running = threading.Event()
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        try:
+            while not self.done.is_set():
+                started = time.perf_counter()
+                try:
+                    self.conn.execute(self.sql)
+                except Exception as exc:
+                    self.errors.append(str(exc))
+                self.latencies.append(time.perf_counter() - started)
+                self.running.set()
+                self.done.wait(self.interval)
+        finally:
+            self.conn.close()
+
+    def __enter__(self) -> Writer:
+        self.start()
+        self.running.wait(10)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.done.set()
+        self.join(30)
