@@ -7,6 +7,7 @@ short lock timeouts and retries while the monitor watches live traffic → repor
 
 from __future__ import annotations
 
+import json
 from argparse import ArgumentParser
 from dataclasses import asdict
 from typing import Any
@@ -17,7 +18,7 @@ from django.db import DatabaseError, connections
 from django_zero_downtime import conf
 from django_zero_downtime.exceptions import ZeroDowntimeError
 from django_zero_downtime.guard import runtime as guard
-from django_zero_downtime.runner import session, verify
+from django_zero_downtime.runner import html_report, session, verify
 from django_zero_downtime.runner.apply import Limits
 from django_zero_downtime.runner.report import RunReport, summary
 
@@ -55,6 +56,11 @@ def add_arguments(parser: ArgumentParser) -> None:
         help="Exit with an error instead of waiting when another run holds the lock.",
     )
     parser.add_argument("--report", metavar="FILE", help="Write the JSON report to FILE.")
+    parser.add_argument(
+        "--report-html",
+        metavar="FILE",
+        help="Write the report as one self-contained HTML page (needs the [report] extra).",
+    )
     parser.add_argument(
         "--verify",
         action="store_true",
@@ -157,3 +163,14 @@ def _finish(command: BaseCommand, options: dict[str, Any], report: RunReport) ->
     if options.get("report"):
         report.write(options["report"])
         command.stdout.write(f"Report written to {options['report']}.")
+    if options.get("report_html") and not options.get("plan"):
+        _write_html(command, report, options["report_html"])
+
+
+def _write_html(command: BaseCommand, report: RunReport, path: str) -> None:
+    try:
+        html_report.write(json.loads(json.dumps(report.to_dict(), default=str)), path)
+    except ZeroDowntimeError as exc:
+        command.stderr.write(str(exc))
+        return
+    command.stdout.write(f"HTML report written to {path}.")

@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 
 from django_zero_downtime.runner import verify
+from django_zero_downtime.runner.html_report import ran
+from tests.browser.check import open_report
 from tests.runner.conftest import (
     CREATE_ITEM,
     MigrationsPackage,
@@ -67,9 +69,12 @@ def test_verify_fails_when_a_live_session_waited_past_the_budget(
     assert safemigrate("rapp").code == 0
     fill("rapp_item", 100)
     rapp.write(**{"0002_hold": HOLD_ONCE})
-    report = tmp_path / "report.json"
+    report, page = tmp_path / "report.json", tmp_path / "report.html"
     with Reader(connect, SELECT_ONE):
-        result = safemigrate("rapp", "--max-blocking", "300", "--verify", "--report", str(report))
+        result = safemigrate(
+            "rapp", "--max-blocking", "300", "--verify", "--report", str(report),
+            "--report-html", str(page),
+        )  # fmt: skip
     assert result.code == verify.EXIT_NOT_VERIFIED, result.out + result.err
     assert applied() == ["0001_item", "0002_hold"]  # applied on the retry, but it hurt
     data = _report(report)
@@ -82,6 +87,11 @@ def test_verify_fails_when_a_live_session_waited_past_the_budget(
     assert hold["lock"].startswith("ACCESS EXCLUSIVE") and hold["start_s"] < hold["end_s"]
     figures = next(s for s in data["steps"] if s["operation_index"] == 1)
     assert figures["retries"] == 1 and figures["budget_cancels"] == 1
+    shown = open_report(page)
+    assert shown["errors"] == [] and shown["bars"] == len(ran(data["timeline"])) == 2
+    waits = [t for t in shown["traces"] if t[1].startswith("pid ")]
+    assert waits and all(t[0] == "scatter" and t[2] > 0 for t in waits)
+    assert shown["verdict"].startswith("NOT verified: a live session waited")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -92,10 +102,12 @@ def test_verify_passes_a_dual_write_rename_under_a_concurrent_writer(
     assert safemigrate("rapp").code == 0
     fill("rapp_item", ROWS)
     rapp.write(**{"0002_rename": RENAME})
-    report = tmp_path / "report.json"
+    report, page = tmp_path / "report.json", tmp_path / "report.html"
     update = "UPDATE rapp_item SET n = n + 1 WHERE id = 1 + (random() * 999)::int"
     with Reader(connect, SELECT_ONE), Writer(connect, update) as writer:
-        result = safemigrate("rapp", "--verify", "--report", str(report))
+        result = safemigrate(
+            "rapp", "--verify", "--report", str(report), "--report-html", str(page)
+        )
     assert result.code == 0, result.out + result.err
     assert not writer.errors and len(writer.latencies) > 10
     assert "verified: no live session waited longer than 2000 ms" in result.out
@@ -113,3 +125,10 @@ def test_verify_passes_a_dual_write_rename_under_a_concurrent_writer(
     traffic = data["traffic"]
     assert traffic["before"]["seconds"] >= verify.BASELINE_S
     assert traffic["during"]["commits"] > 0 and data["verification"]["verified"]
+    html = page.read_text()
+    assert "<script src=" not in html and "cdn" not in html.lower().split("<body>")[0]
+    shown = open_report(page)
+    assert shown["errors"] == [] and shown["bars"] == len(ran(timeline)) >= 1
+    progress = [t for t in shown["traces"] if t[1] == "rapp.Item: copy n → amount"]
+    assert progress == [["scatter", "rapp.Item: copy n → amount", len(batches)]]
+    assert shown["verdict"].startswith("verified")
