@@ -68,10 +68,8 @@ def test_the_app_itself_pulls_no_grpc_dependency() -> None:
 
 def test_every_other_unit_pair_speaks_grpc_when_every_target_serves_it() -> None:
     both = [Target(1, "h", 1, 11), Target(2, "h", 2, 12)]
-    assert [unit_protocol(u, both) for u in range(6)] == ["http", "http", "grpc", "grpc"] + [
-        "http",
-        "http",
-    ]
+    expected = ["http", "http", "grpc", "grpc", "http", "http"]
+    assert [unit_protocol(u, both) for u in range(6)] == expected
     one_without = [Target(1, "h", 1, 11), Target(2, "h", 2)]
     assert {unit_protocol(u, one_without) for u in range(8)} == {"http"}
 
