@@ -247,10 +247,9 @@ class LifecycleDemo:
         problems = [p for s in self.results for p in s.problems]
         verdict = "OK" if not problems and refused else "FAILED"
         self.write(
-            f"\nLifecycle demo {verdict}: {len(self.results)} releases, {requests} requests "
-            f"({grpc} over gRPC), "
+            f"\nLifecycle demo {verdict}: {len(self.results)} releases, {requests} requests, "
             f"{errors} failed, {bad_rows} inconsistent rows, early drop refused: "
-            f"{'yes' if refused else 'NO'}."
+            f"{'yes' if refused else 'NO'}; {grpc} of the requests over gRPC."
         )
         return 0 if verdict == "OK" else 1
 
