@@ -15,6 +15,8 @@ Event kinds and their data (add keys freely; never rename one):
   ``seconds`` (this batch), ``batch_size``.
 - ``pause`` / ``resume``: ``key``, ``reason`` (a sentence); ``resume`` adds ``seconds``.
 - ``sample``: ``step``, ``blocked`` (list of ``{"pid", "waited_s", "query"}``).
+- ``message``: ``text``, a line for people (a backfill's start, retries and end), sent by
+  :func:`tell` to the listener that prints them (the runner's progress) instead of printed.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TextIO
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class Event:
 
 Listener = Callable[[Event], None]
 _listeners: list[Listener] = []
+_printers: list[Listener] = []
 
 
 def emit(kind: str, **data: Any) -> None:
@@ -51,11 +54,30 @@ def emit(kind: str, **data: Any) -> None:
 
 
 @contextmanager
-def listening(listener: Listener) -> Iterator[Listener]:
-    """Subscribe ``listener`` for the duration of the ``with`` block."""
+def listening(listener: Listener, *, prints_messages: bool = False) -> Iterator[Listener]:
+    """Subscribe ``listener`` for the duration of the ``with`` block. ``prints_messages``:
+    it shows ``message`` events to people, so emitters :func:`tell` it instead of printing."""
     _listeners.append(listener)
+    if prints_messages:
+        _printers.append(listener)
     try:
         yield listener
     finally:
         if listener in _listeners:
             _listeners.remove(listener)
+        if listener in _printers:
+            _printers.remove(listener)
+
+
+def messages_printed() -> bool:
+    """Whether a listener shows progress to people (then periodic lines are its job)."""
+    return any(p in _listeners for p in _printers)
+
+
+def tell(out: TextIO, line: str) -> None:
+    """A line for people: a ``message`` event when a listener prints them, else to ``out``."""
+    if messages_printed():
+        emit("message", text=line)
+    else:
+        out.write(line + "\n")
+        out.flush()

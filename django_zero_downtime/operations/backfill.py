@@ -81,11 +81,17 @@ class BatchedBackfill(base.ModelOperation):
             base.note(schema_editor, f"{self.describe()} (progress key {key!r})")
             return
         table = model._meta.db_table
-        label = f"{app_label}.{self.model_name}: {', '.join(self.values)}"
+        label = self.label(model)
         plan = backfill.make_plan(
             key, table, model._meta.pk.column, self.batch_size, self.pause_s, label
         )
         backfill.run_backfill(connection, plan, self.batch_update(model, connection))
+
+    def label(self, model: Any) -> str:
+        """Readable: ``shop.Order: set total = F(amount)`` (``where`` appended)."""
+        sets = ", ".join(f"{name} = {value!r}" for name, value in self.values.items())
+        where = f" where {self.where!r}" if self.where is not None else ""
+        return f"{model._meta.label}: set {sets}{where}"
 
     def batch_update(self, model: Any, connection: Any) -> backfill.Update:
         """The batch UPDATE as one prepared statement (``pk BETWEEN $1 AND $2``); the ORM's

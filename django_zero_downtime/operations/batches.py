@@ -262,7 +262,7 @@ def _check_plan(
     run.plan_checked = True
     problem = update.plan_problem(connection, cursor, lo, hi)
     if problem:
-        throttle.say(out, f"backfill {run.plan.key}: warning: {problem}")
+        throttle.say(out, f"backfill {run.plan.label}: warning: {problem}")
 
 
 def _sqlstate(exc: BaseException) -> str | None:
@@ -290,7 +290,7 @@ def _run_batch_retrying(
                 run.size = max(run.size // 2, 1)
             throttle.say(
                 out,
-                f"backfill {run.plan.key}: {why}, retry {number}/"
+                f"backfill {run.plan.label}: {why}, retry {number}/"
                 f"{len(run.plan.retry_delays_s)} in {delay:.2f}s",
             )
             _pause(run, why, delay * random.uniform(0.5, 1.0))
@@ -322,7 +322,7 @@ def _gave_up(run: Run, attempts: int, state: str | None) -> str:
         else "it was cancelled each time (over the blocking budget)"
     )
     return (
-        f"Backfill {plan.key} gave up on the batch after {plan.pk_column}="
+        f"Backfill {plan.label} (key {plan.key!r}) gave up on the batch after {plan.pk_column}="
         f"{run.progress.last_pk} of table {plan.table}: {what} for {attempts} attempts "
         f"(lock_timeout {plan.lock_timeout_ms} ms, ZDT_MAX_RETRIES). Run the migration "
         "again when the long transaction has ended; the backfill resumes from this batch."
@@ -344,7 +344,7 @@ def _throttle(connection: BaseDatabaseWrapper, run: Run, out: TextIO) -> None:
     run.paused_s += throttle.wait_while(ask, run.plan.key, out, time.sleep)
     target = run.controls.target_ms
     if target and target != run.target_ms:
-        throttle.say(out, f"backfill {run.plan.key}: batch target now {target} ms")
+        throttle.say(out, f"backfill {run.plan.label}: batch target now {target} ms")
         run.target_ms = target
 
 
@@ -363,6 +363,8 @@ def _said(run: Run, keys: int, seconds: float, out: TextIO) -> None:
         updated=run.updated,
     )
     now = time.monotonic()
+    if events.messages_printed():  # safemigrate's progress line shows it
+        return
     if now - run.said_at < SAY_EVERY_S and run.progress.last_pk != run.progress.max_pk:
         return
     run.said_at = now
@@ -371,7 +373,7 @@ def _said(run: Run, keys: int, seconds: float, out: TextIO) -> None:
     share = f" of {total:,}" if total is not None else ""
     throttle.say(
         out,
-        f"backfill {plan.key}: {run.visited:,}{share} rows, {rate:,.0f} rows/s, "
+        f"backfill {plan.label}: {run.visited:,}{share} rows, {rate:,.0f} rows/s, "
         f"batch {run.size:,}{left} ({plan.pk_column} up to {run.progress.last_pk})",
     )
 
@@ -388,11 +390,11 @@ def run_backfill(
     run = Run(plan, progress, plan.batch_size, plan.target_ms)
     if progress.finished or progress.max_pk is None:
         _finish(connection, run, update_batch)
-        throttle.say(out, f"backfill {plan.key}: nothing to do")
+        throttle.say(out, f"backfill {plan.label}: nothing to do")
         return 0
     if progress.last_pk is not None:
         throttle.say(
-            out, f"backfill {plan.key}: resuming after {plan.pk_column}={progress.last_pk}"
+            out, f"backfill {plan.label}: resuming after {plan.pk_column}={progress.last_pk}"
         )
     run.total = _count(connection, run)
     run.started = run.said_at = time.monotonic()
@@ -409,7 +411,7 @@ def run_backfill(
     _finish(connection, run, update_batch)
     throttle.say(
         out,
-        f"backfill {plan.key}: done, {run.updated:,} rows updated in "
+        f"backfill {plan.label}: done, {run.updated:,} rows updated in "
         f"{time.monotonic() - run.started:.1f} s",
     )
     return run.updated

@@ -136,7 +136,7 @@ class DualWriteRename(_RenameBase):
 
     def _backfill(self, connection: Any, model: Any, old: str, new: str) -> int:
         table, pk = model._meta.db_table, model._meta.pk.column
-        label = f"{table}.{new} <- {old}"
+        label = f"{model._meta.label}: copy {old} → {new}"
         key = self.backfill_key(table)
         plan = backfill.make_plan(key, table, pk, self.batch_size, self.pause_s, label)
         batch = f"{quote_ident(pk)} BETWEEN $1 AND $2"

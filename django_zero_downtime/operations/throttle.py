@@ -106,5 +106,5 @@ def wait_while(
 
 
 def say(out: TextIO, line: str) -> None:
-    out.write(f"  {line}\n")
-    out.flush()
+    """To ``out``, or to safemigrate's progress output when it listens (events.tell)."""
+    events.tell(out, f"  {line}")

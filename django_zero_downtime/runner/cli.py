@@ -15,11 +15,12 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connections
 
-from django_zero_downtime import conf
+from django_zero_downtime import conf, events
 from django_zero_downtime.exceptions import ZeroDowntimeError
 from django_zero_downtime.guard import runtime as guard
 from django_zero_downtime.runner import html_report, session, verify
 from django_zero_downtime.runner.apply import Limits
+from django_zero_downtime.runner.progress import Progress, Silent
 from django_zero_downtime.runner.report import RunReport, summary
 
 
@@ -138,22 +139,22 @@ def verified_code(code: int, report: RunReport) -> int:
 
 def _run(command: BaseCommand, options: dict[str, Any], limits: Limits, report: RunReport) -> int:
     connection = connections[options["database"]]
-    say = _printer(command, options)
-    run = session.Run(connection, options, limits, report, say)
+    shown = _progress(command, options)
+    run = session.Run(connection, options, limits, report, shown.say)
+    run.heartbeat = shown.heartbeat
     if options.get("plan"):
         return run.show_plan()
-    with session.run_lock(connection, no_wait=bool(options.get("no_wait")), say=say):
+    lock = session.run_lock(connection, no_wait=bool(options.get("no_wait")), say=shown.say)
+    with lock, events.listening(shown, prints_messages=True):
         return run.execute()
 
 
-def _printer(command: BaseCommand, options: dict[str, Any]) -> Any:
-    verbosity = int(options.get("verbosity", 1))
-
-    def say(line: str) -> None:
-        if verbosity:
-            command.stdout.write(line)
-
-    return say
+def _progress(command: BaseCommand, options: dict[str, Any]) -> Progress:
+    """The run's output: a progress line on a terminal, lines in a log, nothing at -v 0."""
+    if not int(options.get("verbosity", 1)):
+        return Silent()
+    stream: Any = getattr(command.stdout, "_out", command.stdout)  # the real file, not Django's
+    return Progress(stream, command.stdout.write)
 
 
 def _finish(command: BaseCommand, options: dict[str, Any], report: RunReport) -> None:

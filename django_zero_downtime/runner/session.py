@@ -114,6 +114,8 @@ class Run:
         self.report = report
         self.say = say
         self.alias = connection.alias
+        self.heartbeat: Callable[[str, float, int], None] | None = None
+        """Takes the monitor's periodic progress call instead of printing it (progress.py)."""
 
     def execute(self) -> int:
         self.observer = Observer(self.connection, bool(self.options.get("verify")))
@@ -243,6 +245,9 @@ class Run:
             return int(cursor.fetchone()[0])
 
     def _progress(self, step: str, elapsed: float, blocked: int) -> None:
+        if self.heartbeat is not None:
+            self.heartbeat(step, elapsed, blocked)
+            return
         self.say(
             f"    ... {step} running for {elapsed:.0f}s, {blocked} live sessions waiting on it"
         )
