@@ -72,15 +72,45 @@ def slow_plan(rapp: MigrationsPackage) -> MigrationsPackage:
     return rapp
 
 
-def test_waiting_run_does_not_freeze_a_concurrent_index_build(slow_plan: MigrationsPackage) -> None:
-    first = start_safemigrate(slow_plan, "rapp")
-    wait_for(building_index, "the first run's concurrent index build")
-    second = start_safemigrate(slow_plan, "rapp")
-    wait_for(lock_sessions(2), "the second run to poll for the run lock")
-    started = time.monotonic()
-    (code1, _, err1), (code2, out2, err2) = finish([first, second], timeout=60)
+GATE_KEY = 715_015
+GATED_FUNCTION = f"""
+CREATE FUNCTION rapp_gated(i integer) RETURNS integer LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN PERFORM pg_advisory_lock_shared({GATE_KEY}); PERFORM pg_advisory_unlock_shared({GATE_KEY});
+RETURN i; END $$;
+"""
+GATED_INDEX = SLOW_INDEX.replace("rapp_slow", "rapp_gated").replace("slow_idx", "gated_idx")
+
+
+@pytest.fixture
+def gated_plan(rapp: MigrationsPackage) -> Iterator[MigrationsPackage]:
+    """0002 builds an index concurrently whose build waits while the test holds the gate."""
+    create = CREATE_ITEM.replace(
+        "    ]\n",
+        f"        migrations.RunSQL({GATED_FUNCTION!r}, 'DROP FUNCTION rapp_gated'),\n    ]\n",
+    )
+    rapp.write(**{"0001_item": create})
+    assert safemigrate("rapp").code == 0
+    fill("rapp_item", 10)
+    rapp.write(**{"0002_slow_index": GATED_INDEX, "0003_flag": ADD_FLAG})
+    yield rapp
+    with connect() as conn:
+        conn.execute("DROP TABLE IF EXISTS rapp_item; DROP FUNCTION IF EXISTS rapp_gated")
+
+
+def test_waiting_run_does_not_freeze_a_concurrent_index_build(
+    gated_plan: MigrationsPackage,
+) -> None:
+    with connect("zdt-test-gate") as gate:
+        gate.execute("SELECT pg_advisory_lock(%s)", [GATE_KEY])
+        first = start_safemigrate(gated_plan, "rapp")
+        wait_for(building_index, "the first run's concurrent index build")
+        second = start_safemigrate(gated_plan, "rapp")
+        wait_for(lock_sessions(2), "the second run to poll for the run lock")
+        gate.execute("SELECT pg_advisory_unlock(%s)", [GATE_KEY])
+        released = time.monotonic()
+        (code1, _, err1), (code2, out2, err2) = finish([first, second], timeout=60)
     assert code1 == 0, err1
-    assert time.monotonic() - started < 30  # a frozen build sat until statement_timeout
+    assert time.monotonic() - released < 30  # a frozen build sat until statement_timeout
     assert "Waiting for another safemigrate run" in out2
     assert code2 == 0, err2
     assert "No migrations to apply." in out2
