@@ -145,7 +145,8 @@ def _run(command: BaseCommand, options: dict[str, Any], limits: Limits, report: 
     if options.get("plan"):
         return run.show_plan()
     lock = session.run_lock(connection, no_wait=bool(options.get("no_wait")), say=shown.say)
-    with lock, events.listening(shown, prints_messages=True):
+    with lock as held, events.listening(shown, prints_messages=True):
+        run.lock = held
         return run.execute()
 
 
