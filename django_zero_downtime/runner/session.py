@@ -159,14 +159,13 @@ class Run:
 
     def execute(self) -> int:
         self.observer = Observer(self.connection, bool(self.options.get("verify")))
-        with self.observer:
-            executor = MigrationExecutor(self.connection)
-            plan = self._forward_plan(executor)
-            if executor.loader.applied_migrations:
-                return self._run(executor, plan)
-            self.say(FRESH_DATABASE)
-            with cycles.gates_open(FRESH_DATABASE):
-                return self._run(executor, plan)
+        executor = MigrationExecutor(self.connection)
+        plan = self._forward_plan(executor)
+        if executor.loader.applied_migrations:
+            return self._run(executor, plan)
+        self.say(FRESH_DATABASE)
+        with cycles.gates_open(FRESH_DATABASE):
+            return self._run(executor, plan)
 
     def _run(self, executor: MigrationExecutor, plan: list[PlanEntry]) -> int:
         state = start_state(executor, plan)
