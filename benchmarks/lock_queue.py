@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 HOLD_S = 5.0
@@ -63,6 +64,18 @@ def reset() -> None:
 
 def scenario(command: str, *args: str) -> tuple[float, float]:
     """(longest SELECT wait, seconds from the long transaction's end to the migration's)."""
+    reader, holder, done = _run(command, *args)
+    assert holder.committed_at is not None
+    return reader.longest, done - holder.committed_at
+
+
+def measure(command: str, *args: str) -> tuple[list[float], list[float]]:
+    """Every SELECT of the scenario: (seconds since the long transaction began, latency)."""
+    reader, holder, _ = _run(command, *args)
+    return [t - holder.began for t in reader.sent], reader.latencies
+
+
+def _run(command: str, *args: str) -> tuple[Any, Any, float]:
     import psycopg
     from django.core.management import call_command
     from django.db import connection
@@ -78,8 +91,7 @@ def scenario(command: str, *args: str) -> tuple[float, float]:
     with Reader(connect, sql) as reader, Holder(connect, "rapp_item", HOLD_S) as holder:
         call_command(command, "rapp", "0002", *args, verbosity=0)
         done = time.perf_counter()
-    assert holder.committed_at is not None
-    return reader.longest, done - holder.committed_at
+    return reader, holder, done
 
 
 def main() -> None:

@@ -31,6 +31,8 @@ class PreStep:
     seconds: float
     output: str
     report: dict[str, Any] | None
+    page: Path | None = None
+    """The HTML report of the run (``safemigrate --report-html``), when it was written."""
 
     @property
     def outcome(self) -> str:
@@ -43,13 +45,19 @@ class PreStep:
 
 
 def safemigrate_command(
-    manage_py: Path, app: str, migration: str | None, label: str, report: Path
+    manage_py: Path,
+    app: str,
+    migration: str | None,
+    label: str,
+    report: Path,
+    page: Path | None = None,
 ) -> list[str]:
-    """Pure: the pre-step's command line."""
+    """Pure: the pre-step's command line (``page``: also the HTML report)."""
     target = [app] + ([migration] if migration else [])
+    html = ["--report-html", str(page)] if page else []
     return [
         sys.executable, str(manage_py), "safemigrate", *target,
-        "--release", label, "--report", str(report), "--no-input",
+        "--release", label, "--report", str(report), "--no-input", *html,
     ]  # fmt: skip
 
 
@@ -63,9 +71,10 @@ def run(
 ) -> PreStep:
     """Run ``safemigrate`` for ``app``/``migration`` as release ``label``; wait for it."""
     report = report_dir / f"safemigrate-{label}-{app}-{int(time.time() * 1000)}.json"
+    page = report.with_suffix(".html")
     started = time.monotonic()
     completed = subprocess.run(
-        safemigrate_command(manage_py, app, migration, label, report),
+        safemigrate_command(manage_py, app, migration, label, report, page),
         cwd=manage_py.parent,
         env=dict(env),
         stdin=subprocess.DEVNULL,
@@ -75,7 +84,10 @@ def run(
     )
     seconds = time.monotonic() - started
     output = (completed.stdout + completed.stderr).strip()
-    return PreStep(app, migration, label, completed.returncode, seconds, output, _load(report))
+    shown = page if page.exists() else None
+    return PreStep(
+        app, migration, label, completed.returncode, seconds, output, _load(report), shown
+    )
 
 
 def _load(path: Path) -> dict[str, Any] | None:

@@ -251,7 +251,16 @@ class LifecycleDemo:
             f"{errors} failed, {bad_rows} inconsistent rows, early drop refused: "
             f"{'yes' if refused else 'NO'}; {grpc} of the requests over gRPC."
         )
+        self._pages()
         return 0 if verdict == "OK" else 1
+
+    def _pages(self) -> None:
+        """Link the HTML report page of every pre-step (open them from the files)."""
+        pages = [(p.command, p.page) for s in self.results for p in s.presteps if p.page]
+        if pages:
+            self.write("Pre-step report pages (steps, blocked sessions, backfill progress):")
+        for command, page in pages:
+            self.write(f"  {command}: {page.as_uri()}")
 
 
 def _missing_grpc(result: StepResult) -> list[str]:

@@ -111,6 +111,8 @@ def render(rows: list[list[str]]) -> list[str]:
 def prestep_lines(prestep: PreStep) -> list[str]:
     lines = [f"{prestep.command}: {prestep.outcome} in {prestep.seconds:.2f} s"]
     lines += [f"    {line}" for line in summarize_report(prestep.report)]
+    if prestep.page:
+        lines.append(f"    report page: {prestep.page}")
     if prestep.exit_code == 1:
         lines += [f"    | {line}" for line in prestep.output.splitlines()[-4:]]
     return lines

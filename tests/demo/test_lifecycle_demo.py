@@ -34,6 +34,11 @@ def test_quick_lifecycle_demo_completes_with_no_failed_request(tmp_path: Path) -
     assert "--release r4: applied" in output
     assert "rollback" in output and "50/50" in output
     assert "Lifecycle demo OK" in output
+    assert "Pre-step report pages" in output
+    for number in (1, 2, 3, 4):
+        assert f"--release r{number}: file://" in output
+    pages = sorted(tmp_path.glob("safemigrate-r2-*.html"))
+    assert pages and "<script" in pages[0].read_text()
     assert "0 failed, 0 inconsistent rows, early drop refused: yes" in output
     assert "served no grpc" not in output
     for number in (2, 3, 4):

@@ -21,6 +21,8 @@ def test_command_names_target_release_and_report() -> None:
         "--no-input",
     ]
     assert "0002_x" not in safemigrate_command(Path("m"), "people", None, "r1", Path("r"))
+    page = safemigrate_command(Path("m"), "people", None, "r1", Path("r.json"), Path("r.html"))
+    assert page[-2:] == ["--report-html", "r.html"]
 
 
 def test_missing_or_empty_report_says_so() -> None:

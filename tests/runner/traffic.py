@@ -23,6 +23,8 @@ class Reader(threading.Thread):
         self.sql = sql
         self.interval = interval
         self.latencies: list[float] = []
+        self.sent: list[float] = []
+        """``time.perf_counter()`` when each SELECT was sent (for the docs' figure)."""
         self.running = threading.Event()
         self.done = threading.Event()
 
@@ -31,6 +33,7 @@ class Reader(threading.Thread):
             while not self.done.is_set():
                 started = time.perf_counter()
                 self.conn.execute(self.sql).fetchall()
+                self.sent.append(started)
                 self.latencies.append(time.perf_counter() - started)
                 self.running.set()
                 self.done.wait(self.interval)
@@ -58,6 +61,7 @@ class Holder:
     def __init__(self, connect: Connect, table: str, seconds: float | None = None) -> None:
         self.conn = connect("zdt-test-holder")
         self.conn.execute("BEGIN")
+        self.began = time.perf_counter()
         self.conn.execute(f"SELECT count(*) FROM {table} -- long report query").fetchall()
         self.pid = self.conn.info.backend_pid
         self.committed_at: float | None = None
