@@ -7,6 +7,7 @@ mode, so nothing touches the schema. Each statement is classified by :mod:`.impa
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -44,6 +45,8 @@ class PlanStep:
     """Why the SQL could not be collected (third-party operation that needs the database)."""
     refusal: str = ""
     """The operation refused itself (e.g. a drop gated by the deploy-cycle ledger)."""
+    notes: list[str] = field(default_factory=list)
+    """What the operation does beyond its SQL (``base.note``: e.g. a backfill in batches)."""
 
     @property
     def key(self) -> str:
@@ -153,6 +156,7 @@ def _migration_steps(
             else:
                 _database_forwards(step, operation, editor, old_state, state, savepoint=True)
             step.sql = _statements(editor.collected_sql[before:])
+            step.notes = _notes(editor.collected_sql[before:])
             steps.append(step)
         after_operations = len(editor.collected_sql)
     deferred = _statements(editor.collected_sql[after_operations:])
@@ -184,12 +188,22 @@ def _database_forwards(
         step.error = f"{exc.__class__.__name__}: {exc}"
 
 
+NOTE = "-- django-zero-downtime: "
+
+
+def _notes(collected: list[str]) -> list[str]:
+    return [sql.strip()[len(NOTE) :] for sql in collected if sql.strip().startswith(NOTE)]
+
+
 def _statements(collected: list[str]) -> list[str]:
     return [sql for sql in collected if sql.strip() and not sql.lstrip().startswith("--")]
 
 
-def format_plan(steps: list[PlanStep], verdicts: dict[str, list[str]]) -> list[str]:
-    """``--plan`` output: steps in order with lock, statements and the rules judging them."""
+def format_plan(
+    steps: list[PlanStep], verdicts: dict[str, list[str]], verbosity: int = 1
+) -> list[str]:
+    """``--plan`` output: steps in order with lock, statements and the rules judging them
+    (each rule line once); at ``verbosity`` 2 every statement in full with its own lock."""
     lines: list[str] = []
     current = ""
     for number, step in enumerate(steps, 1):
@@ -197,11 +211,12 @@ def format_plan(steps: list[PlanStep], verdicts: dict[str, list[str]]) -> list[s
         if label != current:
             current = label
             lines.append(f"{label} ({'atomic' if step.atomic else 'non-atomic'})")
-        lines.extend(_step_lines(number, step, verdicts.get(step.key, [])))
+        rules = list(dict.fromkeys(verdicts.get(step.key, [])))
+        lines.extend(_step_lines(number, step, rules, verbosity))
     return lines or ["No migrations to apply."]
 
 
-def _step_lines(number: int, step: PlanStep, verdicts: list[str]) -> list[str]:
+def _step_lines(number: int, step: PlanStep, verdicts: list[str], verbosity: int) -> list[str]:
     tables = sorted({i.table for i in step.impacts if i.table})
     where = f" on {', '.join(tables)}" if tables else ""
     lines = [f"  {number}. {step.description} [{step.lock}{where}]"]
@@ -211,6 +226,25 @@ def _step_lines(number: int, step: PlanStep, verdicts: list[str]) -> list[str]:
         lines.append(f"       REFUSED: {step.refusal}")
     if step.error:
         lines.append(f"       SQL could not be collected: {step.error}")
-    lines.extend(f"       {sql.splitlines()[0][:120]}" for sql in step.sql)
+    lines.extend(f"       -- {note}" for note in step.notes)
+    for sql in step.sql:
+        lines.extend(_statement_lines(sql) if verbosity >= 2 else [f"       {_first_line(sql)}"])
     lines.extend(f"       rule {verdict}" for verdict in verdicts)
     return lines
+
+
+def _first_line(sql: str, width: int = 120) -> str:
+    """The statement's first line, with an ellipsis when anything was left out."""
+    text = sql.strip()
+    first = text.splitlines()[0] if text else ""
+    cut = first[:width]
+    return cut + " …" if cut != text else cut
+
+
+def _statement_lines(sql: str) -> list[str]:
+    """``-v 2``: the statement in full, after the lock each of its parts takes."""
+    locks = ", ".join(
+        f"{i.kind} {i.lock}{' on ' + i.table if i.table else ''}" for i in classify_sql(sql)
+    )
+    body = textwrap.dedent(sql.strip("\n")).rstrip()
+    return [f"       -- lock: {locks or 'none'}", *(f"       {line}" for line in body.splitlines())]

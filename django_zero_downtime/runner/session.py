@@ -207,7 +207,7 @@ class Run:
         size_findings, verdicts = engagement.judge_steps(
             self.connection, steps, dict(_by_key(plan)), conf.get_settings().LARGE_TABLE_ROWS
         )
-        for line in format_plan(steps, verdicts):
+        for line in format_plan(steps, verdicts, int(self.options.get("verbosity", 1))):
             self.say(line)
         findings += [*size_findings, *refusals(steps)]
         for finding in findings:
