@@ -128,16 +128,34 @@ def set_not_null(model: str, field: str, column: str, table: str) -> str:
     )
 
 
-def add_not_null_column(model: str, field: str, field_code: str) -> str:
+def add_not_null_column(model: str, field: str, field_code: str, field_obj: Any = None) -> str:
+    from django_zero_downtime.operations.columns import default_problem
+
+    problem = default_problem(field_obj) if field_obj is not None else None
+    if problem is None:
+        return (
+            "Add it with a database default that both versions get on insert "
+            f"({ZDT_OPS}):\n"
+            f'    zdt.AddColumnWithDefault("{model}", "{field}", {field_code})\n'
+            "or make it nullable (null=True) or give it a constant db_default=..."
+        )
     return (
-        "Add it with a database default that both versions get on insert "
-        f"({ZDT_OPS}):\n"
-        f'    zdt.AddColumnWithDefault("{model}", "{field}", {field_code})\n'
-        "or make it nullable (null=True) or give it db_default=..."
+        f"zdt.AddColumnWithDefault cannot add it ({problem.split(';')[0].rstrip('.')}). "
+        f'Add "{field}" with null=True (and without unique/db_index), fill it with '
+        f"zdt.BatchedBackfill in an atomic = False migration, build any index with "
+        "AddIndexConcurrently, then make it NOT NULL through a validated CHECK constraint "
+        "(see ZDT106) once no running release inserts without it."
     )
 
 
-def add_column_rewrite(model: str, field: str) -> str:
+def add_column_rewrite(model: str, field: str, stored_generated: bool = False) -> str:
+    if stored_generated:
+        return (
+            "There is no online path for a stored generated column: PostgreSQL computes it "
+            "for every row under ACCESS EXCLUSIVE. Use db_persist=False on PostgreSQL 18+ "
+            f'(virtual, nothing stored), or add "{field}" as a plain nullable column kept up '
+            "to date by a trigger and filled with zdt.BatchedBackfill (atomic = False)."
+        )
     return (
         f'Add "{field}" as a plain nullable column, fill it with zdt.BatchedBackfill in an '
         "atomic = False migration, then add the default/identity/constraint separately."
