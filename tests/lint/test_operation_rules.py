@@ -346,3 +346,38 @@ def test_not_null_hint_never_suggests_an_operation_that_refuses_the_field() -> N
     constant = models.IntegerField(default=0)
     [finding] = lint([migrations.AddField("item", "level", constant)])
     assert 'zdt.AddColumnWithDefault("Item", "level"' in finding.hint
+
+
+def test_unique_constraint_hint_keeps_condition_include_and_deferrable() -> None:
+    partial = models.UniqueConstraint(
+        fields=["name"], name="item_name_uq", condition=models.Q(count__gt=0), include=["code"]
+    )
+    [finding] = lint([migrations.AddConstraint("item", partial)])
+    assert 'CREATE UNIQUE INDEX CONCURRENTLY "item_name_uq" ON "shop_item" ("name")' in finding.hint
+    assert 'INCLUDE ("legacy_code") WHERE "count" > 0' in finding.hint
+    assert "USING INDEX" not in finding.hint  # a partial index cannot back a constraint
+    deferred = models.UniqueConstraint(
+        fields=["name"], name="item_name_uq", deferrable=models.Deferrable.DEFERRED
+    )
+    [finding] = lint([migrations.AddConstraint("item", deferred)])
+    assert 'USING INDEX "item_name_uq" DEFERRABLE INITIALLY DEFERRED' in finding.hint
+
+
+def test_exclusion_constraint_and_stored_generated_column_say_there_is_no_online_path() -> None:
+    from django.contrib.postgres.constraints import ExclusionConstraint
+
+    exclusion = ExclusionConstraint(name="no_overlap", expressions=[("count", "=")])
+    [finding] = lint([migrations.AddConstraint("item", exclusion)])
+    assert finding.rule == "ZDT110" and "no online path" in finding.hint
+    generated = models.GeneratedField(
+        expression=models.F("count") * 2, output_field=models.IntegerField(), db_persist=True
+    )
+    [finding] = lint([migrations.AddField("item", "double", generated)])
+    assert finding.rule == "ZDT108" and "no online path" in finding.hint
+
+
+def test_index_names_in_hints_are_qualified_by_the_table() -> None:
+    field = models.IntegerField(null=True, db_index=True)
+    [finding] = lint([migrations.AddField("item", "a_rather_long_field_name", field)])
+    name = finding.hint.split('name="')[1].split('"')[0]
+    assert name.startswith("shop_item_") and len(name) <= 30

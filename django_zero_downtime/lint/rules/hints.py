@@ -8,6 +8,7 @@ can be pasted. The operations named here are Django's (``AddIndexConcurrently``,
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from django.db.migrations.writer import MigrationWriter
@@ -172,15 +173,40 @@ def create_index(model: str, index_code: str, field: str = "") -> str:
     )
 
 
-def add_unique(table: str, columns: str, name: str) -> str:
+def add_unique(table: str, columns: str, name: str, deferrable: str = "") -> str:
     return (
         f"Build the index concurrently ({NON_ATOMIC}), then attach it (brief lock):\n"
         f'    RunSQL(\'CREATE UNIQUE INDEX CONCURRENTLY "{name}" ON "{table}" ({columns})\')\n'
         f'    RunSQL(\'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" UNIQUE USING INDEX '
-        f'"{name}"\')\n'
+        f'"{name}"{deferrable}\')\n'
         "wrapped in SeparateDatabaseAndState with the AlterField/AddConstraint as "
         "state_operations."
     )
+
+
+def add_unique_index(model: str, index_sql: str, name: str, constraint_code: str) -> str:
+    """A UniqueConstraint Django builds as a unique *index* (condition, include, opclasses,
+    expressions): the same index, built concurrently, with the constraint as state."""
+    concurrent = index_sql.replace("CREATE UNIQUE INDEX", "CREATE UNIQUE INDEX CONCURRENTLY", 1)
+    reverse = f'DROP INDEX CONCURRENTLY IF EXISTS "{name}"'
+    return (
+        f"Build the same unique index without blocking writes ({NON_ATOMIC}):\n"
+        "    migrations.SeparateDatabaseAndState(\n"
+        f"        database_operations=[migrations.RunSQL({concurrent!r}, {reverse!r})],\n"
+        f'        state_operations=[migrations.AddConstraint("{model}", {constraint_code})],\n'
+        "    )"
+    )
+
+
+def index_name(table: str, column: str, suffix: str = "idx") -> str:
+    """An index name qualified by its table (index names are schema-wide), within Django's
+    30 characters: whole words where they fit, else cut parts and a hash of the full name."""
+    name = f"{table}_{column}_{suffix}"
+    if len(name) <= 30:
+        return name
+    digest = hashlib.sha1(name.encode()).hexdigest()[:6]
+    room = (30 - len(suffix) - len(digest) - 3) // 2
+    return f"{table[:room].rstrip('_')}_{column[:room].rstrip('_')}_{digest}_{suffix}"
 
 
 def add_foreign_key(table: str, column: str, target: str, name: str) -> str:

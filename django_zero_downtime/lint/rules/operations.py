@@ -182,7 +182,7 @@ def _index_violations(
 ) -> list[Violation]:
     column = str(new.column)
     if (new.unique and not (old and old.unique)) or (new.primary_key and not _old_pk(old)):
-        index = f"{table}_{column}_uniq"[:63]
+        index = hints._name(table, column, "uniq")
         return [
             Violation(
                 "ZDT110",
@@ -192,7 +192,7 @@ def _index_violations(
             )
         ]
     if new.indexed and not (old and (old.indexed or old.unique)):
-        index_name = f"{column}_idx"[:30]
+        index_name = hints.index_name(table, column)
         index_code = f'models.Index(fields=["{name}"], name="{index_name}")'
         return [
             Violation(
@@ -212,7 +212,7 @@ def _old_pk(old: facts.ColumnFacts | None) -> bool:
 def _fk_violation(
     ctx: OperationContext, verb: str, where: str, table: str, new: facts.ColumnFacts
 ) -> Violation:
-    constraint = f"{table}_{new.column}_fk"[:63]
+    constraint = hints._name(table, str(new.column), "fk")
     target = facts.target_table(ctx.state, str(new.fk_target), ctx.connection)
     target_column = new.fk_target_column or "id"
     references = f'"{target}" ("{target_column}")' if target else f"<table of {new.fk_target}>"
