@@ -1,5 +1,5 @@
-"""Generated rename scenarios: one model field (type × null × unique × db_index × db_default
-× FK / to_field target × composite constraint or index), its tables, and live writers.
+"""Generated rename scenarios: one model field (type x null x unique x db_index x db_default
+x FK / to_field target x composite constraint or index), its tables, and live writers.
 
 Used by the property-style test and by the contract worker subprocess (SIGKILL test), which
 rebuild the same model state from a spec.
@@ -43,7 +43,7 @@ class Spec:
 def random_specs(seed: int, count: int) -> list[Spec]:
     """``count`` valid specs from a seeded generator (the same list on every run)."""
     rng = random.Random(seed)
-    out = []
+    out: list[Spec] = []
     while len(out) < count:
         relation = rng.choice(RELATIONS)
         spec = Spec(

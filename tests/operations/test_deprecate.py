@@ -245,13 +245,17 @@ def test_foreign_key_drop_is_judged_by_its_column_also_when_only_collecting_sql(
     lab.apply(DeprecateColumn("Person", "team"))
     assert Deprecation.objects.get(table=TABLE).column == "team_id"
     drop = DropDeprecatedColumn("Person", "team")
-    with override_settings(ZDT_DEPRECATION_CYCLES=0):
-        with connection.schema_editor(collect_sql=True) as editor:
-            drop.database_forwards("zdtlab", editor, lab.state, lab.state)
+    with (
+        override_settings(ZDT_DEPRECATION_CYCLES=0),
+        connection.schema_editor(collect_sql=True) as editor,
+    ):
+        drop.database_forwards("zdtlab", editor, lab.state, lab.state)
     assert any('DROP COLUMN IF EXISTS "team_id"' in sql for sql in editor.collected_sql)
-    with connection.schema_editor(collect_sql=True) as editor:
-        with pytest.raises(RefusedByRule, match="team_id"):
-            drop.database_forwards("zdtlab", editor, lab.state, lab.state)
+    with (
+        connection.schema_editor(collect_sql=True) as editor,
+        pytest.raises(RefusedByRule, match="team_id"),
+    ):
+        drop.database_forwards("zdtlab", editor, lab.state, lab.state)
 
 
 @override_settings(ZDT_DEPRECATION_CYCLES=0)

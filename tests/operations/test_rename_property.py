@@ -25,7 +25,6 @@ from django.test import override_settings
 from django_zero_downtime.operations import CompleteDualWriteRename, DualWriteRename
 from tests.operations.catalog import column_catalog
 from tests.operations.conftest import APP, Lab
-from tests.operations.test_backfill import ROOT, worker_env
 from tests.operations.rename_scenarios import (
     ChildWriter,
     Spec,
@@ -35,6 +34,7 @@ from tests.operations.rename_scenarios import (
     random_specs,
     value,
 )
+from tests.operations.test_backfill import ROOT, worker_env
 
 FRESH = "zdtfresh"
 COUNT = 40 if os.environ.get("ZDT_LONG") else 6
