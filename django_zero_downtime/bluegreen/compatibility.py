@@ -44,6 +44,7 @@ from django.db.migrations.operations.special import SeparateDatabaseAndState
 from django.db.migrations.state import ProjectState
 
 from django_zero_downtime import conf
+from django_zero_downtime.bluegreen import mirrors
 from django_zero_downtime.bluegreen.schema import Break, Column, Schema, Table, compare_schemas
 from django_zero_downtime.bluegreen.schema import schema_of as schema_of
 from django_zero_downtime.exceptions import ZeroDowntimeError
@@ -74,6 +75,8 @@ class Effect:
     filled: tuple[Key, ...] = ()
     unfilled: tuple[Key, ...] = ()
     dropped: tuple[Key, ...] = ()
+    mirrored: tuple[tuple[str, str, str], ...] = ()
+    """(model_name, old field, new field): the new column mirrors the old (:mod:`.mirrors`)."""
 
 
 def _attr(op: Operation, *names: str) -> str:
@@ -91,6 +94,7 @@ OPERATION_EFFECTS: dict[str, Callable[[Operation], Effect]] = {
     "DualWriteRename": lambda op: Effect(
         kept=((_attr(op, "model_name"), _attr(op, "old_name")),),
         filled=((_attr(op, "model_name"), _attr(op, "new_name")),),
+        mirrored=((_attr(op, "model_name"), _attr(op, "old_name"), _attr(op, "new_name")),),
     ),
     "CompleteDualWriteRename": lambda op: Effect(
         dropped=((_attr(op, "model_name"), _attr(op, "old_name")),),
@@ -129,6 +133,7 @@ class DatabaseTrack:
         self.kept: dict[tuple[str, str], Column] = {}
         self.kept_tables: dict[str, Table] = {}
         self.filled: set[tuple[str, str]] = set()
+        self.mirrors: dict[str, list[mirrors.Mirror]] = {}
 
     def schema(self) -> Schema:
         schema = schema_of(self.state, self.connection, self.cache)
@@ -141,15 +146,27 @@ class DatabaseTrack:
             columns = schema[table_name].columns if table_name in schema else {}
             if column_name in columns:
                 columns[column_name] = replace(columns[column_name], filled=True)
+        for table_name, mirrored in self.mirrors.items():
+            if table_name in schema:
+                model = self._model_of(schema[table_name].model)
+                schema[table_name] = mirrors.as_mirrored(schema[table_name], model, mirrored)
         return schema
+
+    def _model_of(self, label: str) -> Any:
+        try:
+            return self.state.apps.get_model(label)
+        except LookupError:
+            return None
 
     def apply(self, app_label: str, op: Operation) -> None:
         effect = effect_of(op)
         if effect is not None:
             self._keep(app_label, effect)
             self._drop(app_label, effect)
+            olds = [self._locate(app_label, m, old) for m, old, _ in effect.mirrored]
             op.state_forwards(app_label, self.state)
             self._fill(app_label, effect)
+            self._mirror(app_label, effect, olds)
         elif isinstance(op, SeparateDatabaseAndState):
             self._apply_separate(app_label, op)
         else:
@@ -199,6 +216,16 @@ class DatabaseTrack:
             place = self._locate(app_label, model_name, field_name)
             if place:
                 self.filled.discard(place)
+
+    def _mirror(self, app_label: str, effect: Effect, olds: list[Key | None]) -> None:
+        for (model_name, old, new), before in zip(effect.mirrored, olds, strict=True):
+            after = self._locate(app_label, model_name, new)
+            if before and after:
+                mirror = mirrors.Mirror(old, new, before[1], after[1])
+                self.mirrors.setdefault(after[0], []).append(mirror)
+        for model_name, _ in effect.unfilled:  # the contract: the old column goes
+            for table_name in self._tables_of(app_label, model_name):
+                self.mirrors.pop(table_name, None)
 
     def _apply_separate(self, app_label: str, op: SeparateDatabaseAndState) -> None:
         database = self.state.clone()

@@ -16,7 +16,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.db.models import F, Index, Q
-from django.db.models.expressions import BaseExpression
+from django.db.models.expressions import BaseExpression, Value
 
 
 def renamed_lookup(key: str, old: str, new: str) -> str:
@@ -34,11 +34,14 @@ def renamed_expression(value: Any, old: str, new: str) -> Any:
         return where
     if isinstance(value, F):
         return F(renamed_lookup(str(value.name), old, new))  # type: ignore[attr-defined]
+    if isinstance(value, Value):  # a literal, even one equal to the field's name
+        return value
     if isinstance(value, BaseExpression):
-        expression = value.copy()
-        sources = [renamed_expression(s, old, new) for s in value.get_source_expressions()]
-        expression.set_source_expressions(sources)
-        return expression
+        # Rebuilt from its constructor arguments: an expression's equality (and so the
+        # autodetector's comparison) goes by them, not by its source expressions.
+        args, kwargs = value._constructor_args  # type: ignore[attr-defined]
+        renamed_kwargs = {k: renamed_expression(v, old, new) for k, v in kwargs.items()}
+        return type(value)(*renamed_expression(list(args), old, new), **renamed_kwargs)
     if isinstance(value, str):
         return renamed_lookup(value, old, new)
     if isinstance(value, (list, tuple)):
@@ -129,3 +132,22 @@ def _renamed_item(item: Any, old: str, new: str, table: str, before: dict, after
     if auto_name(item, table, before) == item.name:
         result.name = auto_name(result, table, after) or item.name
     return result
+
+
+def unshare_referencing_fields(state: Any, old: str) -> None:
+    """Give each model state its own copy of a relation field that names field ``old``
+    (``to_field``) before ``ProjectState.rename_field`` rewrites it in place.
+
+    A cloned state shares field objects with the state it came from; Django's rename
+    mutates ``to_fields`` / ``remote_field.field_name`` of the referencing fields, which would
+    also change the earlier state (the previous release's models, as the blue/green check
+    renders them) into pointing at a field that does not exist there yet.
+    """
+    for model_state in state.models.values():
+        for name, field in list(model_state.fields.items()):
+            remote = getattr(field, "remote_field", None)
+            named = getattr(remote, "field_name", None) == old or old in (
+                getattr(field, "to_fields", None) or ()
+            )
+            if remote is not None and named:
+                model_state.fields[name] = field.clone()

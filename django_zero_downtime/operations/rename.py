@@ -94,6 +94,7 @@ class DualWriteRename(_RenameBase):
         """Django's field rename, and the field renamed in ``Meta.indexes``/``constraints``
         (the database gets twins of those on the new column: they agree)."""
         key = (app_label, self.model_name.lower())
+        references.unshare_referencing_fields(state, self.old_name)
         state.rename_field(app_label, key[1], self.old_name, self.new_name)
         model_state = state.models[key]
         table = model_state.options.get("db_table") or f"{app_label}_{key[1]}"

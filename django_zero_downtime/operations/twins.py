@@ -26,6 +26,8 @@ from django_zero_downtime.operations import dependents as deps
 from django_zero_downtime.operations.dependents import Dependent
 from django_zero_downtime.sql.identifiers import quote_ident, quote_literal
 from django_zero_downtime.sql.substitute import (
+    canonical,
+    index_tail,
     substitute_column,
     substitute_in_foreign_key,
     substitute_in_index,
@@ -49,6 +51,7 @@ def dependents_of(schema_editor: Any, table: str, column: str) -> list[Dependent
 
 def build(schema_editor: Any, table: str, old: str, new: str, mapping: dict[str, str]) -> None:
     """Give ``new`` a twin of every index and constraint of ``old`` on ``table``."""
+    present = read(schema_editor, lambda c: present_objects(c, table), {})
     for dep in dependents_of(schema_editor, table, old):
         if dep.kind == "incoming":
             continue
@@ -58,13 +61,47 @@ def build(schema_editor: Any, table: str, old: str, new: str, mapping: dict[str,
                 "rename cannot rebuild it without a long lock. Rebuild it by hand first."
             )
         name, final = deps.twin_name(schema_editor, dep, old, new, mapping)
+        found = present.get(twin_key(dep, old, new))
+        name = found or name  # an equal object is there already (an earlier run's twin)
         if dep.kind in ("index", "unique"):
             ensure_index(schema_editor, dep, old, new, name)
         else:
             definition = twin_constraint(dep, old, new)
             ensure_constraint(schema_editor, dep.table, name, definition, dep.validated)
-        if final != name:
+        if final != name and name.startswith("zdt_tw_"):
             comment(schema_editor, dep, name, f"{deps.RENAME_TO}{final}")
+
+
+def twin_key(dep: Dependent, old: str, new: str) -> tuple[str, str]:
+    """What an object equal to ``dep``'s twin looks like in :func:`present_objects`."""
+    if dep.kind in ("index", "unique"):
+        unique = dep.kind == "unique" or " UNIQUE INDEX " in dep.definition
+        return (
+            "unique index" if unique else "index",
+            canonical(substitute_in_index(dep.definition, old, new)),
+        )
+    return ("constraint", canonical(twin_constraint(dep, old, new)))
+
+
+PRESENT_SQL = """
+SELECT CASE WHEN i.indisunique THEN 'unique index' ELSE 'index' END, c.relname::text,
+       pg_get_indexdef(i.indexrelid)
+  FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+ WHERE i.indrelid = to_regclass(%(table)s) AND i.indisvalid
+UNION ALL
+SELECT 'constraint', conname::text, pg_get_constraintdef(oid) FROM pg_constraint
+ WHERE conrelid = to_regclass(%(table)s)
+"""
+
+
+def present_objects(cursor: Any, table: str) -> dict[tuple[str, str], str]:
+    """(kind, canonical definition) -> name of every valid index and constraint on ``table``."""
+    cursor.execute(PRESENT_SQL, {"table": quote_ident(table)})
+    out = {}
+    for kind, name, definition in cursor.fetchall():
+        text = index_tail(definition) if kind != "constraint" else definition
+        out[(kind, canonical(text.removesuffix(" NOT VALID")))] = name
+    return out
 
 
 def twin_constraint(dep: Dependent, old: str, new: str) -> str:

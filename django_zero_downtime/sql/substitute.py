@@ -9,6 +9,8 @@ type (after ``.`` or ``::``). String literals are lexer tokens of their own and 
 
 from __future__ import annotations
 
+import re
+
 from sqlparse import engine
 from sqlparse import tokens as T
 from sqlparse.sql import Token
@@ -73,12 +75,30 @@ def keyword_index(sql: str, keyword: str) -> int:
     return -1
 
 
+def index_tail(indexdef: str) -> str:
+    """The part of a ``pg_get_indexdef`` from ``USING`` on (method, keys, predicate)."""
+    at = keyword_index(indexdef, "USING")
+    return "".join(t.value for t in tokens_of(indexdef)[at:])
+
+
 def substitute_in_index(indexdef: str, old: str, new: str) -> str:
     """The part of a ``pg_get_indexdef`` from ``USING`` on, with ``old`` replaced."""
-    tokens = tokens_of(indexdef)
-    at = keyword_index(indexdef, "USING")
-    tail = "".join(t.value for t in tokens[at:])
-    return substitute_column(tail, old, new)
+    return substitute_column(index_tail(indexdef), old, new)
+
+
+_PLAIN = re.compile(r"^[a-z_][a-z0-9_$]*$")
+
+
+def canonical(sql: str) -> str:
+    """``sql`` for comparison only: quotes dropped from plain lower-case identifiers (which
+    PostgreSQL prints bare), whitespace collapsed."""
+    parts = []
+    for token in tokens_of(sql):
+        value = token.value
+        if token.ttype in T.String.Symbol and _PLAIN.match(value[1:-1]):
+            value = value[1:-1]
+        parts.append(" " if token.is_whitespace else value)
+    return " ".join("".join(parts).split())
 
 
 def substitute_in_foreign_key(definition: str, old: str, new: str, referenced: bool) -> str:

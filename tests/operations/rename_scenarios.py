@@ -17,9 +17,11 @@ from django.db import connection, models
 from django.db.migrations.operations import CreateModel
 from django.db.models import Q
 
+from django_zero_downtime.operations.references import auto_name
+
 KINDS = ("char", "text", "int", "bigint")
 RELATIONS = ("none", "none", "fk", "target")
-COMPOSITES = ("none", "unique_together", "index", "unique_constraint", "check")
+COMPOSITES = ("none", "unique_together", "index", "auto_index", "unique_constraint", "check")
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,31 @@ def random_specs(seed: int, count: int) -> list[Spec]:
     return out
 
 
+def covering_specs(seed: int) -> list[Spec]:
+    """Generated specs, kept while each adds a value not yet seen in some dimension, until
+    every value of every dimension (type, null, unique, db_index, db_default, relation,
+    composite) appears at least once: a short list that still touches everything."""
+    wanted = {
+        "kind": set(KINDS),
+        "null": {True, False},
+        "unique": {True, False},
+        "db_index": {True, False},
+        "db_default": {True, False},
+        "relation": set(RELATIONS),
+        "composite": set(COMPOSITES),
+    }
+    out: list[Spec] = []
+    for spec in random_specs(seed, 500):
+        seen = [(k, v) for k, v in asdict(spec).items() if v in wanted[k]]
+        if seen:
+            out.append(spec)
+            for k, v in seen:
+                wanted[k].discard(v)
+        if not any(wanted.values()):
+            return out
+    raise AssertionError(f"no cover of {wanted}")
+
+
 def field_of(spec: Spec, app: str) -> models.Field:
     common: dict[str, Any] = {"null": spec.null, "db_index": spec.db_index}
     if spec.relation == "fk":
@@ -80,6 +107,11 @@ def options_of(spec: Spec, name: str, app: str) -> dict[str, Any]:
         return {"unique_together": {(name, "slot")}}
     if spec.composite == "index":
         return {"indexes": [models.Index(fields=["slot", name], name=tag)]}
+    if spec.composite == "auto_index":  # the name Django generates from table and columns
+        index = models.Index(fields=["slot", name])
+        columns = {"slot": "slot", name: column(spec, name)}
+        index.name = auto_name(index, f"{app}_thing", columns)
+        return {"indexes": [index]}
     if spec.composite == "unique_constraint":
         return {"constraints": [models.UniqueConstraint(fields=[name, "slot"], name=tag)]}
     if spec.composite == "check":
