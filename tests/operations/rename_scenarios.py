@@ -66,7 +66,7 @@ def covering_specs(seed: int) -> list[Spec]:
     """Generated specs, kept while each adds a value not yet seen in some dimension, until
     every value of every dimension (type, null, unique, db_index, db_default, relation,
     composite) appears at least once: a short list that still touches everything."""
-    wanted = {
+    wanted: dict[str, set[Any]] = {
         "kind": set(KINDS),
         "null": {True, False},
         "unique": {True, False},
@@ -110,7 +110,7 @@ def options_of(spec: Spec, name: str, app: str) -> dict[str, Any]:
     if spec.composite == "auto_index":  # the name Django generates from table and columns
         index = models.Index(fields=["slot", name])
         columns = {"slot": "slot", name: column(spec, name)}
-        index.name = auto_name(index, f"{app}_thing", columns)
+        index.name = auto_name(index, f"{app}_thing", columns) or ""
         return {"indexes": [index]}
     if spec.composite == "unique_constraint":
         return {"constraints": [models.UniqueConstraint(fields=[name, "slot"], name=tag)]}
