@@ -87,8 +87,8 @@ class Writer(threading.Thread):
 
 
 def latency_line(label: str, values: list[float], baseline: list[float]) -> str:
-    p = statistics.quantiles(values, n=100)
-    b = statistics.quantiles(baseline, n=100)
+    p = statistics.quantiles(values, n=100, method="inclusive")
+    b = statistics.quantiles(baseline, n=100, method="inclusive")
     return (
         f"  {label:<9} writes {len(values):>6}  p50 {p[49] * 1000:7.2f} ms  "
         f"p99 {p[98] * 1000:7.2f} ms ({p[98] / b[98]:5.2f}x)  "
