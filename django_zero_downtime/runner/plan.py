@@ -70,20 +70,6 @@ def migration_plan(
     return list(executor.migration_plan(targets))
 
 
-def targets_for(
-    executor: MigrationExecutor, app_label: str | None, name: str | None
-) -> list[tuple[str, str | None]]:
-    """Turn the command's positional arguments into executor targets, like ``migrate``."""
-    if app_label is None:
-        return executor.loader.graph.leaf_nodes()
-    if name is None:
-        return [key for key in executor.loader.graph.leaf_nodes() if key[0] == app_label]
-    if name == "zero":
-        return [(app_label, None)]
-    migration = executor.loader.get_migration_by_prefix(app_label, name)
-    return [(app_label, migration.name)]
-
-
 def start_state(executor: MigrationExecutor, plan: list[PlanEntry]) -> ProjectState:
     """The project state with every applied migration (as the executor builds it)."""
     return executor._create_project_state(with_applied_migrations=True)  # type: ignore[attr-defined]

@@ -276,11 +276,13 @@ def test_complete_sets_the_declared_database_default(lab: Lab) -> None:
 def test_refusal_names_the_running_migration(lab: Lab) -> None:
     lab.create("Person", person_fields())
 
-    def apply(self: Migration) -> None:  # stands in for Migration.apply on the stack
-        lab.apply(RENAME, atomic=True)
+    from django_zero_downtime.ledger import running
 
-    with pytest.raises(UnsafeOperationError, match=r"^zdtlab\.0009_rename: Rename field"):
-        apply(Migration("0009_rename", "zdtlab"))
+    with (
+        running(Migration("0009_rename", "zdtlab")),
+        pytest.raises(UnsafeOperationError, match=r"^zdtlab\.0009_rename: Rename field"),
+    ):
+        lab.apply(RENAME, atomic=True)
 
 
 @pytest.mark.parametrize(
