@@ -189,3 +189,21 @@ def test_old_plugin_entry_point_is_the_new_one() -> None:
     new = importlib.import_module("django_zero_downtime.testing.pytest_plugin")
     hooks = [n for n in dir(new) if n.startswith(("pytest_", "zdt_"))]
     assert hooks and all(getattr(old, n) is getattr(new, n) for n in hooks)
+
+
+def test_the_architecture_map_lists_every_module() -> None:
+    """docs/architecture.md opens with the package tree; it must not fall behind the code."""
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    block = text.split("```text\n", 1)[1].split("```", 1)[0]
+    listed: set[str] = set()
+    path: list[str] = []
+    for line in block.splitlines()[1:]:
+        depth = (len(line) - len(line.lstrip())) // 2
+        entry = line.split()[0]
+        path = [*path[: depth - 1], entry.rstrip("/")]
+        if entry.endswith(".py"):
+            listed.add("/".join(path))
+    package = {str(p.relative_to(PACKAGE)) for p in modules().values()}
+    expected = {p for p in package if not p.endswith("__init__.py")}
+    assert expected - listed == set(), "modules missing from docs/architecture.md"
+    assert listed - package == set(), "docs/architecture.md lists modules that do not exist"

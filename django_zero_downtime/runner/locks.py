@@ -2,7 +2,7 @@
 
 - Every DDL runs with ``SET LOCAL lock_timeout`` (and ``statement_timeout``) in a short
   transaction, so a DDL waiting behind a long transaction gives up after a fraction of a
-  second instead of queueing every later query on the table (design.md §4, the lock queue).
+  second instead of queueing every later query on the table (docs/postgres-facts.md#lock-queue).
   ``SET LOCAL`` dies with its transaction, so nothing leaks through a transaction pooler.
 - A timed-out step is retried after :func:`django_zero_downtime.retry.backoff_schedule`
   delays (exponential, capped, with jitter; the batch engine uses the same schedule); when

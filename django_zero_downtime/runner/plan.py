@@ -1,8 +1,8 @@
 """The plan: which migrations run, and per operation the SQL, its lock and its cost.
 
 SQL is collected in one pass over the plan with one evolving project state (never one
-``sqlmigrate`` per migration, design.md §5), with Django's schema editor in ``collect_sql``
-mode, so nothing touches the schema. Each statement is classified by :mod:`.impact`.
+``sqlmigrate`` per migration, docs/postgres-facts.md#traps), with Django's schema editor in
+``collect_sql`` mode, so nothing touches the schema. Each statement is classified by :mod:`.impact`.
 """
 
 from __future__ import annotations

@@ -50,6 +50,7 @@ def worker_env() -> dict[str, str]:
     return {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
 
 
+@pytest.mark.slow
 def test_sigkill_mid_batch_then_rerun_finishes_every_row_exactly_once(counters: Lab) -> None:
     worker = subprocess.Popen(
         [sys.executable, "-m", "tests.operations.backfill_worker", TABLE, "kill-test", "7"],

@@ -84,6 +84,7 @@ def test_trigger_semantics(lab: Lab, statement: str, expected: tuple[str, str]) 
     assert lab.sql(f"SELECT last_name, surname FROM {TABLE}") == [expected]
 
 
+@pytest.mark.slow
 def test_previous_and_current_models_write_concurrently_and_stay_equal(lab: Lab) -> None:
     """Two connections, previous model (old column) vs current model (new column).
 
