@@ -140,7 +140,9 @@ def verified_code(code: int, report: RunReport) -> int:
 def _run(command: BaseCommand, options: dict[str, Any], limits: Limits, report: RunReport) -> int:
     connection = connections[options["database"]]
     shown = _progress(command, options)
-    run = session.Run(connection, options, limits, report, shown.say)
+    run = session.Run(
+        connection, session.RunOptions.from_command(options), limits, report, shown.say
+    )
     run.heartbeat = shown.heartbeat
     if options.get("plan"):
         return run.show_plan()
