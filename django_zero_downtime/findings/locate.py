@@ -8,15 +8,15 @@ import sys
 from functools import cache
 from typing import Any
 
+from django_zero_downtime import project
+
 
 def migration_file(migration: Any) -> str:
-    """The migration's source file, relative to the working directory when inside it."""
+    """The migration's source file, relative to the project root when inside it (so CI
+    annotations attach to the diff whatever the working directory), else absolute."""
     module = sys.modules.get(type(migration).__module__)
     path = getattr(module, "__file__", None) or ""
-    if not path:
-        return ""
-    relative = os.path.relpath(path)
-    return path if relative.startswith("..") else relative
+    return project.display_path(path) if path else ""
 
 
 @cache
@@ -55,7 +55,7 @@ def line_of(path: str, operation_index: int | None) -> int | None:
     """The operation's line, else the ``class Migration`` line, else None."""
     if not path:
         return None
-    class_line, operation_lines = _lines(os.path.abspath(path))
+    class_line, operation_lines = _lines(os.path.join(project.root(), path))
     if operation_index is not None and operation_index < len(operation_lines):
         return operation_lines[operation_index]
     return class_line

@@ -25,6 +25,7 @@ from django_zero_downtime import conf
 from django_zero_downtime.bluegreen import compatibility as compat
 from django_zero_downtime.exceptions import ZeroDowntimeError
 from django_zero_downtime.findings.model import Finding
+from django_zero_downtime.lint import baseline as adoption
 from django_zero_downtime.lint import report
 from django_zero_downtime.lint.collect import SqlCollector, offline_connection
 from django_zero_downtime.lint.engine import LintConfig, Linter, LintResult
@@ -79,7 +80,7 @@ def lint(options: dict[str, Any]) -> LintResult:
     selection = select(
         mode=mode or "unapplied",
         alias=alias,
-        baseline=dict(settings.BASELINE),
+        baseline=adoption.effective(settings.BASELINE),
         app_label=options.get("app_label"),
         migration_name=options.get("migration_name"),
         since=options.get("lint_since"),

@@ -1,9 +1,12 @@
 """System check ``zdt.E010``: an error finding in a new migration of the project's own apps.
 
 "New" here means: in an app of this project (not an installed package's app, whose history
-the project cannot change) and after ``ZDT_BASELINE``. The check is static and cheap: no
-database, no SQL rendering (operation, transaction and ``RunSQL`` rules only), and it does
-nothing at all when no such migration exists.
+the project cannot change) and after the baseline (``safemigrate --adopt``'s file and
+``ZDT_BASELINE``). The check is static and cheap: no database, no SQL rendering (operation,
+transaction and ``RunSQL`` rules only), and it does nothing at all when no such migration
+exists. It is an error only where a command asked for judgement (:mod:`.gate`); elsewhere
+the same finding is the warning ``zdt.W011``. ``zdt.E012`` (a baseline entry that names no
+migration) is its own check, so it is reported even when linting cannot run.
 """
 
 from __future__ import annotations
@@ -23,8 +26,10 @@ from django.db.migrations.state import ProjectState
 from django_zero_downtime import conf
 from django_zero_downtime.exceptions import ZeroDowntimeError
 from django_zero_downtime.findings.catalogue import unknown_codes
+from django_zero_downtime.lint import baseline as adoption
+from django_zero_downtime.lint import gate
 from django_zero_downtime.lint.engine import LintConfig, Linter
-from django_zero_downtime.lint.select import baseline_keys, full_plan, load
+from django_zero_downtime.lint.select import full_plan, load
 
 OTHER_OWNERS = ("ZDT4", "ZDT5")
 """Live-database (4xx) and blue/green (5xx) rules belong to the runner and compat checks."""
@@ -48,32 +53,55 @@ def is_first_party(app_config: AppConfig) -> bool:
 def migration_messages(app_configs: Iterable[AppConfig] | None = None) -> list[Any]:
     try:
         settings = conf.get_settings()
-    except ImproperlyConfigured:
-        return []  # zdt.E001 reports it
+        baseline = adoption.effective(settings.BASELINE)
+    except (ImproperlyConfigured, ZeroDowntimeError):
+        return []  # zdt.E001 / zdt.E012 report it
     messages: list[Any] = _unknown_code_warnings(settings)
     configs = list(app_configs) if app_configs is not None else list(apps.get_app_configs())
     labels = {config.label for config in configs if is_first_party(config)}
     try:
-        findings = _lint(labels, dict(settings.BASELINE), LintConfig.from_settings())
+        findings = _lint(labels, baseline, LintConfig.from_settings())
     except ZeroDowntimeError as exc:
         return [*messages, checks.Error(str(exc), id="zdt.E011")]
-    for finding in findings:
-        messages.append(
-            checks.Error(
-                f"{finding.app}.{finding.migration}: {finding.rule} {finding.name}: "
-                f"{finding.message}",
-                hint=f"{finding.hint}\n(or suppress it with a reason; see docs/rules.md)",
-                obj=f"{finding.file}:{finding.line}" if finding.line else finding.file,
-                id="zdt.E010",
-            )
-        )
-    return messages
+    return messages + [_message(finding) for finding in findings]
+
+
+def _message(finding: Any) -> Any:
+    text = f"{finding.app}.{finding.migration}: {finding.rule} {finding.name}: {finding.message}"
+    where = f"{finding.file}:{finding.line}" if finding.line else finding.file
+    hint = f"{finding.hint}\n(or approve it with a reason; see docs/rules.md)"
+    if gate.is_judged((finding.app, finding.migration)):
+        return checks.Error(text, hint=hint, obj=where, id="zdt.E010")
+    hint += "\n`manage.py check` fails on it, and migrate/safemigrate refuse to apply it."
+    return checks.Warning(text, hint=hint, obj=where, id="zdt.W011")
+
+
+def baseline_messages() -> list[Any]:
+    """zdt.E012: the baseline file is unreadable or names a migration that does not exist.
+
+    A warning (zdt.W012) unless a command asked for judgement, like zdt.E010."""
+    try:
+        recorded = adoption.effective(conf.get_settings().BASELINE)
+    except ImproperlyConfigured:
+        return []  # zdt.E001
+    except ZeroDowntimeError as exc:
+        return [_baseline_message(str(exc), None)]
+    return [
+        _baseline_message(entry.message(), entry.hint())
+        for entry in adoption.missing(load(None), recorded)
+    ]
+
+
+def _baseline_message(text: str, hint: str | None) -> Any:
+    if gate.any_judged():
+        return checks.Error(text, hint=hint, id="zdt.E012")
+    return checks.Warning(text, hint=hint, id="zdt.W012")
 
 
 def _lint(labels: set[str], baseline: dict[str, str], config: LintConfig) -> list[Any]:
     loader = load(None)
     plan = full_plan(loader)
-    skip = baseline_keys(loader, baseline)
+    skip = adoption.exempt(loader, baseline)
     chosen = {(m.app_label, m.name) for m in plan if m.app_label in labels} - skip
     if not chosen:
         return []
