@@ -8,6 +8,7 @@ taken relative to it, so CI annotations attach to the diff whatever directory CI
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -39,3 +40,18 @@ def display_path(path: str | Path) -> str:
 def is_inside(path: str | Path) -> bool:
     """True when ``path`` lies inside the project root."""
     return Path(path).resolve().is_relative_to(root())
+
+
+def repository(directory: str | Path | None = None) -> Path | None:
+    """The top of the git work tree holding ``directory`` (default: the project root);
+    None when it is not in one (or git is missing)."""
+    where = Path(directory) if directory is not None else root()
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(where), "rev-parse", "--show-toplevel"],
+            capture_output=True, text=True, check=False, timeout=60,
+        )  # fmt: skip
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    top = done.stdout.strip()
+    return Path(top).resolve() if done.returncode == 0 and top else None

@@ -48,9 +48,11 @@ def any_judged() -> bool:
 def forward_plan(alias: str, app_label: str | None, name: str | None) -> frozenset[Key]:
     """The migrations ``migrate [app_label [name]]`` would apply on ``alias``.
 
-    Empty when the plan cannot be read (no database, a bad target): the command itself then
-    reports the problem, and nothing it applies can have been judged missing.
+    Empty when the plan cannot be read (no database, a bad target: the command itself then
+    reports the problem) and on databases other than PostgreSQL.
     """
+    if connections[alias].vendor != "postgresql":
+        return frozenset()  # no live traffic to protect (SQLite test and development runs)
     try:
         executor = MigrationExecutor(connections[alias])
         targets = _targets(executor, app_label, name)

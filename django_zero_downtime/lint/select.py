@@ -22,6 +22,7 @@ from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.migration import Migration
 from django.db.migrations.state import ProjectState
 
+from django_zero_downtime import project
 from django_zero_downtime.exceptions import ZeroDowntimeError
 from django_zero_downtime.lint import baseline as adoption
 
@@ -130,8 +131,9 @@ def migration_path(migration: Any) -> str:
 
 
 def changed_since(ref: str, plan: list[Migration]) -> set[Key]:
-    """Migrations whose file was added or changed since ``ref`` (committed or not)."""
-    top = _git("rev-parse", "--show-toplevel").strip()
+    """Migrations whose file was added or changed since ``ref`` (committed or not), in the
+    project's own repository (that of the project root); apps elsewhere are ignored."""
+    top = _git("rev-parse", "--show-toplevel", cwd=str(project.root())).strip()
     names = _git("diff", "--name-only", "--diff-filter=AMR", ref, "--", cwd=top).splitlines()
     names += _git("ls-files", "--others", "--exclude-standard", cwd=top).splitlines()
     changed = {os.path.realpath(os.path.join(top, name)) for name in names if name}

@@ -12,8 +12,10 @@ under ACCESS EXCLUSIVE (ZDT451), a migration that fails on the real data (ZDT452
 from __future__ import annotations
 
 import json
+import re
 import time
 from argparse import ArgumentParser
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -24,13 +26,14 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations import Migration
 from django.db.migrations.exceptions import AmbiguityError
 from django.db.migrations.executor import MigrationExecutor
-from django.db.migrations.operations import RunSQL
+from django.db.migrations.operations import RunSQL, SeparateDatabaseAndState
 from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
 
 from django_zero_downtime import conf
 from django_zero_downtime.bluegreen.compatibility import applied_nodes
 from django_zero_downtime.exceptions import ZeroDowntimeError
+from django_zero_downtime.findings.dangers import covering_approval
 from django_zero_downtime.findings.model import Finding
 from django_zero_downtime.guard import runtime as guard
 from django_zero_downtime.rehearsal.probe import Statement, StatementProbe
@@ -101,8 +104,14 @@ def _rehearse_migration(
         try:
             _rehearse_operation(connection, migration, op, state, after, op_report)
         except (DatabaseError, ZeroDowntimeError) as exc:
-            report.findings.append(_failed(migration, index, op, exc))
-            break
+            skipped = [o.index for o in report.operations if o.not_rehearsed]
+            if not skipped:
+                report.findings.append(_failed(migration, index, op, exc))
+                break
+            op_report.not_rehearsed = (
+                f"failed after operation {skipped[-1]}, which could not be rehearsed "
+                f"(it may need what that one builds): not judged ({_first_line(exc)})"
+            )
         state = after
     report.seconds = time.perf_counter() - started
     report.findings += verdicts(report, migration, conf.get_settings().REHEARSAL_BUDGET)
@@ -132,12 +141,21 @@ def _rehearse_operation(
 
 
 def non_transactional(op: Operation) -> bool:
-    """Operations that cannot run inside the rehearsal's transaction."""
+    """Operations that cannot run inside the rehearsal's transaction, also when wrapped in
+    ``SeparateDatabaseAndState`` (what the ZDT110 hint recommends)."""
+    if isinstance(op, SeparateDatabaseAndState):
+        return any(non_transactional(inner) for inner in op.database_operations)
     if isinstance(op, AddIndexConcurrently | RemoveIndexConcurrently):
         return True
-    if isinstance(op, RunSQL) and "CONCURRENTLY" in str(op.sql).upper():
+    if isinstance(op, RunSQL) and "CONCURRENTLY" in _sql_text(op).upper():
         return True
     return type(op).__name__ in NON_TRANSACTIONAL_NAMES
+
+
+def _sql_text(op: RunSQL) -> str:
+    """The forward SQL of a ``RunSQL`` as one string (it may be a list, or (sql, params))."""
+    items = op.sql if isinstance(op.sql, list | tuple) else [op.sql]
+    return "\n".join(str(item[0] if isinstance(item, list | tuple) else item) for item in items)
 
 
 def _estimate(
@@ -150,9 +168,10 @@ def _estimate(
         cursor.execute(
             "SELECT pg_relation_size(c.oid), greatest(c.reltuples, 0)::bigint FROM pg_class c "
             "WHERE c.oid = to_regclass(%s)",
-            [connection.ops.quote_name(table)],
+            [table if '"' in table or "." in table else connection.ops.quote_name(table)],
         )
         size, rows = cursor.fetchone() or (0, 0)
+    table = table.replace('"', "")
     if type(op).__name__ in BACKFILLS:
         seconds, how = rows / BACKFILL_ROWS_PER_S, "in short batches, no long lock"
     else:
@@ -163,7 +182,18 @@ def _estimate(
     )
 
 
+_INDEX_TABLE = re.compile(
+    r"\bON\s+(?:ONLY\s+)?((?:\"[^\"]+\"|[\w$]+)(?:\.(?:\"[^\"]+\"|[\w$]+))?)", re.IGNORECASE
+)
+
+
 def _table_of(app_label: str, op: Operation, state: ProjectState) -> str | None:
+    if isinstance(op, SeparateDatabaseAndState):
+        inner = [o for o in op.database_operations if non_transactional(o)]
+        return _table_of(app_label, inner[0], state) if inner else None
+    if isinstance(op, RunSQL):
+        match = _INDEX_TABLE.search(_sql_text(op))
+        return match.group(1) if match else None
     model_name = getattr(op, "model_name", None) or getattr(op, "model_name_lower", None)
     if not isinstance(model_name, str):
         return None
@@ -218,19 +248,34 @@ REHEARSAL_RULES = {
 
 def _finding(rule: str, migration: Migration, index: int | None, message: str) -> Finding:
     name, hint = REHEARSAL_RULES[rule]
-    approval = (getattr(migration, "zero_downtime", None) or {}).get(rule)
+    op = migration.operations[index] if index is not None else None
+    approval = _approval(migration, op, rule)
     severity: Any = "warning" if approval else "error"
     message += f" Approved: {approval}" if approval else ""
-    op = migration.operations[index] if index is not None else None
     return Finding(
         rule, name, severity, message, hint, migration.app_label, migration.name,
         index, type(op).__name__ if op is not None else "",
     )  # fmt: skip
 
 
+def _approval(migration: Migration, op: Operation | None, rule: str) -> str:
+    """The reason of the approval covering ``rule`` (the same danger approved for a static
+    rule counts, :mod:`django_zero_downtime.findings.dangers`), on the operation or the
+    migration; "" when none."""
+    for marker in (getattr(op, "zero_downtime", None), getattr(migration, "zero_downtime", None)):
+        found = covering_approval(marker, rule) if isinstance(marker, Mapping) else None
+        reason = found[1] if found else None
+        if found and isinstance(reason, str) and reason.strip():
+            return reason.strip() if found[0] == rule else f"{reason.strip()} ({found[0]})"
+    return ""
+
+
 def _failed(migration: Migration, index: int, op: Operation, exc: Exception) -> Finding:
-    first_line = (str(exc).strip().splitlines() or [repr(exc)])[0]
-    return _finding("ZDT452", migration, index, f"{op.describe()} failed: {first_line}")
+    return _finding("ZDT452", migration, index, f"{op.describe()} failed: {_first_line(exc)}")
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [repr(exc)])[0]
 
 
 # --- the command ------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from typing import Any
 from django.db.migrations.migration import Migration
 
 from django_zero_downtime.exceptions import ZeroDowntimeError
+from django_zero_downtime.findings.dangers import covering_approval
 from django_zero_downtime.findings.model import Finding
 from django_zero_downtime.runner.plan import PlanStep
 from django_zero_downtime.sql.classify import Impact, varchar_widening
@@ -40,10 +41,12 @@ def approval_reason(migration: Migration, rule: str) -> str | None:
             f"{migration.name} must be a dict of rule code to reason, e.g. "
             f'zero_downtime = {{"ZDT401": "approved by DBA: reason"}} (got {approvals!r}).'
         )
-    if rule not in approvals:
+    covering = covering_approval(approvals, rule)
+    if covering is None:
         return None
-    reason = approvals[rule]
-    return reason.strip() if isinstance(reason, str) else ""
+    code, reason = covering
+    text = reason.strip() if isinstance(reason, str) else ""
+    return text if code == rule or not text else f"{text} ({code})"
 
 
 def migration_file(migration: Migration) -> str:

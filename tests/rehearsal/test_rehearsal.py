@@ -92,6 +92,33 @@ def test_concurrent_index_is_reported_with_an_estimate(reports: dict[str, Migrat
     assert "rehearsalapp_big has ~200000 rows" in op.not_rehearsed
 
 
+def test_what_the_zdt110_hint_recommends_is_estimated_not_failed(
+    reports: dict[str, MigrationReport],
+) -> None:
+    report = reports["0006_unique_name_as_hinted"]
+    wrapped, concurrent, attach = report.operations
+    assert "rehearsalapp_big has ~200000 rows" in wrapped.not_rehearsed  # in SeparateDatabase...
+    assert "rehearsalapp_big has ~200000 rows" in concurrent.not_rehearsed  # RunSQL ... ON ONLY
+    assert "failed after operation 1, which could not be rehearsed" in attach.not_rehearsed
+    assert report.findings == []
+
+
+def test_one_approval_covers_the_rehearsal_of_the_same_danger() -> None:
+    from django.db import migrations, models
+
+    from django_zero_downtime.rehearsal.run import _finding
+
+    class Migration(migrations.Migration):
+        zero_downtime = {"ZDT105": "the table has 300 rows"}
+        operations = [migrations.AlterField("big", "n", models.BigIntegerField())]
+
+    approved = _finding("ZDT451", Migration("0002_n", APP), 0, "rewrote rehearsalapp_big.")
+    assert approved.severity == "warning"
+    assert approved.message.endswith("Approved: the table has 300 rows (ZDT105)")
+    Migration.zero_downtime = {"ZDT101": "unrelated"}
+    assert _finding("ZDT451", Migration("0002_n", APP), 0, "rewrote.").severity == "error"
+
+
 @pytest.mark.django_db
 @override_settings(ZDT_REHEARSAL_BUDGET=0.0)
 def test_over_budget_is_an_error(big_table: None) -> None:

@@ -21,6 +21,7 @@ from typing import Any, NoReturn
 
 from django.core.management.base import CommandError, CommandParser
 from django.core.management.commands.migrate import Command as MigrateCommand
+from django.db import connections
 
 from django_zero_downtime import conf
 from django_zero_downtime.exceptions import ZeroDowntimeError
@@ -35,6 +36,14 @@ def _usage_error(parser: CommandParser, message: str) -> NoReturn:
         raise CommandError(f"Error: {message}", returncode=3)
     parser.print_usage(sys.stderr)
     parser.exit(3, f"{parser.prog}: error: {message}\n")
+
+
+def postgresql_only(alias: str, vendor: str) -> str:
+    return (
+        f"safemigrate works on PostgreSQL only; database {alias!r} is {vendor}: nothing was "
+        "checked, rehearsed or applied. Use `manage.py migrate` there (the operations of "
+        "django-zero-downtime run as plain Django operations on it)."
+    )
 
 
 class Command(MigrateCommand):
@@ -79,6 +88,10 @@ class Command(MigrateCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         options["database"] = conf.migration_alias(options.get("database"))
+        vendor = connections[options["database"]].vendor
+        if vendor != "postgresql" and not options.get("adopt"):
+            self.stdout.write(postgresql_only(options["database"], vendor))
+            return
         try:
             if options.get("adopt"):
                 code = adopt.run(self, options)
