@@ -19,7 +19,7 @@ from pathlib import Path
 
 from django.db.migrations.loader import MigrationLoader
 
-from django_zero_downtime import project
+from django_zero_downtime import conf, project
 from django_zero_downtime.exceptions import ZeroDowntimeError
 
 FILE_NAME = "zero_downtime_baseline.json"
@@ -32,7 +32,8 @@ class BaselineError(ZeroDowntimeError):
 
 
 def path() -> Path:
-    return project.root() / FILE_NAME
+    """``ZDT_BASELINE_FILE`` (relative to the project root), else the default name there."""
+    return project.root() / (conf.get_settings().BASELINE_FILE or FILE_NAME)
 
 
 def read_file(where: Path | None = None) -> dict[str, str]:

@@ -59,6 +59,9 @@ def forward_plan(alias: str, app_label: str | None, name: str | None) -> frozens
         plan = executor.migration_plan(targets)
     except (DatabaseError, KeyError, AmbiguityError, ValueError):
         return frozenset()
+    finally:
+        if not connections[alias].in_atomic_block:
+            connections[alias].close()  # the command sets up its own session when it connects
     return frozenset((m.app_label, m.name) for m, backwards in plan if not backwards)
 
 

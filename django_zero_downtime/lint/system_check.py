@@ -23,7 +23,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
 from django.db.migrations.state import ProjectState
 
-from django_zero_downtime import conf
+from django_zero_downtime import conf, project
 from django_zero_downtime.exceptions import ZeroDowntimeError
 from django_zero_downtime.findings.catalogue import unknown_codes
 from django_zero_downtime.lint import baseline as adoption
@@ -42,8 +42,11 @@ def _installed_roots() -> list[str]:
 
 
 def is_first_party(app_config: AppConfig) -> bool:
-    """An app of this project rather than of an installed distribution."""
+    """An app of this project (inside its root) rather than of an installed distribution
+    or another repository (an editable install)."""
     path = os.path.realpath(app_config.path)
+    if not project.is_inside(path):
+        return False
     parts = path.split(os.sep)
     if "site-packages" in parts or "dist-packages" in parts:
         return False

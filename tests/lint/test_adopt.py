@@ -29,7 +29,7 @@ def adopt(*args: str) -> tuple[int, str]:
 
 @pytest.fixture
 def root(tmp_path: Path) -> Iterator[Path]:
-    with override_settings(BASE_DIR=tmp_path):
+    with override_settings(ZDT_BASELINE_FILE=str(tmp_path / baseline.FILE_NAME)):
         yield tmp_path
 
 

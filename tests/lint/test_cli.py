@@ -140,10 +140,10 @@ def test_since_selects_changed_and_new_files(tmp_path: Path, monkeypatch: Any) -
     monkeypatch.setattr(
         select_module, "migration_path", lambda m: os.path.realpath(tmp_path / f"{m.name}.py")
     )
-    monkeypatch.chdir(tmp_path)
-    assert changed_since("HEAD", plan) == {("shop", "b"), ("shop", "c")}  # type: ignore[arg-type]
-    with pytest.raises(SelectionError, match="ref that exists"):
-        changed_since("no-such-ref", plan)  # type: ignore[arg-type]
+    with override_settings(BASE_DIR=tmp_path):  # the project's repository, whatever the cwd
+        assert changed_since("HEAD", plan) == {("shop", "b"), ("shop", "c")}  # type: ignore[arg-type]
+        with pytest.raises(SelectionError, match="ref that exists"):
+            changed_since("no-such-ref", plan)  # type: ignore[arg-type]
 
 
 @pytest.mark.slow
