@@ -21,7 +21,6 @@ method on any operation class).
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from importlib import import_module
@@ -47,6 +46,7 @@ from django_zero_downtime import conf, project
 from django_zero_downtime.bluegreen.schema import Break, Column, Schema, Table, compare_schemas
 from django_zero_downtime.bluegreen.schema import schema_of as schema_of
 from django_zero_downtime.exceptions import ZeroDowntimeError
+from django_zero_downtime.findings import locate
 from django_zero_downtime.findings.model import Finding
 
 Key = tuple[str, str]
@@ -273,10 +273,9 @@ def _report(
 
 def _finding(found: Break, migration: Migration, index: int | None) -> Finding:
     op = migration.operations[index] if index is not None else None
-    module = sys.modules.get(type(migration).__module__)
     approval = (getattr(migration, "zero_downtime", None) or {}).get(found.rule)
     approved = f" Approved: {approval}" if approval else ""
-    return Finding(
+    finding = Finding(
         rule=found.rule,
         name=found.name,
         severity="error" if found.severity == "error" and not approval else "warning",
@@ -286,8 +285,8 @@ def _finding(found: Break, migration: Migration, index: int | None) -> Finding:
         migration=migration.name,
         operation_index=index,
         operation=type(op).__name__ if op is not None else "",
-        file=getattr(module, "__file__", "") or "",
     )
+    return locate.located(finding, migration)
 
 
 # --- which migrations the previous release had ------------------------------------------

@@ -5,10 +5,13 @@ from __future__ import annotations
 import ast
 import os
 import sys
+from collections.abc import Iterable
+from dataclasses import replace
 from functools import cache
 from typing import Any
 
 from django_zero_downtime import project
+from django_zero_downtime.findings.model import Finding
 
 
 def migration_file(migration: Any) -> str:
@@ -59,3 +62,27 @@ def line_of(path: str, operation_index: int | None) -> int | None:
     if operation_index is not None and operation_index < len(operation_lines):
         return operation_lines[operation_index]
     return class_line
+
+
+def located(finding: Finding, migration: Any) -> Finding:
+    """``finding`` with its migration's file (relative to the project root) and the line of
+    its operation (else of ``class Migration``)."""
+    path = migration_file(migration)
+    return replace(finding, file=path, line=line_of(path, finding.operation_index))
+
+
+def fill(findings: Iterable[Finding]) -> list[Finding]:
+    """Every finding with a file and line: those without get them from the migration graph
+    (runner findings name only app and migration)."""
+    findings = list(findings)
+    if all(f.file and f.line for f in findings):
+        return findings
+    from django.db.migrations.loader import MigrationLoader
+
+    nodes = MigrationLoader(None, ignore_no_migrations=True).graph.nodes
+    return [
+        located(f, nodes[(f.app, f.migration)])
+        if (f.app, f.migration) in nodes and not (f.file and f.line)
+        else f
+        for f in findings
+    ]

@@ -66,7 +66,7 @@ def add_arguments(parser: ArgumentParser) -> None:
         choices=report.FORMATS,
         default="text",
         dest="lint_format",
-        help="With --check: output format (default text).",
+        help="Output of --check, --plan and --rehearse (default text).",
     )
 
 

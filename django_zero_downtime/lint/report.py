@@ -1,4 +1,9 @@
-"""Formatting lint results: ``text`` for people, ``json`` for tools, ``github`` annotations."""
+"""Formatting findings: ``text`` for people, ``json`` for tools, ``github`` annotations.
+
+Used by ``safemigrate --check``, ``--plan`` and ``--rehearse`` alike: every JSON output is
+one document, ``{"schema_version": 1, "command": ..., "findings": [...], "summary": {...}}``
+plus the command's own details (docs/commands.md#json-output).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,8 @@ from django_zero_downtime.findings.model import Finding
 from django_zero_downtime.lint.engine import LintResult
 
 FORMATS = ("text", "json", "github")
+SCHEMA_VERSION = 1
+"""Version of the JSON document; bumped only when a key changes meaning or goes away."""
 JSON_FIELDS = (
     "app",
     "migration",
@@ -57,9 +64,29 @@ def render(result: LintResult, fmt: str) -> str:
     return as_text(result)
 
 
+def finding_json(finding: Finding) -> dict[str, Any]:
+    return {key: finding.to_dict()[key] for key in JSON_FIELDS}
+
+
+def document(command: str, findings: list[Finding], totals: dict[str, Any], **extra: Any) -> str:
+    """The JSON document every command writes (``command``: check, plan or rehearse)."""
+    body = {
+        "schema_version": SCHEMA_VERSION,
+        "command": command,
+        "findings": [finding_json(f) for f in findings],
+        "summary": totals,
+        **extra,
+    }
+    return json.dumps(body, indent=2, default=str)
+
+
+def counts(findings: list[Finding]) -> dict[str, int]:
+    errors = sum(1 for f in findings if f.is_error)
+    return {"errors": errors, "warnings": len(findings) - errors}
+
+
 def as_json(result: LintResult) -> str:
-    findings = [{key: finding.to_dict()[key] for key in JSON_FIELDS} for finding in result.findings]
-    return json.dumps({"findings": findings, "summary": summary(result)}, indent=2)
+    return document("check", result.findings, summary(result))
 
 
 def _location(finding: Finding) -> str:
@@ -104,15 +131,19 @@ def _escape_property(text: str) -> str:
 
 
 def as_github(result: LintResult) -> str:
+    return github(result.findings, notes(result), _summary_line(result))
+
+
+def github(findings: list[Finding], notices: list[str], closing: str) -> str:
     """GitHub Actions workflow commands: one annotation per finding, then the summary."""
     lines = []
-    for finding in result.findings:
+    for finding in findings:
         props = [f"file={_escape_property(finding.file)}"] if finding.file else []
         if finding.line:
             props.append(f"line={finding.line}")
         props.append(f"title={_escape_property(f'{finding.rule} {finding.name}')}")
         body = finding.message + ("\n" + finding.hint if finding.hint else "")
         lines.append(f"::{finding.severity} {','.join(props)}::{_escape_data(body)}")
-    lines += [f"::notice::{_escape_data(note)}" for note in notes(result)]
-    lines.append(_summary_line(result))
+    lines += [f"::notice::{_escape_data(note)}" for note in notices]
+    lines.append(closing)
     return "\n".join(lines)

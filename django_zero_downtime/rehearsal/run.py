@@ -11,7 +11,6 @@ under ACCESS EXCLUSIVE (ZDT451), a migration that fails on the real data (ZDT452
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from argparse import ArgumentParser
@@ -33,9 +32,11 @@ from django.db.migrations.state import ProjectState
 from django_zero_downtime import conf
 from django_zero_downtime.bluegreen.compatibility import applied_nodes
 from django_zero_downtime.exceptions import ZeroDowntimeError
+from django_zero_downtime.findings import locate
 from django_zero_downtime.findings.dangers import covering_approval
 from django_zero_downtime.findings.model import Finding
 from django_zero_downtime.guard import runtime as guard
+from django_zero_downtime.lint import report as report_format
 from django_zero_downtime.rehearsal.probe import Statement, StatementProbe
 
 INDEX_BUILD_BYTES_PER_S = 50 * 1024 * 1024
@@ -252,10 +253,11 @@ def _finding(rule: str, migration: Migration, index: int | None, message: str) -
     approval = _approval(migration, op, rule)
     severity: Any = "warning" if approval else "error"
     message += f" Approved: {approval}" if approval else ""
-    return Finding(
+    finding = Finding(
         rule, name, severity, message, hint, migration.app_label, migration.name,
         index, type(op).__name__ if op is not None else "",
     )  # fmt: skip
+    return locate.located(finding, migration)
 
 
 def _approval(migration: Migration, op: Operation | None, rule: str) -> str:
@@ -291,8 +293,8 @@ def add_arguments(parser: ArgumentParser) -> None:
     parser.add_argument(
         "--rehearse-format",
         choices=("text", "json"),
-        default="text",
-        help="Output of --rehearse (default: text).",
+        default=None,
+        help="Deprecated spelling of --format for --rehearse.",
     )
 
 
@@ -300,11 +302,23 @@ def run(command: BaseCommand, options: dict[str, Any]) -> int:
     guard.refuse_if_web_process("safemigrate --rehearse")
     using = options["database"]
     reports = rehearse(using, _targets(using, options))
-    if options.get("rehearse_format") == "json":
-        command.stdout.write(json.dumps([asdict(r) for r in reports], indent=2, default=str))
-    else:
-        command.stdout.write("\n".join(format_text(using, reports)))
+    fmt = options.get("rehearse_format") or options.get("lint_format") or "text"
+    command.stdout.write(render(using, reports, fmt))
     return 1 if any(f.is_error for r in reports for f in r.findings) else 0
+
+
+def render(using: str, reports: list[MigrationReport], fmt: str) -> str:
+    """The rehearsal in ``fmt``: text, json (the one document, lint/report.py) or github."""
+    findings = [f for r in reports for f in r.findings]
+    totals = {**report_format.counts(findings), "migrations": len(reports)}
+    if fmt == "json":
+        details = [{k: v for k, v in asdict(r).items() if k != "findings"} for r in reports]
+        return report_format.document("rehearse", findings, totals, database=using,
+                                      migrations=details)  # fmt: skip
+    if fmt == "github":
+        closing = f"{totals['errors']} error(s), {totals['warnings']} warning(s) in rehearsal."
+        return report_format.github(findings, [], closing)
+    return "\n".join(format_text(using, reports))
 
 
 def _targets(using: str, options: dict[str, Any]) -> list[tuple[str, str]] | None:

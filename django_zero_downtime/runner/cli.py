@@ -16,7 +16,9 @@ from django.db import DatabaseError, connections
 
 from django_zero_downtime import conf
 from django_zero_downtime.exceptions import ZeroDowntimeError
+from django_zero_downtime.findings import locate
 from django_zero_downtime.guard import runtime as guard
+from django_zero_downtime.lint import report as report_format
 from django_zero_downtime.runner import session
 from django_zero_downtime.runner.apply import Limits
 from django_zero_downtime.runner.report import RunReport, summary
@@ -113,6 +115,7 @@ def run(command: BaseCommand, options: dict[str, Any]) -> int:
         )
         report.finish(3, message.strip())
         command.stderr.write(message)
+    report.findings[:] = locate.fill(report.findings)
     _finish(command, options, report)
     return report.exit_code
 
@@ -122,9 +125,34 @@ def _run(command: BaseCommand, options: dict[str, Any], limits: Limits, report: 
     say = _printer(command, options)
     run = session.Run(connection, options, limits, report, say)
     if options.get("plan"):
-        return run.show_plan()
+        return _plan(command, run, options.get("lint_format") or "text")
     with session.run_lock(connection, no_wait=bool(options.get("no_wait")), say=say):
         return run.execute()
+
+
+def _plan(command: BaseCommand, run: session.Run, fmt: str) -> int:
+    """``--plan`` in ``fmt``: the text table, or the one JSON document / GitHub annotations."""
+    if fmt == "text":
+        return run.show_plan()
+    run.say = lambda line: None
+    code = run.show_plan()
+    planned = run.planned
+    if fmt == "json":
+        steps = [_step_json(step, planned.verdicts.get(step.key, [])) for step in planned.steps]
+        totals = {**report_format.counts(planned.findings), "steps": len(steps)}
+        command.stdout.write(report_format.document("plan", planned.findings, totals, steps=steps))
+    else:
+        closing = f"{len(planned.findings)} finding(s) in the plan of {len(planned.steps)} step(s)."
+        command.stdout.write(report_format.github(planned.findings, [], closing))
+    return code
+
+
+def _step_json(step: Any, verdicts: list[str]) -> dict[str, Any]:
+    return {
+        "app": step.app, "migration": step.migration, "operation_index": step.index,
+        "operation": step.operation, "description": step.description, "atomic": step.atomic,
+        "lock": step.lock, "sql": step.sql, "verdicts": verdicts, "refusal": step.refusal,
+    }  # fmt: skip
 
 
 def _printer(command: BaseCommand, options: dict[str, Any]) -> Any:

@@ -23,6 +23,7 @@ from typing import Any
 from django.db.migrations.migration import Migration
 
 from django_zero_downtime.exceptions import ZeroDowntimeError
+from django_zero_downtime.findings import locate
 from django_zero_downtime.findings.dangers import covering_approval
 from django_zero_downtime.findings.model import Finding
 from django_zero_downtime.runner.plan import PlanStep
@@ -120,7 +121,7 @@ def backwards_finding(migration: Migration) -> Finding:
         hint="Migrations are never rolled back: fix forward with a new migration.",
         app=migration.app_label,
         migration=migration.name,
-        file=migration_file(migration),
+        file=locate.migration_file(migration),
     )
 
 

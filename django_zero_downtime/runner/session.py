@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.management.sql import emit_post_migrate_signal, emit_pre_migrate_signal
@@ -14,6 +15,7 @@ from django.db.models.functions import Now
 from django_zero_downtime import conf
 from django_zero_downtime import ledger as cycles
 from django_zero_downtime.exceptions import RefusedByRule, ZeroDowntimeError
+from django_zero_downtime.findings import locate
 from django_zero_downtime.findings.model import Finding
 from django_zero_downtime.models import DeployCycle
 from django_zero_downtime.runner import engagement
@@ -103,6 +105,15 @@ def _by_key(plan: list[PlanEntry]) -> Iterator[tuple[tuple[str, str], Any]]:
     return (((m.app_label, m.name), m) for m, _ in plan)
 
 
+@dataclass
+class Planned:
+    """What ``--plan`` judged: for ``--format json``/``github`` (runner/cli.py)."""
+
+    steps: list[PlanStep]
+    verdicts: dict[str, list[str]]
+    findings: list[Finding]
+
+
 class Run:
     def __init__(
         self, connection: Any, options: dict[str, Any], limits: Limits, report: RunReport, say: Say
@@ -165,6 +176,7 @@ class Run:
         for line in format_plan(steps, verdicts):
             self.say(line)
         findings += [*size_findings, *refusals(steps)]
+        self.planned = Planned(steps, verdicts, locate.fill(findings))
         for finding in findings:
             self.say(f"{finding.rule} {finding.name}: {finding.message}\n  {finding.hint}")
         return 1 if findings else 0

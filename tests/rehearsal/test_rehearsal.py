@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -160,10 +161,31 @@ def test_json_output_has_every_statement(big_table: None) -> None:
         call_command(
             "safemigrate", APP, "0002", "--rehearse", "--rehearse-format", "json", stdout=out
         )
-    [report] = json.loads(out.getvalue())
+    document = json.loads(out.getvalue())
+    assert (document["schema_version"], document["command"]) == (1, "rehearse")
+    [report] = document["migrations"]
     [statement] = report["operations"][0]["statements"]
     assert statement["rewritten"] == ["rehearsalapp_big", "rehearsalapp_big_pkey"]
-    assert report["findings"][0]["rule"] == "ZDT451"
+    [finding] = document["findings"]
+    assert finding["rule"] == "ZDT451"
+    assert finding["file"] == "tests/rehearsal/rehearsalapp/migrations/0002_n_bigint.py"
+    assert finding["line"] == _line_of_first_operation(finding["file"])
+    assert document["summary"] == {"errors": 1, "warnings": 0, "migrations": 1}
+
+
+@pytest.mark.django_db
+def test_github_annotations_have_relative_paths_and_lines(big_table: None) -> None:
+    out = StringIO()
+    with pytest.raises(SystemExit):
+        call_command("safemigrate", APP, "0002", "--rehearse", "--format", "github", stdout=out)
+    path = "tests/rehearsal/rehearsalapp/migrations/0002_n_bigint.py"
+    line = _line_of_first_operation(path)
+    assert out.getvalue().startswith(f"::error file={path},line={line},title=ZDT451 ")
+
+
+def _line_of_first_operation(path: str) -> int:
+    lines = Path(settings.BASE_DIR, path).read_text().splitlines()
+    return next(n for n, text in enumerate(lines, 1) if "migrations.AlterField" in text)
 
 
 def test_operations_that_commit_on_their_own_are_not_rehearsed() -> None:
