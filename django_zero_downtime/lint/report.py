@@ -1,7 +1,7 @@
 """Formatting findings: ``text`` for people, ``json`` for tools, ``github`` annotations.
 
 Used by ``safemigrate --check``, ``--plan`` and ``--rehearse`` alike: every JSON output is
-one document, ``{"schema_version": 1, "command": ..., "findings": [...], "summary": {...}}``
+one document, ``{"version": 1, "command": ..., "findings": [...], "summary": {...}}``
 plus the command's own details (docs/commands.md#json-output).
 """
 
@@ -71,7 +71,7 @@ def finding_json(finding: Finding) -> dict[str, Any]:
 def document(command: str, findings: list[Finding], totals: dict[str, Any], **extra: Any) -> str:
     """The JSON document every command writes (``command``: check, plan or rehearse)."""
     body = {
-        "schema_version": SCHEMA_VERSION,
+        "version": SCHEMA_VERSION,
         "command": command,
         "findings": [finding_json(f) for f in findings],
         "summary": totals,

@@ -37,6 +37,7 @@ def test_json_format_and_exit_code_on_error_findings() -> None:
     code, out = check("--all", "--format", "json", "people")
     assert code == 1
     report = json.loads(out)
+    assert (report["version"], report["command"]) == (1, "check")  # the one document
     [finding] = report["findings"]
     assert list(finding) == [
         "app",

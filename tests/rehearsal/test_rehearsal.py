@@ -162,7 +162,7 @@ def test_json_output_has_every_statement(big_table: None) -> None:
             "safemigrate", APP, "0002", "--rehearse", "--rehearse-format", "json", stdout=out
         )
     document = json.loads(out.getvalue())
-    assert (document["schema_version"], document["command"]) == (1, "rehearse")
+    assert (document["version"], document["command"]) == (1, "rehearse")
     [report] = document["migrations"]
     [statement] = report["operations"][0]["statements"]
     assert statement["rewritten"] == ["rehearsalapp_big", "rehearsalapp_big_pkey"]

@@ -25,7 +25,7 @@ def test_plan_json_is_the_one_document_with_locations() -> None:
     code, out = plan("people", "0001", "--format", "json")  # backwards: refused (ZDT402)
     assert code == 1
     document = json.loads(out)
-    assert (document["schema_version"], document["command"]) == (1, "plan")
+    assert (document["version"], document["command"]) == (1, "plan")
     assert {f["rule"] for f in document["findings"]} == {"ZDT402"}
     for finding in document["findings"]:
         assert finding["file"].startswith(PEOPLE) and finding["line"] > 0
