@@ -11,7 +11,7 @@ broken baseline can always be rewritten).
 
 from __future__ import annotations
 
-from argparse import Action, ArgumentParser, Namespace
+from argparse import ArgumentParser
 from typing import Any
 
 from django.core.management.base import BaseCommand
@@ -19,18 +19,13 @@ from django.db.migrations.loader import MigrationLoader
 
 from django_zero_downtime import project
 from django_zero_downtime.lint import baseline
-
-
-class _AdoptAction(Action):
-    def __call__(self, parser: ArgumentParser, namespace: Namespace, *args: Any) -> None:
-        namespace.adopt = True
-        namespace.skip_checks = True
+from django_zero_downtime.lint.cli import SkippingChecks
 
 
 def add_arguments(parser: ArgumentParser) -> None:
     parser.add_argument(
         "--adopt",
-        action=_AdoptAction,
+        action=SkippingChecks,
         nargs=0,
         default=False,
         help=f"Record every app's current migration history as shipped in {baseline.FILE_NAME}"

@@ -34,19 +34,20 @@ from django_zero_downtime.lint.select import select
 from django_zero_downtime.lint.system_check import is_first_party
 
 
-class _CheckAction(Action):
-    """``--check`` also skips Django's system checks: linting reports zdt.E010's findings
-    itself, in the requested format, instead of stopping at a SystemCheckError first."""
+class SkippingChecks(Action):
+    """A flag that also skips Django's system checks: ``--check`` reports zdt.E010's
+    findings itself, in the requested format, instead of stopping at a SystemCheckError
+    first; ``--adopt`` must run whatever the baseline it rewrites says."""
 
     def __call__(self, parser: ArgumentParser, namespace: Namespace, *args: Any) -> None:
-        namespace.check = True
+        setattr(namespace, self.dest, True)
         namespace.skip_checks = True
 
 
 def add_arguments(parser: ArgumentParser) -> None:
     parser.add_argument(
         "--check",
-        action=_CheckAction,
+        action=SkippingChecks,
         nargs=0,
         default=False,
         help="Lint migrations (by default the unapplied ones); change nothing.",

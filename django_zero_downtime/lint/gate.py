@@ -53,15 +53,15 @@ def forward_plan(alias: str, app_label: str | None, name: str | None) -> frozens
     """
     if connections[alias].vendor != "postgresql":
         return frozenset()  # no live traffic to protect (SQLite test and development runs)
+    own = connections.create_connection(alias)  # leave the command's connection untouched
     try:
-        executor = MigrationExecutor(connections[alias])
+        executor = MigrationExecutor(own)
         targets = _targets(executor, app_label, name)
         plan = executor.migration_plan(targets)
     except (DatabaseError, KeyError, AmbiguityError, ValueError):
         return frozenset()
     finally:
-        if not connections[alias].in_atomic_block:
-            connections[alias].close()  # the command sets up its own session when it connects
+        own.close()
     return frozenset((m.app_label, m.name) for m, backwards in plan if not backwards)
 
 
