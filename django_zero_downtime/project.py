@@ -9,32 +9,19 @@ taken relative to it, so CI annotations attach to the diff whatever directory CI
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
-from django.conf import settings
+from django_zero_downtime.findings import locate
 
 
 def root() -> Path:
-    """The project's root directory (absolute, resolved)."""
-    base = getattr(settings, "BASE_DIR", None)
-    if base:
-        return Path(base).resolve()
-    program = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
-    if program is not None and program.name == "manage.py" and program.exists():
-        return program.resolve().parent
-    return Path.cwd().resolve()
+    """The project's root directory (absolute, resolved); one definition, in findings/locate."""
+    return locate.project_root()
 
 
 def display_path(path: str | Path) -> str:
     """``path`` relative to the project root when it lies inside it, else absolute."""
-    if not str(path):
-        return ""
-    resolved = Path(path).resolve()
-    try:
-        return resolved.relative_to(root()).as_posix()
-    except ValueError:
-        return str(resolved)
+    return locate.display_path(path)
 
 
 def is_inside(path: str | Path) -> bool:

@@ -1,25 +1,107 @@
-"""Where a migration and its operations are written: file path and line numbers."""
+"""Where a finding is: the migration file (relative to the project root) and its line.
+
+The one location helper of every face (checker, runner, rehearsal, blue/green, guard):
+paths are shown relative to the project root (``settings.BASE_DIR`` when set, else the
+directory of ``manage.py`` when that is the program, else the working directory), so CI
+annotations, SARIF and GitLab reports point at files in the repository.
+"""
 
 from __future__ import annotations
 
 import ast
+import importlib.util
 import os
 import sys
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import cache
+from pathlib import Path
 from typing import Any
 
-from django_zero_downtime import project
-from django_zero_downtime.findings.model import Finding
+from django.conf import settings
+
+
+@dataclass(frozen=True)
+class Location:
+    """A migration, one of its operations (``operation_index``) and its file and line."""
+
+    app: str = ""
+    migration: str = ""
+    operation_index: int | None = None
+    operation: str = ""
+    file: str = ""
+    line: int | None = None
+
+
+def project_root() -> Path:
+    """``settings.BASE_DIR``, else the directory of ``manage.py`` (the program), else cwd."""
+    base = getattr(settings, "BASE_DIR", None) if settings.configured else None
+    if base:
+        return Path(base).resolve()
+    program = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    if program is not None and program.name == "manage.py" and program.is_file():
+        return program.resolve().parent
+    return Path.cwd().resolve()
+
+
+def display_path(path: str | Path) -> str:
+    """``path`` relative to the project root when it is inside it, else absolute."""
+    if not str(path):
+        return ""
+    resolved = Path(path).resolve()
+    try:
+        return str(resolved.relative_to(project_root()))
+    except ValueError:
+        return str(resolved)
+
+
+def source_file(migration: Any) -> str:
+    """The absolute source file of a loaded migration ("" when it has none, e.g. a
+    ``Migration`` built in code rather than loaded from a file)."""
+    if type(migration).__module__ == "django.db.migrations.migration":
+        return ""
+    module = sys.modules.get(type(migration).__module__)
+    path = getattr(module, "__file__", None) or ""
+    return os.path.abspath(path) if path else ""
 
 
 def migration_file(migration: Any) -> str:
-    """The migration's source file, relative to the project root when inside it (so CI
-    annotations attach to the diff whatever the working directory), else absolute."""
-    module = sys.modules.get(type(migration).__module__)
-    path = getattr(module, "__file__", None) or ""
-    return project.display_path(path) if path else ""
+    """The migration's source file as findings show it (relative to the project root)."""
+    return display_path(source_file(migration))
+
+
+def file_of(app_label: str, name: str) -> str:
+    """The absolute file of migration ``app_label.name``, found without importing it."""
+    from django.db.migrations.loader import MigrationLoader
+
+    try:
+        module_name, _ = MigrationLoader.migrations_module(app_label)
+        spec = importlib.util.find_spec(f"{module_name}.{name}") if module_name else None
+    except (LookupError, ImportError, ValueError):
+        return ""
+    origin = spec.origin if spec is not None else None
+    return origin if origin and origin.endswith(".py") else ""
+
+
+def location(
+    app: str,
+    migration: str,
+    index: int | None = None,
+    operation: str = "",
+    *,
+    loaded: Any = None,
+) -> Location:
+    """Where operation ``index`` of ``app.migration`` is written (``loaded``: the migration
+    object when at hand; otherwise its file is looked up from the app's migrations module)."""
+    path = source_file(loaded) if loaded is not None else file_of(app, migration)
+    if loaded is not None and index is not None and not operation:
+        operation = type(loaded.operations[index]).__name__
+    return Location(app, migration, index, operation, display_path(path), line_of(path, index))
+
+
+def of_migration(migration: Any, index: int | None = None, operation: str = "") -> Location:
+    """:func:`location` of a loaded migration object."""
+    return location(migration.app_label, migration.name, index, operation, loaded=migration)
 
 
 @cache
@@ -55,34 +137,32 @@ def _assigned_name(statement: ast.stmt) -> str | None:
 
 
 def line_of(path: str, operation_index: int | None) -> int | None:
-    """The operation's line, else the ``class Migration`` line, else None."""
+    """The operation's line, else the ``class Migration`` line, else None.
+
+    A relative ``path`` is taken as shown in findings (relative to the project root)."""
     if not path:
         return None
-    class_line, operation_lines = _lines(os.path.join(project.root(), path))
+    absolute = path if os.path.isabs(path) else str(project_root() / path)
+    class_line, operation_lines = _lines(absolute)
     if operation_index is not None and operation_index < len(operation_lines):
         return operation_lines[operation_index]
     return class_line
 
 
-def located(finding: Finding, migration: Any) -> Finding:
-    """``finding`` with its migration's file (relative to the project root) and the line of
-    its operation (else of ``class Migration``)."""
-    path = migration_file(migration)
-    return replace(finding, file=path, line=line_of(path, finding.operation_index))
+def located(finding: Any, migration: Any) -> Any:
+    """``finding`` (a :class:`~django_zero_downtime.findings.model.Finding`) with the file
+    and line of its operation in the loaded ``migration``."""
+    where = of_migration(migration, finding.operation_index)
+    return replace(finding, file=where.file, line=where.line)
 
 
-def fill(findings: Iterable[Finding]) -> list[Finding]:
-    """Every finding with a file and line: those without get them from the migration graph
-    (runner findings name only app and migration)."""
-    findings = list(findings)
-    if all(f.file and f.line for f in findings):
-        return findings
-    from django.db.migrations.loader import MigrationLoader
-
-    nodes = MigrationLoader(None, ignore_no_migrations=True).graph.nodes
-    return [
-        located(f, nodes[(f.app, f.migration)])
-        if (f.app, f.migration) in nodes and not (f.file and f.line)
-        else f
-        for f in findings
-    ]
+def fill(findings: Iterable[Any]) -> list[Any]:
+    """Every finding with a file and line: those that name only app and migration (runner
+    findings) get them from the app's migrations module."""
+    out = []
+    for finding in findings:
+        if not (finding.file and finding.line):
+            where = location(finding.app, finding.migration, finding.operation_index)
+            finding = replace(finding, file=finding.file or where.file, line=where.line)
+        out.append(finding)
+    return out

@@ -15,6 +15,7 @@ import os
 import site
 import sysconfig
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from django.apps import AppConfig, apps
@@ -26,13 +27,11 @@ from django.db.migrations.state import ProjectState
 from django_zero_downtime import conf, project
 from django_zero_downtime.exceptions import ZeroDowntimeError
 from django_zero_downtime.findings.catalogue import unknown_codes
+from django_zero_downtime.findings.render import check_message
 from django_zero_downtime.lint import baseline as adoption
 from django_zero_downtime.lint import gate
 from django_zero_downtime.lint.engine import LintConfig, Linter
 from django_zero_downtime.lint.select import full_plan, load
-
-OTHER_OWNERS = ("ZDT4", "ZDT5")
-"""Live-database (4xx) and blue/green (5xx) rules belong to the runner and compat checks."""
 
 
 def _installed_roots() -> list[str]:
@@ -70,13 +69,12 @@ def migration_messages(app_configs: Iterable[AppConfig] | None = None) -> list[A
 
 
 def _message(finding: Any) -> Any:
-    text = f"{finding.app}.{finding.migration}: {finding.rule} {finding.name}: {finding.message}"
-    where = f"{finding.file}:{finding.line}" if finding.line else finding.file
-    hint = f"{finding.hint}\n(or approve it with a reason; see docs/rules.md)"
+    """zdt.E010 where a command judges this migration, else the warning zdt.W011."""
+    approve = "\n(or approve it with a reason; see docs/rules.md)"
     if gate.is_judged((finding.app, finding.migration)):
-        return checks.Error(text, hint=hint, obj=where, id="zdt.E010")
-    hint += "\n`manage.py check` fails on it, and migrate/safemigrate refuse to apply it."
-    return checks.Warning(text, hint=hint, obj=where, id="zdt.W011")
+        return check_message(finding, "zdt.E010", approve)
+    later = approve + "\n`manage.py check` fails on it, and migrate/safemigrate refuse to apply it."
+    return check_message(replace(finding, severity="warning"), "zdt.W011", later)
 
 
 def baseline_messages() -> list[Any]:
@@ -116,10 +114,9 @@ def _unknown_code_warnings(settings: Any) -> list[Any]:
     codes = [*settings.RULES_SELECT, *settings.RULES_IGNORE, *settings.RULES_SEVERITY]
     return [
         checks.Warning(
-            f"ZDT_RULES_* names {code!r}, which matches no rule of the checker.",
+            f"ZDT_RULES_* names {code!r}, which matches no rule.",
             hint="Use rule codes or prefixes such as 'ZDT101' or 'ZDT2' (see docs/rules.md).",
             id="zdt.W010",
         )
         for code in unknown_codes(codes)
-        if not code.upper().startswith(OTHER_OWNERS)
     ]

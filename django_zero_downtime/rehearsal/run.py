@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 import time
 from argparse import ArgumentParser
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -33,10 +32,14 @@ from django_zero_downtime import conf
 from django_zero_downtime.bluegreen.compatibility import applied_nodes
 from django_zero_downtime.exceptions import ZeroDowntimeError
 from django_zero_downtime.findings import locate
-from django_zero_downtime.findings.dangers import covering_approval
+from django_zero_downtime.findings import render as renderer
+from django_zero_downtime.findings.approvals import approval
+from django_zero_downtime.findings.catalogue import Violation
+from django_zero_downtime.findings.factory import make_finding
 from django_zero_downtime.findings.model import Finding
+from django_zero_downtime.findings.policy import Policy
+from django_zero_downtime.findings.render import brief
 from django_zero_downtime.guard import runtime as guard
-from django_zero_downtime.lint import report as report_format
 from django_zero_downtime.rehearsal.probe import Statement, StatementProbe
 
 INDEX_BUILD_BYTES_PER_S = 50 * 1024 * 1024
@@ -64,6 +67,8 @@ class MigrationReport:
     seconds: float = 0.0
     operations: list[OperationReport] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    failed: bool = False
+    """An operation failed (ZDT452): the rehearsal stops after this migration."""
 
 
 class _Rollback(Exception):
@@ -84,7 +89,7 @@ def rehearse(using: str, targets: list[tuple[str, str]] | None = None) -> list[M
             for migration, _ in plan:
                 report, state = _rehearse_migration(connection, migration, state)
                 reports.append(report)
-                if any(f.rule == "ZDT452" for f in report.findings):
+                if report.failed:
                     break
             raise _Rollback
     except _Rollback:
@@ -107,7 +112,8 @@ def _rehearse_migration(
         except (DatabaseError, ZeroDowntimeError) as exc:
             skipped = [o.index for o in report.operations if o.not_rehearsed]
             if not skipped:
-                report.findings.append(_failed(migration, index, op, exc))
+                report.failed = True
+                report.findings += _failed(migration, index, op, exc)
                 break
             op_report.not_rehearsed = (
                 f"failed after operation {skipped[-1]}, which could not be rehearsed "
@@ -209,13 +215,13 @@ def _table_of(app_label: str, op: Operation, state: ProjectState) -> str | None:
 
 def verdicts(report: MigrationReport, migration: Migration, budget: float) -> list[Finding]:
     """ZDT450 over budget, ZDT451 rewrite under ACCESS EXCLUSIVE (approvals respected)."""
-    found = []
+    found: list[Finding] = []
     if report.seconds > budget:
         message = (
             f"{report.app_label}.{report.name} took {report.seconds:.2f} s in rehearsal, over "
             f"ZDT_REHEARSAL_BUDGET ({budget:g} s)."
         )
-        found.append(_finding("ZDT450", migration, None, message))
+        found += _finding("ZDT450", migration, None, message)
     for op_report in report.operations:
         for statement in op_report.statements:
             rewritten = statement.rewrote_under_access_exclusive()
@@ -225,54 +231,24 @@ def verdicts(report: MigrationReport, migration: Migration, budget: float) -> li
                     f"ACCESS EXCLUSIVE ({statement.seconds:.2f} s here; reads and writes wait "
                     "for all of it)."
                 )
-                found.append(_finding("ZDT451", migration, op_report.index, message))
+                found += _finding("ZDT451", migration, op_report.index, message)
     return found
 
 
-REHEARSAL_RULES = {
-    "ZDT450": (
-        "rehearsal-over-budget",
-        "Split the migration, make the change without a rewrite or scan under lock (see the "
-        "operations docs), or schedule a maintenance window.",
-    ),
-    "ZDT451": (
-        "rehearsal-rewrite-under-lock",
-        "Add a new column, backfill it in batches and switch to it; or approve with "
-        'zero_downtime = {"ZDT451": "reason"} if the table stays small.',
-    ),
-    "ZDT452": (
-        "rehearsal-failed",
-        "Fix the migration or the data it trips over; the rehearsal rolled everything back.",
-    ),
-}
+def _finding(rule: str, migration: Migration, index: int | None, message: str) -> list[Finding]:
+    """The finding (none when ZDT_RULES_* switch the rule off); an approval on the migration
+    or on the operation makes it a warning."""
+    where = locate.of_migration(migration, index)
+    found = make_finding(
+        Violation(rule, message),
+        where,
+        policy=Policy.from_settings(),
+        approval=approval(migration, rule, index),
+    )
+    return [found] if found is not None else []
 
 
-def _finding(rule: str, migration: Migration, index: int | None, message: str) -> Finding:
-    name, hint = REHEARSAL_RULES[rule]
-    op = migration.operations[index] if index is not None else None
-    approval = _approval(migration, op, rule)
-    severity: Any = "warning" if approval else "error"
-    message += f" Approved: {approval}" if approval else ""
-    finding = Finding(
-        rule, name, severity, message, hint, migration.app_label, migration.name,
-        index, type(op).__name__ if op is not None else "",
-    )  # fmt: skip
-    return locate.located(finding, migration)
-
-
-def _approval(migration: Migration, op: Operation | None, rule: str) -> str:
-    """The reason of the approval covering ``rule`` (the same danger approved for a static
-    rule counts, :mod:`django_zero_downtime.findings.dangers`), on the operation or the
-    migration; "" when none."""
-    for marker in (getattr(op, "zero_downtime", None), getattr(migration, "zero_downtime", None)):
-        found = covering_approval(marker, rule) if isinstance(marker, Mapping) else None
-        reason = found[1] if found else None
-        if found and isinstance(reason, str) and reason.strip():
-            return reason.strip() if found[0] == rule else f"{reason.strip()} ({found[0]})"
-    return ""
-
-
-def _failed(migration: Migration, index: int, op: Operation, exc: Exception) -> Finding:
+def _failed(migration: Migration, index: int, op: Operation, exc: Exception) -> list[Finding]:
     return _finding("ZDT452", migration, index, f"{op.describe()} failed: {_first_line(exc)}")
 
 
@@ -308,17 +284,18 @@ def run(command: BaseCommand, options: dict[str, Any]) -> int:
 
 
 def render(using: str, reports: list[MigrationReport], fmt: str) -> str:
-    """The rehearsal in ``fmt``: text, json (the one document, lint/report.py) or github."""
+    """The rehearsal in ``fmt``: text, or any format of the one renderer (json: the
+    document with ``command: "rehearse"`` and the per-migration details)."""
+    if fmt == "text":
+        return "\n".join(format_text(using, reports))
     findings = [f for r in reports for f in r.findings]
-    totals = {**report_format.counts(findings), "migrations": len(reports)}
-    if fmt == "json":
-        details = [{k: v for k, v in asdict(r).items() if k != "findings"} for r in reports]
-        return report_format.document("rehearse", findings, totals, database=using,
-                                      migrations=details)  # fmt: skip
-    if fmt == "github":
-        closing = f"{totals['errors']} error(s), {totals['warnings']} warning(s) in rehearsal."
-        return report_format.github(findings, [], closing)
-    return "\n".join(format_text(using, reports))
+    errors = sum(1 for f in findings if f.is_error)
+    closing = f"{errors} error(s), {len(findings) - errors} warning(s) in rehearsal."
+    summary = renderer.Summary({"migrations": len(reports)}, [], closing)
+    details = [{k: v for k, v in asdict(r).items() if k != "findings"} for r in reports]
+    return renderer.render_command(
+        "rehearse", findings, fmt, summary, database=using, migrations=details
+    )
 
 
 def _targets(using: str, options: dict[str, Any]) -> list[tuple[str, str]] | None:
@@ -344,9 +321,7 @@ def format_text(using: str, reports: list[MigrationReport]) -> list[str]:
         lines.append(f"{report.app_label}.{report.name}  {report.seconds:.3f} s")
         for op in report.operations:
             lines += _format_operation(op)
-        for finding in report.findings:
-            lines.append(f"  {finding.severity.upper()} {finding.rule} {finding.message}")
-            lines.append(f"    hint: {finding.hint}")
+        lines += [f"  {f.severity.upper()} {brief(f, '  ').lstrip()}" for f in report.findings]
     return lines
 
 

@@ -17,8 +17,8 @@ from django.db import DatabaseError, connections
 from django_zero_downtime import conf
 from django_zero_downtime.exceptions import ZeroDowntimeError
 from django_zero_downtime.findings import locate
+from django_zero_downtime.findings import render as renderer
 from django_zero_downtime.guard import runtime as guard
-from django_zero_downtime.lint import report as report_format
 from django_zero_downtime.runner import session
 from django_zero_downtime.runner.apply import Limits
 from django_zero_downtime.runner.report import RunReport, summary
@@ -138,13 +138,12 @@ def _plan(command: BaseCommand, run: session.Run, fmt: str) -> int:
     run.say = lambda line: None
     code = run.show_plan()
     planned = run.planned
-    if fmt == "json":
-        steps = [_step_json(step, planned.verdicts.get(step.key, [])) for step in planned.steps]
-        totals = {**report_format.counts(planned.findings), "steps": len(steps)}
-        command.stdout.write(report_format.document("plan", planned.findings, totals, steps=steps))
-    else:
-        closing = f"{len(planned.findings)} finding(s) in the plan of {len(planned.steps)} step(s)."
-        command.stdout.write(report_format.github(planned.findings, [], closing))
+    steps = [_step_json(step, planned.verdicts.get(step.key, [])) for step in planned.steps]
+    closing = f"{len(planned.findings)} finding(s) in the plan of {len(steps)} step(s)."
+    summary = renderer.Summary({"steps": len(steps)}, [], closing)
+    command.stdout.write(
+        renderer.render_command("plan", planned.findings, fmt, summary, steps=steps)
+    )
     return code
 
 

@@ -82,6 +82,21 @@ def test_github_format_prints_annotations() -> None:
 
 
 @UNSAFE
+def test_sarif_and_gitlab_formats_locate_the_finding_relative_to_the_project() -> None:
+    code, out = check("--all", "--format", "sarif", "people")
+    [result] = json.loads(out)["runs"][0]["results"]
+    physical = result["locations"][0]["physicalLocation"]
+    assert physical["artifactLocation"]["uri"] == "tests/lint/fixtures/people_unsafe/0002_unsafe.py"
+    assert (result["ruleId"], physical["region"]["startLine"], code) == ("ZDT101", 9, 1)
+    code, out = check("--all", "--format", "gitlab", "people")
+    [issue] = json.loads(out)
+    assert issue["location"] == {
+        "path": "tests/lint/fixtures/people_unsafe/0002_unsafe.py",
+        "lines": {"begin": 9},
+    }
+
+
+@UNSAFE
 def test_text_format_names_file_rule_and_hint() -> None:
     code, out = check("--all", "people", "0002")
     assert code == 1

@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 from io import StringIO
 
+import jsonschema
 import pytest
 from django.core.management import call_command
+
+from tests.conftest import ROOT
 
 PEOPLE = "example_project/people/migrations/"
 
@@ -45,3 +48,23 @@ def test_plan_github_annotations() -> None:
 def test_plan_text_is_unchanged_by_default() -> None:
     code, out = plan("people")
     assert code == 0 and not out.lstrip().startswith("{")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("fmt", ["sarif", "gitlab"])
+def test_plan_in_sarif_and_gitlab_carries_relative_paths_and_lines(fmt: str) -> None:
+    code, out = plan("people", "0001", "--format", fmt)
+    assert code == 1
+    document = json.loads(out)
+    if fmt == "sarif":
+        schema = json.loads((ROOT / "tests/findings/sarif-schema-2.1.0.json").read_text())
+        jsonschema.Draft4Validator(schema).validate(document)
+        results = document["runs"][0]["results"]
+        assert results and {r["ruleId"] for r in results} == {"ZDT402"}
+        for result in results:
+            physical = result["locations"][0]["physicalLocation"]
+            assert physical["artifactLocation"]["uri"].startswith(PEOPLE)
+            assert physical["region"]["startLine"] > 0
+    else:
+        assert all(i["location"]["path"].startswith(PEOPLE) for i in document)
+        assert all(i["location"]["lines"]["begin"] > 1 for i in document)
