@@ -26,6 +26,7 @@ from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
 from django.db.models import NOT_PROVIDED
 
+from django_zero_downtime import traits
 from django_zero_downtime.lint import facts
 from django_zero_downtime.lint.context import OperationContext
 
@@ -41,13 +42,11 @@ def _zdt() -> Any:
 
 
 def needs_non_atomic(operation: Operation) -> bool:
-    ops = _zdt()
-    non_atomic = (AddIndexConcurrently, RemoveIndexConcurrently, ops.DualWriteRename)
-    return isinstance(operation, non_atomic)
+    return traits.cannot_run_in_transaction(operation)
 
 
 def uses_ledger(operation: Operation) -> bool:
-    return type(operation).__module__ == "django_zero_downtime.operations"
+    return traits.uses_ledger(operation)
 
 
 def rewrite_operation(ctx: OperationContext) -> Operation:
