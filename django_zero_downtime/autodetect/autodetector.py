@@ -26,6 +26,7 @@ from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
 from django.db.models import NOT_PROVIDED
 
+from django_zero_downtime.autodetect import paths, phases
 from django_zero_downtime.lint import facts
 from django_zero_downtime.lint.context import OperationContext
 
@@ -41,9 +42,10 @@ def _zdt() -> Any:
 
 
 def needs_non_atomic(operation: Operation) -> bool:
-    ops = _zdt()
-    non_atomic = (AddIndexConcurrently, RemoveIndexConcurrently, ops.DualWriteRename)
-    return isinstance(operation, non_atomic)
+    non_atomic = (AddIndexConcurrently, RemoveIndexConcurrently)
+    return isinstance(operation, non_atomic) or bool(
+        getattr(operation, "requires_non_atomic_migration", False)
+    )
 
 
 def uses_ledger(operation: Operation) -> bool:
@@ -100,7 +102,7 @@ def rewrite_operations(
     out = []
     for operation in operations:
         ctx = OperationContext(app_label, operation, state, connection, new_tables=new_tables)
-        out.append(rewrite_operation(ctx))
+        out.extend(paths.safe_path(ctx) or [rewrite_operation(ctx)])
         operation.state_forwards(app_label, state)
         if isinstance(operation, migrations.CreateModel):
             model_state = facts.get_model_state(state, app_label, operation.name)
@@ -158,7 +160,14 @@ def rewrite_changes(
                 migration.operations = rewrite_operations(  # type: ignore[misc]
                     app_label, list(migration.operations), state
                 )
+            *expand, contract = phases.split_contracts(app_label, app_migrations)
+            for migration in expand:
                 rewritten += split_by_atomicity(migration)
+            rewritten += (
+                [contract]
+                if phases.is_contract_migration(contract)
+                else split_by_atomicity(contract)
+            )
         except Exception:  # never break makemigrations: keep what Django detected
             out[app_label] = app_migrations
             continue

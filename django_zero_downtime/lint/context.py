@@ -21,6 +21,13 @@ SAFE_OPERATION_NAMES = (
     "DeprecateTable",
     "DropDeprecatedTable",
     "BatchedBackfill",
+    "AddIndexInSteps",
+    "AddConstraintInSteps",
+    "AddFieldInSteps",
+    "AlterFieldInSteps",
+    "DeclareModelChange",
+    "EnforceField",
+    "EnforceConstraint",
 )
 """This project's operations: safe by construction (the Drop*/Complete* ones are gated at
 run time by deploy cycles), so operation rules never flag them."""

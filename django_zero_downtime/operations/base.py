@@ -29,6 +29,9 @@ class ZdtOperation(Operation):
     # operation refused until ZDT_DEPRECATION_CYCLES deploy cycles have passed?
     requires_non_atomic_migration: bool = False
     deploy_cycle_gated: bool = False
+    # For the size rule (ZDT401): every statement is catalog-only, CONCURRENTLY, batched, or
+    # a scan under SHARE UPDATE EXCLUSIVE / proved by a validated CHECK, whatever the size.
+    cheap_at_any_size: bool = False
 
     def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
         kwargs = {

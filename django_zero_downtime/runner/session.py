@@ -16,7 +16,7 @@ from django_zero_downtime import ledger as cycles
 from django_zero_downtime.exceptions import RefusedByRule, ZeroDowntimeError
 from django_zero_downtime.findings.model import Finding
 from django_zero_downtime.models import DeployCycle
-from django_zero_downtime.runner import engagement
+from django_zero_downtime.runner import engagement, phases
 from django_zero_downtime.runner.apply import Applier, Limits
 from django_zero_downtime.runner.locks import RunLock, connect_kwargs
 from django_zero_downtime.runner.monitor import Monitor
@@ -124,6 +124,7 @@ class Run:
             return self._run(executor, plan)
 
     def _run(self, executor: MigrationExecutor, plan: list[PlanEntry]) -> int:
+        plan = phases.defer_contracts(self.connection, plan, self.options.get("release"), self.say)
         state = start_state(executor, plan)
         ledger_ready = self._ledger_ready()
         tentative = self.tentative_release if ledger_ready else None
@@ -157,6 +158,9 @@ class Run:
         plan = plan_for(executor, self.options)
         findings = [engagement.backwards_finding(m) for m, back in plan if back]
         forwards = [entry for entry in plan if not entry[1]]
+        forwards = phases.defer_contracts(
+            self.connection, forwards, self.options.get("release"), self.say
+        )
         tentative = self.tentative_release if self._ledger_ready() else None
         steps = collect_steps(self.connection, forwards, start_state(executor, plan), tentative)
         size_findings, verdicts = engagement.judge_steps(
