@@ -7,7 +7,9 @@ rewrites what the autodetector produced, before the migrations get their names:
 - ``RenameField`` that renames the column -> ``DualWriteRename``;
 - ``RemoveField`` of a column -> ``DeprecateColumn`` (the drop comes cycles later);
 - ``AddField`` NOT NULL with a constant default -> ``AddColumnWithDefault``;
-- ``AddIndex`` / ``RemoveIndex`` -> ``AddIndexConcurrently`` / ``RemoveIndexConcurrently``.
+- ``RemoveIndex`` -> ``RemoveIndexConcurrently``;
+- indexes, constraints, foreign keys, NOT NULL, callable/volatile defaults and type
+  changes: the paths of :mod:`.paths` (contract steps moved out by :mod:`.phases`).
 
 Only operations on tables that already exist are rewritten. Operations that need
 ``atomic = False`` are split into their own migration, chained in order with the rest, and

@@ -34,7 +34,6 @@ EXCLUSION_REFUSAL = (
 
 
 class _InSteps(base.ModelOperation):
-    __module__ = PUBLIC_MODULE
     requires_non_atomic_migration = True
     cheap_at_any_size = True
     category = OperationCategory.ADDITION
@@ -60,6 +59,8 @@ def index_shape(model: Any, index: models.Index, unique: bool = False) -> IndexS
 class AddIndexInSteps(_InSteps):
     """``Meta.indexes`` entry built with ``CREATE INDEX CONCURRENTLY`` (SHARE UPDATE EXCLUSIVE:
     reads and writes go on). Needs an ``atomic = False`` migration."""
+
+    __module__ = PUBLIC_MODULE
 
     arguments = (("model_name", REQUIRED), ("index", REQUIRED))
 
@@ -126,6 +127,8 @@ def unique_index_sql(model: Any, schema_editor: Any, constraint: models.UniqueCo
 class AddConstraintInSteps(_InSteps):
     """A ``UniqueConstraint`` or ``CheckConstraint`` added with no lock that blocks traffic
     for longer than a catalog update. Needs an ``atomic = False`` migration."""
+
+    __module__ = PUBLIC_MODULE
 
     arguments = (("model_name", REQUIRED), ("constraint", REQUIRED))
 

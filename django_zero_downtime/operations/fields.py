@@ -114,7 +114,6 @@ def enforce_not_null(
 
 
 class _FieldInSteps(base.FieldOperation):
-    __module__ = PUBLIC_MODULE
     requires_non_atomic_migration = True
     cheap_at_any_size = True
     arguments = (("model_name", REQUIRED), ("name", REQUIRED), ("field", REQUIRED))
@@ -134,6 +133,8 @@ class _FieldInSteps(base.FieldOperation):
 
 class AlterFieldInSteps(_FieldInSteps):
     """An ``AlterField`` that sets NOT NULL, ``unique`` or ``db_index`` on a live table."""
+
+    __module__ = PUBLIC_MODULE
 
     category = OperationCategory.ALTERATION
 
@@ -178,6 +179,8 @@ class AlterFieldInSteps(_FieldInSteps):
 
 class AddFieldInSteps(_FieldInSteps):
     """An ``AddField`` of a foreign key, a callable default or a volatile ``db_default``."""
+
+    __module__ = PUBLIC_MODULE
 
     category = OperationCategory.ADDITION
 

@@ -68,7 +68,6 @@ class DeclareModelChange(base.ZdtOperation):
 
 
 class _Contract(base.ModelOperation):
-    __module__ = PUBLIC_MODULE
     requires_non_atomic_migration = True
     cheap_at_any_size = True
     zero_downtime_phase = CONTRACT
@@ -85,6 +84,8 @@ class _Contract(base.ModelOperation):
 class EnforceField(_Contract):
     """Contract step: give the column what its field declares (NOT NULL, unique, index),
     each without a long lock. Steps already done are skipped, so it is safe to re-run."""
+
+    __module__ = PUBLIC_MODULE
 
     arguments = (("model_name", REQUIRED), ("name", REQUIRED))
 
@@ -130,6 +131,8 @@ class EnforceField(_Contract):
 class EnforceConstraint(_Contract):
     """Contract step: add the state's constraint ``name`` to the database (CHECK: NOT VALID,
     then VALIDATE; unique: index concurrently, then USING INDEX)."""
+
+    __module__ = PUBLIC_MODULE
 
     arguments = (("model_name", REQUIRED), ("name", REQUIRED))
 

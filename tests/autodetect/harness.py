@@ -260,3 +260,7 @@ class Edit:
         assert checksum(project, self.table, self.checked_columns, ROWS) == sums
         project.ok("makemigrations", "--check", "--dry-run", "shop")
         return writer
+
+
+LONG = bool(os.environ.get("ZDT_LONG"))
+"""Run every edit on its own table (ZDT_LONG=1); by default one test applies them together."""

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-from tests.autodetect.harness import Edit, Project, models
+import pytest
+
+from tests.autodetect.harness import LONG, Edit, Project, models
 from tests.autodetect.test_index_paths import constraint_kinds, index_valid
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not LONG, reason="one edit per table: ZDT_LONG=1 (test_all_edits runs them together)"
+    ),
+]
 
 SHELF = """
 

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from tests.autodetect.harness import Edit, Project, models
+import pytest
+
+from tests.autodetect.harness import LONG, Edit, Project, models
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not LONG, reason="one edit per table: ZDT_LONG=1 (test_all_edits runs them together)"
+    ),
+]
 
 
 def index_valid(project: Project, name: str) -> bool:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from django.db.migrations.migration import Migration
 
 from django_zero_downtime.runner.phases import ContractFacts, hold_back
 
-T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def migration(name: str, *parents: str, contract: bool = False) -> Migration:
