@@ -27,7 +27,13 @@ from example_project.lifecycle.plan import (
 )
 from example_project.lifecycle.prestep import PreStep
 from example_project.lifecycle.stats import TrafficResult
-from example_project.lifecycle.table import PhaseResult, StepResult, step_report
+from example_project.lifecycle.table import (
+    GRPC_CHANNELS,
+    PhaseResult,
+    StepResult,
+    grpc_requests,
+    step_report,
+)
 from example_project.lifecycle.traffic import Budget, Driver, Target
 from example_project.people.releases import release
 
@@ -53,6 +59,7 @@ class Environment:
             "DATABASE_URL": database.database_url(self.db_config),
             "DJANGO_SETTINGS_MODULE": "example_project.settings",
             "RELEASE": str(release_number),
+            "GRPC_PORT": "0",
         }
 
 
@@ -92,6 +99,7 @@ class LifecycleDemo:
         self._migrate_under_traffic(step, old, result)
         if not result.blocked:
             self._deploy(step, old, result)
+            result.problems += _missing_grpc(result)
         for line in step_report(result):
             self.write(line)
         if result.blocked:
@@ -225,6 +233,12 @@ class LifecycleDemo:
 
     def _summary(self) -> int:
         requests = sum(p.traffic.requests for s in self.results for p in s.phases if p.traffic)
+        grpc = sum(
+            grpc_requests(s, r, channel)
+            for s in self.results
+            for r in {s.release - 1, s.release} - {0}
+            for channel in GRPC_CHANNELS
+        )
         errors = sum(p.errors for s in self.results for p in s.phases)
         bad_rows = sum(
             p.consistency.differing + p.consistency.missing for s in self.results for p in s.phases
@@ -235,9 +249,18 @@ class LifecycleDemo:
         self.write(
             f"\nLifecycle demo {verdict}: {len(self.results)} releases, {requests} requests, "
             f"{errors} failed, {bad_rows} inconsistent rows, early drop refused: "
-            f"{'yes' if refused else 'NO'}."
+            f"{'yes' if refused else 'NO'}; {grpc} of the requests over gRPC."
         )
         return 0 if verdict == "OK" else 1
+
+
+def _missing_grpc(result: StepResult) -> list[str]:
+    """A problem for each API version the new release served no gRPC request through."""
+    return [
+        f"r{result.release} served no {channel} request"
+        for channel in GRPC_CHANNELS
+        if not grpc_requests(result, result.release, channel)
+    ]
 
 
 def _targets(phase: Phase, old: servers.Server, new: servers.Server) -> list[Target]:

@@ -25,6 +25,8 @@ from example_project.lifecycle.traffic import Target
 HOST = "127.0.0.1"
 ERROR_LINE = re.compile(r"^[\w.]+(Error|Exception|Violation): ")
 READY_TIMEOUT_S = 60.0
+GUNICORN_CONFIG = Path(__file__).resolve().parents[1] / "gunicorn.conf.py"
+"""Starts gRPC in each worker when ``GRPC_PORT`` is set (the demo sets ``0``: any port)."""
 STOP_TIMEOUT_S = 15.0
 
 
@@ -38,10 +40,12 @@ class Server:
     port: int
     process: subprocess.Popen[bytes]
     log_path: Path
+    grpc_port: int | None = None
+    """The gRPC port the release reported on ``/health`` once ready (``None``: no gRPC)."""
 
     @property
     def target(self) -> Target:
-        return Target(self.release, HOST, self.port)
+        return Target(self.release, HOST, self.port, self.grpc_port)
 
     def error_lines(self, limit: int = 3) -> list[str]:
         """Distinct exception lines from the server's log (``SomeError: message``)."""
@@ -65,6 +69,7 @@ def gunicorn_command(fd: int, threads: int) -> list[str]:
         sys.executable, "-m", "gunicorn", "example_project.wsgi:application",
         "--bind", f"fd://{fd}", "--workers", "1", "--worker-class", "gthread",
         "--threads", str(threads), "--graceful-timeout", "10", "--log-level", "warning",
+        "--config", str(GUNICORN_CONFIG),
     ]  # fmt: skip
 
 
@@ -115,11 +120,16 @@ def wait_ready(server: Server, timeout: float = READY_TIMEOUT_S) -> None:
             raise ServerFailed(f"release {server.release} exited:\n{server.log_tail()}")
         health = _health(server)
         if health is not None and health.get("release") == server.release:
+            server.grpc_port = _port(health.get("grpc_port"))
             return
         if health is not None:
             raise ServerFailed(f"port {server.port} answered as {health}, not r{server.release}")
         _wait_for_exit(server, 0.1)
     raise ServerFailed(f"release {server.release} not ready in {timeout:.0f} s")
+
+
+def _port(value: object) -> int | None:
+    return value if isinstance(value, int) and value > 0 else None
 
 
 def _wait_for_exit(server: Server, seconds: float) -> None:

@@ -36,12 +36,29 @@ class ReleaseTraffic:
 
 
 @dataclass(frozen=True)
+class ChannelTraffic:
+    """What one release served over one channel (``http``, ``grpc v1``, ``grpc v2``)."""
+
+    release: int
+    channel: str
+    traffic: ReleaseTraffic
+
+
+@dataclass(frozen=True)
 class TrafficResult:
     """Per release, in the order the releases were given; plus a few error messages."""
 
     per_release: tuple[ReleaseTraffic, ...]
     sample_errors: tuple[str, ...]
     seconds: float
+    per_channel: tuple[ChannelTraffic, ...] = ()
+
+    def channel(self, release: int, channel: str) -> ReleaseTraffic | None:
+        """What ``release`` served over ``channel``, or ``None`` when it served none."""
+        for entry in self.per_channel:
+            if (entry.release, entry.channel) == (release, channel):
+                return entry.traffic
+        return None
 
     @property
     def requests(self) -> int:
@@ -65,27 +82,36 @@ class Recorder:
     def __init__(self, releases: Sequence[int]) -> None:
         self._lock = threading.Lock()
         self._counts = {release: _Counts() for release in releases}
+        self._channels: dict[tuple[int, str], _Counts] = {}
         self._errors: list[str] = []
 
-    def ok(self, release: int, latency_ms: float) -> None:
-        with self._lock:
-            self._counts[release].latencies_ms.append(latency_ms)
+    def _both(self, release: int, channel: str) -> tuple[_Counts, _Counts]:
+        return self._counts[release], self._channels.setdefault((release, channel), _Counts())
 
-    def failed(self, release: int, latency_ms: float, message: str, mismatch: bool) -> None:
+    def ok(self, release: int, latency_ms: float, channel: str = "http") -> None:
         with self._lock:
-            counts = self._counts[release]
-            counts.latencies_ms.append(latency_ms)
-            if mismatch:
-                counts.mismatched += 1
-            else:
-                counts.failed += 1
+            for counts in self._both(release, channel):
+                counts.latencies_ms.append(latency_ms)
+
+    def failed(
+        self, release: int, latency_ms: float, message: str, mismatch: bool, channel: str = "http"
+    ) -> None:
+        with self._lock:
+            for counts in self._both(release, channel):
+                counts.latencies_ms.append(latency_ms)
+                counts.mismatched += mismatch
+                counts.failed += not mismatch
             if len(self._errors) < MAX_KEPT_ERRORS:
                 self._errors.append(message)
 
     def result(self, seconds: float) -> TrafficResult:
         with self._lock:
             per_release = tuple(_summary(r, c) for r, c in self._counts.items())
-            return TrafficResult(per_release, tuple(self._errors), seconds)
+            per_channel = tuple(
+                ChannelTraffic(r, channel, _summary(r, c))
+                for (r, channel), c in sorted(self._channels.items())
+            )
+            return TrafficResult(per_release, tuple(self._errors), seconds, per_channel)
 
 
 def _summary(release: int, counts: _Counts) -> ReleaseTraffic:

@@ -74,6 +74,33 @@ def phase_rows(step: StepResult, releases: Sequence[int]) -> list[list[str]]:
     return rows
 
 
+GRPC_CHANNELS = ("grpc v1", "grpc v2")
+
+
+def _channel_cell(traffic: TrafficResult | None, release: int, channel: str) -> str:
+    served = traffic.channel(release, channel) if traffic else None
+    if served is None or not served.requests:
+        return "-"
+    p50_p99 = f"{_ms(served.p50_ms)}/{_ms(served.p99_ms)}"
+    return f"{served.requests} req, {served.errors} err, {p50_p99}"
+
+
+def grpc_rows(step: StepResult, releases: Sequence[int]) -> list[list[str]]:
+    """gRPC requests, errors and p50/p99 ms per phase, per release and API version."""
+    header = ["phase"] + [f"r{r} {channel}" for r in releases for channel in GRPC_CHANNELS]
+    rows = [header]
+    for phase in step.phases:
+        cells = [_channel_cell(phase.traffic, r, c) for r in releases for c in GRPC_CHANNELS]
+        rows.append([phase.name, *cells])
+    return rows
+
+
+def grpc_requests(step: StepResult, release: int, channel: str) -> int:
+    """How many ``channel`` requests ``release`` served over the whole step."""
+    served = [p.traffic.channel(release, channel) for p in step.phases if p.traffic]
+    return sum(s.requests for s in served if s is not None)
+
+
 def render(rows: list[list[str]]) -> list[str]:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
@@ -96,5 +123,6 @@ def step_report(step: StepResult) -> list[str]:
         lines += ["  " + line for line in prestep_lines(prestep)]
     releases = sorted({step.release - 1, step.release} - {0})
     lines += ["", *render(phase_rows(step, releases))]
+    lines += ["", "gRPC (requests, errors, p50/p99 ms):", *render(grpc_rows(step, releases))]
     lines += [f"PROBLEM: {problem}" for problem in step.problems]
     return lines

@@ -1,12 +1,14 @@
-"""Bounded traffic against one or two releases, through both API versions.
+"""Bounded traffic against one or two releases, through both API versions, HTTP and gRPC.
 
 The driver works in *units* of four requests that cross releases and API versions: create
 on release A through version v, read it back on release B through the other version, update
 it on B, read it back on A. With two targets every unit sends two requests to each, so the
 split is exactly 50/50, and every read checks what the other release wrote: a stale or
 wrong family name counts as a *mismatch*, an HTTP error or a dropped connection as a
-*failure*. A run stops at its request budget, its time budget or when told to, whichever
-comes first.
+*failure*. When every target serves gRPC too, every other pair of units speaks gRPC
+(``people.v1`` / ``people.v2``, :mod:`example_project.lifecycle.rpc_client`) instead of
+HTTP, so both protocols cross both releases and both versions. A run stops at its request
+budget, its time budget or when told to, whichever comes first.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class Target:
     release: int
     host: str
     port: int
+    grpc_port: int | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,13 @@ class Call:
     body: dict[str, Any] | None
     expect_status: int
     expect_family: str
+    protocol: str = "http"
+    pk: int | None = None
+
+    @property
+    def channel(self) -> str:
+        """What the statistics group this call under: ``http``, ``grpc v1`` or ``grpc v2``."""
+        return "http" if self.protocol == "http" else f"grpc {self.version}"
 
 
 class RequestFailed(Exception):
@@ -77,12 +87,19 @@ def unit_routes(unit: int, targets: Sequence[Target]) -> tuple[Target, Target, s
     return first, other, VERSIONS[unit % 2], VERSIONS[(unit + 1) % 2]
 
 
+def unit_protocol(unit: int, targets: Sequence[Target]) -> str:
+    """Pure: ``grpc`` for every other pair of units when every target serves gRPC."""
+    serves_grpc = all(target.grpc_port for target in targets)
+    return "grpc" if serves_grpc and (unit // 2) % 2 == 1 else "http"
+
+
 def create_call(unit: int, targets: Sequence[Target], token: str) -> Call:
     """Pure: the unit's first request, a create on the first release."""
     first, _, version, _ = unit_routes(unit, targets)
     name = f"Created{unit}-{token}"
     path = f"/api/{version}/people"
-    return Call(first, version, "POST", path, _payload(version, "Ada", name), 201, name)
+    body = _payload(version, "Ada", name)
+    return Call(first, version, "POST", path, body, 201, name, unit_protocol(unit, targets))
 
 
 def follow_up_calls(unit: int, targets: Sequence[Target], token: str, pk: int) -> list[Call]:
@@ -90,10 +107,12 @@ def follow_up_calls(unit: int, targets: Sequence[Target], token: str, pk: int) -
     first, other, version, other_version = unit_routes(unit, targets)
     created, updated = f"Created{unit}-{token}", f"Updated{unit}-{token}"
     body = _payload(version, "Ada", updated)
+    protocol = unit_protocol(unit, targets)
+    read_path, write_path = f"/api/{other_version}/people/{pk}", f"/api/{version}/people/{pk}"
     return [
-        Call(other, other_version, "GET", f"/api/{other_version}/people/{pk}", None, 200, created),
-        Call(other, version, "PUT", f"/api/{version}/people/{pk}", body, 200, updated),
-        Call(first, other_version, "GET", f"/api/{other_version}/people/{pk}", None, 200, updated),
+        Call(other, other_version, "GET", read_path, None, 200, created, protocol, pk),
+        Call(other, version, "PUT", write_path, body, 200, updated, protocol, pk),
+        Call(first, other_version, "GET", read_path, None, 200, updated, protocol, pk),
     ]
 
 
@@ -122,6 +141,11 @@ def _check(call: Call, status: int, raw: bytes) -> dict[str, Any]:
         data: dict[str, Any] = json.loads(raw)
     except ValueError:
         raise RequestFailed(f"{where}: not JSON: {raw[:200]!r}") from None
+    return check_family(call, where, data)
+
+
+def check_family(call: Call, where: str, data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` when it carries the family name ``call`` expects; a mismatch otherwise."""
     got = data.get(FAMILY_FIELD[call.version])
     if got != call.expect_family:
         raise RequestFailed(f"{where}: expected {call.expect_family!r}, got {got!r}", True)
@@ -149,6 +173,7 @@ class Driver:
         self._sent = 0
         self._lock = threading.Lock()
         self._token = uuid.uuid4().hex[:6]
+        self._rpc: Any = None
 
     def run(self) -> TrafficResult:
         """Drive traffic in the calling thread until done; return the statistics."""
@@ -162,7 +187,19 @@ class Driver:
             thread.start()
         for thread in threads:
             thread.join()
+        if self._rpc is not None:
+            self._rpc.close()
         return self.recorder.result(time.monotonic() - started)
+
+    def _send(self, call: Call) -> dict[str, Any]:
+        if call.protocol == "http":
+            return _send(call)
+        with self._lock:
+            if self._rpc is None:
+                from example_project.lifecycle.rpc_client import Clients
+
+                self._rpc = Clients()
+        return self._rpc.send(call)
 
     def _next_unit(self, deadline: float) -> int | None:
         with self._lock:
@@ -188,12 +225,12 @@ class Driver:
     def _timed(self, call: Call) -> dict[str, Any] | None:
         started = time.perf_counter()
         try:
-            data = _send(call)
+            data = self._send(call)
         except RequestFailed as exc:
             elapsed = (time.perf_counter() - started) * 1000
-            self.recorder.failed(call.target.release, elapsed, str(exc), exc.mismatch)
+            self.recorder.failed(call.target.release, elapsed, str(exc), exc.mismatch, call.channel)
             return None
-        self.recorder.ok(call.target.release, (time.perf_counter() - started) * 1000)
+        self.recorder.ok(call.target.release, (time.perf_counter() - started) * 1000, call.channel)
         return data
 
 

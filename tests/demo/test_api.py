@@ -71,7 +71,7 @@ def test_unparsable_json_wrong_method_and_unknown_id(client: Client) -> None:
 
 
 def test_health_names_the_release_without_touching_the_database(client: Client) -> None:
-    assert client.get("/health").json() == {"status": "ok", "release": 4}
+    assert client.get("/health").json() == {"status": "ok", "release": 4, "grpc_port": None}
 
 
 def test_request_types_are_version_specific() -> None:

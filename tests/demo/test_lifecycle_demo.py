@@ -35,3 +35,6 @@ def test_quick_lifecycle_demo_completes_with_no_failed_request(tmp_path: Path) -
     assert "rollback" in output and "50/50" in output
     assert "Lifecycle demo OK" in output
     assert "0 failed, 0 inconsistent rows, early drop refused: yes" in output
+    assert "served no grpc" not in output
+    for number in (2, 3, 4):
+        assert f"r{number} grpc v1" in output and f"r{number} grpc v2" in output

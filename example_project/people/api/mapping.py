@@ -1,17 +1,12 @@
-"""The anti-corruption layer: the one place where API types meet the database types.
+"""The JSON wire side of the anti-corruption layer: API v1/v2 types ↔ the domain.
 
-Two boundaries, both here:
-
-- API side: a v1 or v2 request becomes a neutral :class:`NameFields`, and a neutral
-  :class:`NameFields` becomes a v1 or v2 response. The API versions never see each other.
-- Database side: :class:`NameFields` is written to the columns the running release writes
-  and read from the column it reads (:mod:`example_project.people.releases`). The model's
-  field names never leak into the API, and a renamed column never changes the API.
+A v1 or v2 request becomes a neutral :class:`NameFields`, and a neutral :class:`NameFields`
+becomes a v1 or v2 response; the API versions never see each other. The database side is
+:mod:`example_project.people.domain` (re-exported here for the views), so a renamed column
+never changes the API and no API type is derived from a model.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from example_project.people.api.types import (
     PersonIn,
@@ -21,18 +16,9 @@ from example_project.people.api.types import (
     PersonV1,
     PersonV2,
 )
-from example_project.people.models import RELEASE, Person
-from example_project.people.releases import Release
+from example_project.people.domain import NameFields, read_names, write_names
 
 API_VERSIONS = ("v1", "v2")
-
-
-@dataclass(frozen=True)
-class NameFields:
-    """A person's names, independent of API version and of column names."""
-
-    first_name: str
-    family_name: str
 
 
 def from_request(body: PersonIn) -> NameFields:
@@ -51,13 +37,12 @@ def to_response(version: str, pk: int, names: NameFields) -> PersonOut:
     return PersonV2(id=pk, first_name=names.first_name, surname=names.family_name)
 
 
-def read_names(person: Person, release: Release = RELEASE) -> NameFields:
-    """Database → neutral: the family name from the column this release reads."""
-    return NameFields(person.first_name, getattr(person, release.reads))
-
-
-def write_names(person: Person, names: NameFields, release: Release = RELEASE) -> None:
-    """Neutral → database: the family name into every column this release writes."""
-    person.first_name = names.first_name
-    for column in release.writes:
-        setattr(person, column, names.family_name)
+__all__ = [
+    "API_VERSIONS",
+    "NameFields",
+    "from_request",
+    "read_names",
+    "request_type",
+    "to_response",
+    "write_names",
+]

@@ -10,20 +10,17 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
-MAX_NAME_LENGTH = 100
+from example_project.people.domain import MAX_NAME_LENGTH, InvalidNames, check_name
 
-
-class InvalidRequest(ValueError):
-    """A request body that does not fit the API type; the message is safe to show a client."""
+InvalidRequest = InvalidNames
+"""A request body that does not fit the API type; the message is safe to show a client."""
 
 
 def _name(data: dict[str, Any], key: str) -> str:
-    value = data.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidRequest(f"{key!r} is required and must be a non-empty string")
-    if len(value) > MAX_NAME_LENGTH:
-        raise InvalidRequest(f"{key!r} must be at most {MAX_NAME_LENGTH} characters")
-    return value
+    return check_name(key, data.get(key))
+
+
+__all__ = ["MAX_NAME_LENGTH", "InvalidRequest"]
 
 
 def _object(data: object) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from example_project.people import domain
 from example_project.people.api import mapping
 from example_project.people.api.types import InvalidRequest
 from example_project.people.models import Person
@@ -37,23 +38,19 @@ def collection(request: HttpRequest, version: str) -> HttpResponse:
         names = _body(request, version)
     except InvalidRequest as exc:
         return _error(400, str(exc))
-    person = Person()
-    mapping.write_names(person, names)
-    person.save()
-    return _respond(version, person, status=201)
+    return _respond(version, domain.create(names), status=201)
 
 
 def detail(request: HttpRequest, version: str, pk: int) -> HttpResponse:
     """``GET`` / ``PUT /api/<version>/people/<id>``: read or replace a person."""
     if request.method not in ("GET", "PUT"):
         return _error(405, "use GET or PUT")
-    person = Person.objects.filter(pk=pk).first()
+    person = domain.find(pk)
     if person is None:
         return _error(404, f"no person with id {pk}")
     if request.method == "PUT":
         try:
-            mapping.write_names(person, _body(request, version))
+            domain.replace(person, _body(request, version))
         except InvalidRequest as exc:
             return _error(400, str(exc))
-        person.save()
     return _respond(version, person)
