@@ -28,6 +28,8 @@ SAFE_OPERATION_NAMES = (
     "DeclareModelChange",
     "EnforceField",
     "EnforceConstraint",
+    "RetypeField",
+    "CompleteRetypeField",
 )
 """This project's operations: safe by construction (the Drop*/Complete* ones are gated at
 run time by deploy cycles), so operation rules never flag them."""

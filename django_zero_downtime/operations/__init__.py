@@ -19,6 +19,7 @@ from django_zero_downtime.operations.phased import (
     EnforceField,
 )
 from django_zero_downtime.operations.rename import CompleteDualWriteRename, DualWriteRename
+from django_zero_downtime.operations.retype import CompleteRetypeField, RetypeField
 from django_zero_downtime.operations.tables import DeprecateTable, DropDeprecatedTable
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "AlterFieldInSteps",
     "BatchedBackfill",
     "CompleteDualWriteRename",
+    "CompleteRetypeField",
     "DeclareModelChange",
     "DeprecateColumn",
     "DeprecateTable",
@@ -37,4 +39,5 @@ __all__ = [
     "DualWriteRename",
     "EnforceConstraint",
     "EnforceField",
+    "RetypeField",
 ]
