@@ -228,6 +228,25 @@ def build_indexes(schema_editor: Any, target: Target) -> None:
         indexing.build_index(schema_editor, name, sql, IndexShape(False, (target.shadow,), False))
 
 
+def validate_foreign_keys(schema_editor: Any, found: list[Target]) -> None:
+    """VALIDATE each foreign key the swap re-created NOT VALID, each in its own transaction
+    (SHARE UPDATE EXCLUSIVE on the referencing table: reads and writes go on)."""
+    tables = sorted({quote_ident(target.table) for target in found})
+    if base.collecting(schema_editor):
+        base.note(schema_editor, f"VALIDATE CONSTRAINT each re-created foreign key on {tables}")
+        return
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname FROM pg_constraint WHERE contype = 'f' "
+            "AND NOT convalidated AND (conrelid = ANY(%s::regclass[]) "
+            "OR confrelid = ANY(%s::regclass[]))",
+            [tables, tables],
+        )
+        pending = cursor.fetchall()
+    for table, name in pending:
+        ddl.step(schema_editor, f"ALTER TABLE {table} VALIDATE CONSTRAINT {quote_ident(name)}")
+
+
 class CompleteRetypeField(_RetypeBase):
     """Contract step of a type change: swap the shadow columns in under one brief lock."""
 
@@ -245,13 +264,8 @@ class CompleteRetypeField(_RetypeBase):
             schema_editor, found[0].table, found[0].shadow
         ):
             ddl.step(schema_editor, swap_sql(found))
+        validate_foreign_keys(schema_editor, found)
         for target in found:
-            if target.references is not None:
-                name = quote_ident(zdt_name("fk", target.table, target.column))
-                ddl.step(
-                    schema_editor,
-                    f"ALTER TABLE {quote_ident(target.table)} VALIDATE CONSTRAINT {name}",
-                )
             base.record(schema_editor, "column", target.table, target.old, app_label)
 
     def database_backwards(

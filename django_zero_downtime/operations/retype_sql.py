@@ -88,12 +88,14 @@ def _attnum(table: str, column: str) -> str:
 
 def _drop_constraints(target: Target) -> str:
     """Drop foreign keys pointing at the column and its own PK/unique/FK constraints,
-    remembering the PK and unique names to re-attach them to the new column's index."""
+    remembering the foreign keys and the PK and unique names to re-create them."""
     rel, num = _regclass(target.table), _attnum(target.table, target.column)
     return f"""
-  FOR r IN SELECT conname, conrelid::regclass AS rel FROM pg_constraint
+  FOR r IN SELECT oid, conname, conrelid::regclass AS rel FROM pg_constraint
            WHERE contype = 'f' AND ((confrelid = {rel} AND confkey = ARRAY[{num}])
               OR (conrelid = {rel} AND conkey = ARRAY[{num}])) LOOP
+    fks := fks || format('ALTER TABLE %s ADD CONSTRAINT %I %s NOT VALID', r.rel, r.conname,
+                         pg_get_constraintdef(r.oid));
     EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', r.rel, r.conname);
   END LOOP;
   pk_name := NULL; uq_name := NULL;
@@ -164,16 +166,6 @@ def _attach(target: Target) -> str:
   END IF;{renames}"""
 
 
-def _repoint(target: Target) -> str:
-    assert target.references is not None
-    table, column = target.references
-    name = quote_ident(zdt_name("fk", target.table, target.column))
-    key, parent = quote_ident(target.column), f"{quote_ident(table)} ({quote_ident(column)})"
-    return f"""
-  ALTER TABLE {quote_ident(target.table)} ADD CONSTRAINT {name}
-    FOREIGN KEY ({key}) REFERENCES {parent} DEFERRABLE INITIALLY DEFERRED NOT VALID;"""
-
-
 def swap_sql(found: list[Target]) -> str:
     """One DO block: lock every table, drop the triggers, swap each column, re-point FKs."""
     tables = ", ".join(dict.fromkeys(quote_ident(t.table) for t in found))
@@ -182,9 +174,11 @@ def swap_sql(found: list[Target]) -> str:
         uninstall = RetypeTrigger.of(target).uninstall_sql.replace("; ", ";\n  ")
         body += [f"\n  {uninstall}", _drop_constraints(target)]
         body += [_move_generator(target), _attach(target)]
-    body += [_repoint(t) for t in found if t.references is not None]
+    # The foreign keys as they were (names, ON DELETE, deferrable): their column names now
+    # name the new columns. NOT VALID here; validated one by one after the swap.
+    body.append("\n  FOREACH stmt IN ARRAY fks LOOP EXECUTE stmt; END LOOP;")
     declare = (
         'r record; pk_name text; uq_name text; ident "char"; def text; seq text; '
-        "last bigint; called boolean;"
+        "last bigint; called boolean; stmt text; fks text[] := '{}';"
     )
     return f"DO $zdt_swap$\nDECLARE {declare}\nBEGIN{''.join(body)}\nEND\n$zdt_swap$;"

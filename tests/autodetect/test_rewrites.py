@@ -67,6 +67,22 @@ UNIQUE = models.UniqueConstraint(fields=["name", "note"], name="name_note_uniq")
             migrations.AlterField("item", "note", models.TextField(null=True, help_text="x")),
             [migrations.AlterField],
         ),
+        (
+            migrations.AlterField("item", "count", models.BigIntegerField(default=0)),
+            [zdt.DeclareModelChange, zdt.RetypeField, zdt.CompleteRetypeField],
+        ),
+        (
+            migrations.AlterField("item", "name", models.CharField(max_length=5)),
+            [zdt.DeclareModelChange, zdt.RetypeField, zdt.CompleteRetypeField],
+        ),
+        (
+            migrations.AlterField("item", "name", models.CharField(max_length=50)),
+            [migrations.AlterField],  # widening varchar: catalog only
+        ),
+        (
+            migrations.AlterField("item", "count", models.CharField(max_length=5)),
+            [migrations.AlterField],  # no plain cast path: left to Django, reported
+        ),
     ],
     ids=lambda value: "" if isinstance(value, list) else type(value).__name__,
 )

@@ -37,6 +37,8 @@ NEW_PATHS = [
     ),
     zdt_ops.EnforceField("Person", "surname"),
     zdt_ops.EnforceConstraint("Person", "age_gte_0"),
+    zdt_ops.RetypeField("Person", "id"),
+    zdt_ops.CompleteRetypeField("Person", "id"),
 ]
 
 OPERATIONS = [
