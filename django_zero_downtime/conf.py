@@ -31,8 +31,12 @@ class ZdtSettings:
     LARGE_TABLE_ROWS: int = 1_000_000
     MAX_BLOCKING_MS: int = 2_000
     REHEARSAL_BUDGET: float = 5.0
-    BACKFILL_BATCH_SIZE: int = 1_000
+    BACKFILL_BATCH_SIZE: int | None = None
     BACKFILL_PAUSE_S: float = 0.0
+    BACKFILL_TARGET_MS: int = 200
+    BACKFILL_MAX_BATCH_SIZE: int = 100_000
+    BACKFILL_THROTTLE_SQL: str | None = None
+    MAX_REPLICA_LAG_MS: int | None = 1_500
     PRODUCTION: bool = False
     ALLOW_MIGRATE_IN_WEB_PROCESS: bool = False
     MIGRATION_DATABASE: str | None = None
@@ -42,6 +46,8 @@ class ZdtSettings:
     BASELINE: Mapping[str, str] = field(default_factory=dict)
     EXTRA_START_FILES: tuple[str, ...] = ()
     COMPAT_GIT_REF: str | None = None
+    POSTGRES_VERSION: int = 13
+    """Target PostgreSQL major version when the migration database is not reachable."""
 
 
 def _fail(name: str, value: object, expected: str) -> ImproperlyConfigured:
@@ -54,6 +60,16 @@ def _fail(name: str, value: object, expected: str) -> ImproperlyConfigured:
 def _positive_int(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise _fail(name, value, "a positive integer")
+    return value
+
+
+def _optional_positive_int(name: str, value: Any) -> int | None:
+    return None if value is None else _positive_int(name, value)
+
+
+def _optional_sql(name: str, value: Any) -> str | None:
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        raise _fail(name, value, 'None or one SQL query returning one row, e.g. "SELECT false"')
     return value
 
 
@@ -118,6 +134,12 @@ def _string_map(name: str, value: Any) -> Mapping[str, str]:
     return dict(value)
 
 
+def _postgres_major(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 13 <= value <= 99:
+        raise _fail(name, value, "a PostgreSQL major version, 13 or later (e.g. 16)")
+    return value
+
+
 Validator = Callable[[str, Any], Any]
 
 VALIDATORS: dict[str, Validator] = {
@@ -130,8 +152,12 @@ VALIDATORS: dict[str, Validator] = {
     "LARGE_TABLE_ROWS": _positive_int,
     "MAX_BLOCKING_MS": _positive_int,
     "REHEARSAL_BUDGET": _non_negative_number,
-    "BACKFILL_BATCH_SIZE": _positive_int,
+    "BACKFILL_BATCH_SIZE": _optional_positive_int,
     "BACKFILL_PAUSE_S": _non_negative_number,
+    "BACKFILL_TARGET_MS": _positive_int,
+    "BACKFILL_MAX_BATCH_SIZE": _positive_int,
+    "BACKFILL_THROTTLE_SQL": _optional_sql,
+    "MAX_REPLICA_LAG_MS": _optional_positive_int,
     "PRODUCTION": _boolean,
     "ALLOW_MIGRATE_IN_WEB_PROCESS": _boolean,
     "MIGRATION_DATABASE": _optional_alias,
@@ -141,6 +167,7 @@ VALIDATORS: dict[str, Validator] = {
     "BASELINE": _string_map,
     "EXTRA_START_FILES": _string_tuple,
     "COMPAT_GIT_REF": _optional_string,
+    "POSTGRES_VERSION": _postgres_major,
 }
 
 SETTING_NAMES = tuple(f"ZDT_{f.name}" for f in fields(ZdtSettings))

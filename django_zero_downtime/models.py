@@ -69,6 +69,17 @@ class BackfillProgress(models.Model):
     started_at = models.DateTimeField(db_default=Now())
     updated_at = models.DateTimeField(db_default=Now())
     finished_at = models.DateTimeField(null=True, blank=True)
+    rows_total = models.BigIntegerField(
+        null=True, blank=True, help_text="Rows to visit, counted when the run started."
+    )
+    pause_requested = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="Set by `manage.py backfill pause`: the run waits after its current batch.",
+    )
+    target_ms = models.IntegerField(
+        null=True, blank=True, help_text="Batch time target set by `manage.py backfill target`."
+    )
 
     def __str__(self) -> str:
         state = "done" if self.finished_at else f"at {self.last_pk}"

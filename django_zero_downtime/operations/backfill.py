@@ -8,10 +8,13 @@ from typing import Any
 from django.db.migrations.operations.base import OperationCategory
 from django.db.migrations.state import ProjectState
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
+from django.db.models.sql import UpdateQuery
 
 from django_zero_downtime.operations import base
 from django_zero_downtime.operations import batches as backfill
 from django_zero_downtime.operations.base import PUBLIC_MODULE, REQUIRED
+from django_zero_downtime.operations.batch_sql import BatchSql, compose, skippable_dual_writes
 
 
 class BatchedBackfill(base.ModelOperation):
@@ -77,18 +80,35 @@ class BatchedBackfill(base.ModelOperation):
         if base.collecting(schema_editor):
             base.note(schema_editor, f"{self.describe()} (progress key {key!r})")
             return
+        table = model._meta.db_table
+        label = f"{app_label}.{self.model_name}: {', '.join(self.values)}"
         plan = backfill.make_plan(
-            key, model._meta.db_table, model._meta.pk.column, self.batch_size, self.pause_s
+            key, table, model._meta.pk.column, self.batch_size, self.pause_s, label
         )
+        backfill.run_backfill(connection, plan, self.batch_update(model, connection))
+
+    def batch_update(self, model: Any, connection: Any) -> backfill.Update:
+        """The batch UPDATE as one prepared statement (``pk BETWEEN $1 AND $2``); the ORM's
+        own ``update()`` per batch when it needs more than one statement (a parent model's
+        fields under multi-table inheritance)."""
         manager = model._base_manager.db_manager(connection.alias)
+        rows = manager.filter(pk__gte=RawSQL("$1", ()), pk__lte=RawSQL("$2", ()))
+        rows = rows if self.where is None else rows.filter(self.where)
+        query = rows.query.chain(UpdateQuery)
+        query.add_update_values(self.values)
+        if not query.related_updates:
+            sql, params = query.get_compiler(connection.alias).as_sql()
+            columns = [model._meta.get_field(name).column for name in self.values]
+            skip = skippable_dual_writes(connection, model._meta.db_table, columns)
+            return BatchSql(compose(connection, sql, list(params)), skip)
 
         def update(cursor: Any, after: Any, upto: Any) -> int:
-            rows = manager.filter(pk__lte=upto)
-            rows = rows if after is None else rows.filter(pk__gt=after)
-            rows = rows if self.where is None else rows.filter(self.where)
-            return int(rows.update(**self.values))
+            batch = manager.filter(pk__lte=upto)
+            batch = batch if after is None else batch.filter(pk__gt=after)
+            batch = batch if self.where is None else batch.filter(self.where)
+            return int(batch.update(**self.values))
 
-        backfill.run_backfill(connection, plan, update)
+        return update
 
     def database_backwards(
         self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any

@@ -1,15 +1,24 @@
 """Batched backfill: primary-key keyset batches, each in its own short transaction.
 
-The engine behind :class:`~django_zero_downtime.operations.BatchedBackfill` and the copy step
-of :class:`~django_zero_downtime.operations.DualWriteRename`.
+The engine behind :class:`~django_zero_downtime.operations.BatchedBackfill`, the copy step
+of :class:`~django_zero_downtime.operations.DualWriteRename` and the type-change and
+NOT NULL paths.
 
 - Bounded: the highest primary key is read once, when the backfill first starts, and kept in
   the ledger (``BackfillProgress.max_pk``); rows inserted later are not visited, so the loop
   always terminates (new rows are the writers' or the trigger's business).
-- Resumable: each batch commits its rows *and* its progress row in one transaction, so after
-  a crash (even SIGKILL) a rerun starts after the last committed batch; no batch is lost and
-  none is half-recorded.
-- Gentle: ``ZDT_BACKFILL_BATCH_SIZE`` rows per batch, ``ZDT_BACKFILL_PAUSE_S`` between batches.
+- Resumable: each batch commits its rows *and* its progress in one transaction (one ledger
+  statement per batch, which also reads the controls), so after a crash (even SIGKILL) a
+  rerun starts after the last committed batch; no batch is lost and none is half-recorded.
+- Fast: batch sizes adapt to a target batch time (``ZDT_BACKFILL_TARGET_MS``, 200 ms),
+  between ``MIN_BATCH`` and ``ZDT_BACKFILL_MAX_BATCH_SIZE`` rows, unless a fixed size is
+  given (``batch_size=`` or ``ZDT_BACKFILL_BATCH_SIZE``). The UPDATE is prepared once
+  (:mod:`batch_sql`) and may bypass dual-write triggers it makes no difference to.
+- Gentle: ``lock_timeout`` and ``statement_timeout`` (the blocking budget) per batch; a
+  batch over budget is rolled back, halved and retried; between batches the
+  :mod:`throttle` pauses for lagging replicas, the project's check or a pause request.
+- Said: progress, rate and ETA from a real count of the rows to do, on the terminal (at most
+  every ``SAY_EVERY_S``) and as ``batch`` / ``pause`` / ``resume`` events.
 """
 
 from __future__ import annotations
@@ -18,26 +27,37 @@ import random
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from django.db import OperationalError, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models.functions import Now
 
-from django_zero_downtime import conf
+from django_zero_downtime import conf, events
 from django_zero_downtime.exceptions import LockTimeoutExhausted, UnsafeOperationError
-from django_zero_downtime.models import BackfillProgress
+from django_zero_downtime.operations import backfill_ledger as ledger
+from django_zero_downtime.operations import throttle
+from django_zero_downtime.operations.batch_sql import BatchSql
 from django_zero_downtime.sql.identifiers import quote_ident
 
 # update_batch(cursor, after_pk, upto_pk) -> rows updated; rows with after < pk <= upto.
 BatchUpdater = Callable[[Any, Any, Any], int]
+Update = BatchUpdater | BatchSql
+
+START_BATCH = 1_000
+MIN_BATCH = 100
+SAY_EVERY_S = 2.0
+PLAN_CHECK_ROWS = 100_000
+"""Check the UPDATE's plan only when there are this many rows (small tables seq-scan)."""
+LOCK_TIMEOUT, CANCELLED = "55P03", "57014"
+
+forget = ledger.forget
 
 
 @dataclass(frozen=True)
 class BackfillPlan:
     """What to backfill (a stable key for the progress row, the table and its key column)
-    and how gently (batch size, pause, lock timeout and retry delays of one batch)."""
+    and how gently (batch sizes, pause, lock timeout, budget and retry delays of a batch)."""
 
     key: str
     table: str
@@ -46,20 +66,39 @@ class BackfillPlan:
     pause_s: float
     lock_timeout_ms: int = 500
     retry_delays_s: tuple[float, ...] = ()
+    adaptive: bool = False
+    target_ms: int = 200
+    max_batch: int = 100_000
+    budget_ms: int = 2_000
+    label: str = ""
+    throttle: throttle.ThrottleSettings = throttle.NO_THROTTLE
 
 
 def make_plan(
-    key: str, table: str, pk_column: str, batch_size: int | None, pause_s: float | None
+    key: str,
+    table: str,
+    pk_column: str,
+    batch_size: int | None,
+    pause_s: float | None,
+    label: str = "",
 ) -> BackfillPlan:
+    """A plan from the settings; ``batch_size`` (or ZDT_BACKFILL_BATCH_SIZE) fixes the size."""
     settings = conf.get_settings()
+    fixed = batch_size if batch_size is not None else settings.BACKFILL_BATCH_SIZE
     return BackfillPlan(
         key=key,
         table=table,
         pk_column=pk_column,
-        batch_size=batch_size if batch_size is not None else settings.BACKFILL_BATCH_SIZE,
+        batch_size=fixed or min(START_BATCH, settings.BACKFILL_MAX_BATCH_SIZE),
         pause_s=pause_s if pause_s is not None else settings.BACKFILL_PAUSE_S,
         lock_timeout_ms=settings.LOCK_TIMEOUT_MS,
         retry_delays_s=retry_delays(settings),
+        adaptive=fixed is None,
+        target_ms=settings.BACKFILL_TARGET_MS,
+        max_batch=settings.BACKFILL_MAX_BATCH_SIZE,
+        budget_ms=settings.MAX_BLOCKING_MS,
+        label=label or key,
+        throttle=throttle.ThrottleSettings.from_settings(),
     )
 
 
@@ -79,18 +118,36 @@ def refuse_in_atomic_block(connection: BaseDatabaseWrapper, what: str) -> None:
         )
 
 
-def _start(connection: BaseDatabaseWrapper, plan: BackfillPlan) -> BackfillProgress:
-    """Fetch the progress row, creating it with the current highest key on first start."""
-    table, pk = quote_ident(plan.table), quote_ident(plan.pk_column)
-    with transaction.atomic(using=connection.alias):
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT {pk} FROM {table} ORDER BY {pk} DESC LIMIT 1")
-            row = cursor.fetchone()
-            max_pk = jsonable(row[0]) if row else None
-        progress, _ = BackfillProgress.objects.using(connection.alias).get_or_create(
-            key=plan.key, defaults={"table": plan.table, "max_pk": max_pk}
-        )
-    return progress
+def next_batch_size(size: int, rows: int, seconds: float, target_s: float, most: int) -> int:
+    """The next batch's size: aim at ``target_s`` from the last batch's rate, at most
+    doubling or halving at once, within [MIN_BATCH, most]. A short last batch says nothing."""
+    if rows < size:
+        return size
+    ideal = size * target_s / seconds if seconds > 0 else size * 2
+    bounded = min(max(ideal, size / 2), size * 2)
+    return int(min(max(bounded, min(MIN_BATCH, most)), most))
+
+
+@dataclass
+class Run:
+    """One run of a backfill: the ledger row, the sizes, what it did and when it said so."""
+
+    plan: BackfillPlan
+    progress: ledger.Progress
+    size: int
+    target_ms: int
+    total: int | None = None
+    visited: int = 0
+    updated: int = 0
+    plan_checked: bool = False
+    controls: ledger.Controls = field(default_factory=ledger.Controls)
+    started: float = field(default_factory=time.monotonic)
+    paused_s: float = 0.0
+    said_at: float = 0.0
+
+    def rate(self) -> float:
+        busy = time.monotonic() - self.started - self.paused_s
+        return self.visited / busy if busy > 0 else 0.0
 
 
 def jsonable(key: Any) -> Any:
@@ -99,122 +156,267 @@ def jsonable(key: Any) -> Any:
     return key if key is None or isinstance(key, int) else str(key)
 
 
-def _next_upper(cursor: Any, plan: BackfillPlan, after: Any, max_pk: Any) -> Any:
-    """Primary key closing the next batch: the batch_size-th key after ``after``."""
-    table, pk = quote_ident(plan.table), quote_ident(plan.pk_column)
-    where, params = range_condition(plan.pk_column, after, max_pk)
-    cursor.execute(
-        f"SELECT {pk} FROM {table} WHERE {where} ORDER BY {pk} OFFSET %s LIMIT 1",
-        [*params, plan.batch_size - 1],
-    )
-    row = cursor.fetchone()
-    return jsonable(row[0]) if row else max_pk
-
-
-def _run_batch(
-    connection: BaseDatabaseWrapper,
-    plan: BackfillPlan,
-    progress: BackfillProgress,
-    update_batch: BatchUpdater,
-) -> int:
-    """Update one batch and record it, in one transaction. Returns rows updated.
-
-    ``SET LOCAL lock_timeout``: a batch that meets rows locked by a long transaction gives
-    up quickly instead of holding its own row locks (and the writers queued on them).
-    """
-    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{plan.lock_timeout_ms}ms"])
-        upper = _next_upper(cursor, plan, progress.last_pk, progress.max_pk)
-        count = update_batch(cursor, progress.last_pk, upper)
-        BackfillProgress.objects.using(connection.alias).filter(pk=progress.pk).update(
-            last_pk=upper, rows_done=progress.rows_done + count, updated_at=Now()
-        )
-    progress.last_pk, progress.rows_done = upper, progress.rows_done + count
-    return count
-
-
-def _is_lock_timeout(exc: BaseException) -> bool:
-    return getattr(exc.__cause__, "sqlstate", None) == "55P03"
-
-
-def _run_batch_retrying(
-    connection: BaseDatabaseWrapper,
-    plan: BackfillPlan,
-    progress: BackfillProgress,
-    update_batch: BatchUpdater,
-    out: TextIO,
-) -> int:
-    """One batch; on a lock timeout, wait and retry it (it rolled back, nothing is lost)."""
-    for number, delay in enumerate([*plan.retry_delays_s, None], start=1):
-        try:
-            return _run_batch(connection, plan, progress, update_batch)
-        except OperationalError as exc:
-            if not _is_lock_timeout(exc):
-                raise
-            if delay is None:
-                raise LockTimeoutExhausted(_gave_up(plan, progress, number)) from exc
-            out.write(
-                f"  backfill {plan.key}: rows locked by another transaction, "
-                f"retry {number}/{len(plan.retry_delays_s)} in {delay:.2f}s\n"
-            )
-            out.flush()
-            time.sleep(delay * random.uniform(0.5, 1.0))
-    raise AssertionError("unreachable")
-
-
-def _gave_up(plan: BackfillPlan, progress: BackfillProgress, attempts: int) -> str:
-    return (
-        f"Backfill {plan.key} gave up on the batch after {plan.pk_column}={progress.last_pk} "
-        f"of table {plan.table}: its rows stayed locked by another transaction for "
-        f"{attempts} attempts (lock_timeout {plan.lock_timeout_ms} ms, ZDT_MAX_RETRIES). "
-        "Run the migration again when the long transaction has ended; the backfill resumes "
-        "from this batch."
-    )
-
-
-def _finish(connection: BaseDatabaseWrapper, progress: BackfillProgress) -> None:
-    BackfillProgress.objects.using(connection.alias).filter(pk=progress.pk).update(
-        finished_at=Now(), updated_at=Now()
-    )
-
-
-def run_backfill(
-    connection: BaseDatabaseWrapper,
-    plan: BackfillPlan,
-    update_batch: BatchUpdater,
-    out: TextIO | None = None,
-) -> int:
-    """Run (or resume) the backfill ``plan``; returns the rows updated by this run."""
-    out = out or sys.stdout
-    progress = _start(connection, plan)
-    if progress.finished_at is not None or progress.max_pk is None:
-        _finish(connection, progress)
-        out.write(f"  backfill {plan.key}: nothing to do\n")
-        return 0
-    if progress.last_pk is not None:
-        out.write(f"  backfill {plan.key}: resuming after {plan.pk_column}={progress.last_pk}\n")
-    done = 0
-    while progress.last_pk != progress.max_pk:  # equality: no Python ordering of keys
-        done += _run_batch_retrying(connection, plan, progress, update_batch, out)
-        out.write(
-            f"  backfill {plan.key}: {progress.rows_done} rows, "
-            f"{plan.pk_column} up to {progress.last_pk} of {progress.max_pk}\n"
-        )
-        out.flush()
-        if plan.pause_s:
-            time.sleep(plan.pause_s)
-    _finish(connection, progress)
-    return done
-
-
-def forget(connection: BaseDatabaseWrapper, key: str) -> None:
-    """Delete the progress row of ``key`` (when the operation is unapplied)."""
-    BackfillProgress.objects.using(connection.alias).filter(key=key).delete()
-
-
 def range_condition(pk_column: str, after: Any, upto: Any) -> tuple[str, list[Any]]:
     """SQL condition ``after < pk <= upto`` (``after`` None: from the start)."""
     pk = quote_ident(pk_column)
     if after is None:
         return f"{pk} <= %s", [upto]
     return f"{pk} > %s AND {pk} <= %s", [after, upto]
+
+
+def _start(connection: BaseDatabaseWrapper, plan: BackfillPlan) -> ledger.Progress:
+    """Fetch the progress row, creating it with the current highest key on first start."""
+    table, pk = quote_ident(plan.table), quote_ident(plan.pk_column)
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        cursor.execute(f"SELECT {pk} FROM {table} ORDER BY {pk} DESC LIMIT 1")
+        row = cursor.fetchone()
+        return ledger.fetch_or_create(
+            cursor, plan.key, plan.table, jsonable(row[0]) if row else None
+        )
+
+
+def _count(connection: BaseDatabaseWrapper, run: Run) -> int:
+    """The real number of rows left to visit (for progress and the ETA)."""
+    plan, progress = run.plan, run.progress
+    where, params = range_condition(plan.pk_column, progress.last_pk, progress.max_pk)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {quote_ident(plan.table)} WHERE {where}", params)
+        total = int(cursor.fetchone()[0])
+        ledger.set_total(cursor, progress, total)
+    return total
+
+
+def _settings_sql(update: Update) -> tuple[str, list[Any]]:
+    """The batch's first statement: its timeouts, the triggers it skips, and whether this
+    backend has the UPDATE prepared."""
+    sql = "SELECT set_config('lock_timeout', %s, true), set_config('statement_timeout', %s, true)"
+    params: list[Any] = []
+    if isinstance(update, BatchSql):
+        if update.skip_triggers:
+            sql += (
+                ", set_config('pgtrigger.ignore', (coalesce(nullif(current_setting("
+                "'pgtrigger.ignore', true), ''), '{}')::text[] || %s::text[])::text, true)"
+            )
+            params.append(list(update.skip_triggers))
+        sql += ", " + update.is_prepared_sql()
+    return sql, params
+
+
+def _bounds(cursor: Any, run: Run) -> tuple[Any, Any, int]:
+    """(first key, last key, keys) of the next batch; (None, max, 0) when none is left.
+    Two index probes (no min()/max(): PostgreSQL has none for uuid); the last, short batch
+    also counts its keys."""
+    plan, progress = run.plan, run.progress
+    table, pk = quote_ident(plan.table), quote_ident(plan.pk_column)
+    where, params = range_condition(plan.pk_column, progress.last_pk, progress.max_pk)
+    keys = f"SELECT {pk} FROM {table} WHERE {where} ORDER BY {pk}"
+    cursor.execute(
+        f"SELECT ({keys} LIMIT 1), ({keys} OFFSET %s LIMIT 1)", [*params, *params, run.size - 1]
+    )
+    lo, hi = cursor.fetchone()
+    if hi is not None:
+        return jsonable(lo), jsonable(hi), run.size
+    cursor.execute(f"SELECT count(*) FROM ({keys}) rest", params)
+    return jsonable(lo), progress.max_pk, int(cursor.fetchone()[0])
+
+
+def _run_batch(connection: BaseDatabaseWrapper, run: Run, update: Update, out: TextIO) -> int:
+    """Update one batch and record it, in one transaction. Returns the keys it visited.
+
+    ``lock_timeout``: a batch that meets rows locked by a long transaction gives up quickly
+    instead of holding its own row locks (and the writers queued on them);
+    ``statement_timeout``: no writer waits on this batch longer than the blocking budget.
+    """
+    plan = run.plan
+    settings_sql, params = _settings_sql(update)
+    budget = f"{plan.budget_ms}ms"
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        cursor.execute(settings_sql, [f"{plan.lock_timeout_ms}ms", budget, *params])
+        prepared = bool(cursor.fetchone()[-1])
+        lo, hi, keys = _bounds(cursor, run)
+        if isinstance(update, BatchSql):
+            update.prepare(cursor, prepared)
+            _check_plan(connection, cursor, run, update, lo, hi, out)
+            updated = update.execute(connection, cursor, lo, hi) if keys else 0
+        else:
+            updated = update(cursor, run.progress.last_pk, hi)
+        run.controls = ledger.record_batch(cursor, run.progress, hi, updated)
+    run.progress.last_pk, run.progress.rows_done = hi, run.progress.rows_done + updated
+    run.updated += updated
+    run.visited += keys
+    return keys
+
+
+def _check_plan(
+    connection: BaseDatabaseWrapper,
+    cursor: Any,
+    run: Run,
+    update: BatchSql,
+    lo: Any,
+    hi: Any,
+    out: TextIO,
+) -> None:
+    """Once per run, on a table big enough for it to matter: warn of a sequential scan."""
+    if run.plan_checked or lo is None or (run.total or 0) < PLAN_CHECK_ROWS:
+        return
+    run.plan_checked = True
+    problem = update.plan_problem(connection, cursor, lo, hi)
+    if problem:
+        throttle.say(out, f"backfill {run.plan.key}: warning: {problem}")
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    return getattr(exc.__cause__, "sqlstate", None)
+
+
+def _run_batch_retrying(
+    connection: BaseDatabaseWrapper, run: Run, update: Update, out: TextIO
+) -> tuple[int, float]:
+    """One batch; on a lock timeout or a cancel (over the blocking budget), wait and retry
+    it (it rolled back, nothing is lost), a cancelled one at half the size.
+    Returns (keys visited, seconds of the successful attempt)."""
+    for number, delay in enumerate([*run.plan.retry_delays_s, None], start=1):
+        began = time.monotonic()
+        try:
+            return _run_batch(connection, run, update, out), time.monotonic() - began
+        except OperationalError as exc:
+            state = _sqlstate(exc)
+            if state not in (LOCK_TIMEOUT, CANCELLED):
+                raise
+            if delay is None:
+                raise LockTimeoutExhausted(_gave_up(run, number, state)) from exc
+            why = _retry_reason(run, state, time.monotonic() - began)
+            if state == CANCELLED:
+                run.size = max(run.size // 2, 1)
+            throttle.say(
+                out,
+                f"backfill {run.plan.key}: {why}, retry {number}/"
+                f"{len(run.plan.retry_delays_s)} in {delay:.2f}s",
+            )
+            _pause(run, why, delay * random.uniform(0.5, 1.0))
+    raise AssertionError("unreachable")
+
+
+def _retry_reason(run: Run, state: str | None, seconds: float) -> str:
+    if state == LOCK_TIMEOUT:
+        return "rows locked by another transaction"
+    return (
+        f"batch cancelled after {seconds:.2f} s (over the blocking budget, ZDT_MAX_BLOCKING_MS "
+        f"= {run.plan.budget_ms}, or by safemigrate's monitor): rolled back, next batch "
+        f"{max(run.size // 2, 1):,} rows"
+    )
+
+
+def _pause(run: Run, why: str, seconds: float) -> None:
+    events.emit("pause", key=run.plan.key, reason=why)
+    time.sleep(seconds)
+    run.paused_s += seconds
+    events.emit("resume", key=run.plan.key, reason=why, seconds=seconds)
+
+
+def _gave_up(run: Run, attempts: int, state: str | None) -> str:
+    plan = run.plan
+    what = (
+        "its rows stayed locked by another transaction"
+        if state == LOCK_TIMEOUT
+        else "it was cancelled each time (over the blocking budget)"
+    )
+    return (
+        f"Backfill {plan.key} gave up on the batch after {plan.pk_column}="
+        f"{run.progress.last_pk} of table {plan.table}: {what} for {attempts} attempts "
+        f"(lock_timeout {plan.lock_timeout_ms} ms, ZDT_MAX_RETRIES). Run the migration "
+        "again when the long transaction has ended; the backfill resumes from this batch."
+    )
+
+
+def _throttle(connection: BaseDatabaseWrapper, run: Run, out: TextIO) -> None:
+    """Wait while a throttle says so; take a new batch target asked for meanwhile. The
+    first question uses the controls the last batch read; later ones read the ledger."""
+    asked: list[bool] = []
+
+    def ask() -> str | None:
+        with connection.cursor() as cursor:
+            if asked:
+                run.controls = ledger.read_controls(cursor, run.progress)
+            asked.append(True)
+            return throttle.reason(cursor, run.plan.throttle, run.controls.pause)
+
+    run.paused_s += throttle.wait_while(ask, run.plan.key, out, time.sleep)
+    target = run.controls.target_ms
+    if target and target != run.target_ms:
+        throttle.say(out, f"backfill {run.plan.key}: batch target now {target} ms")
+        run.target_ms = target
+
+
+def _said(run: Run, keys: int, seconds: float, out: TextIO) -> None:
+    """The ``batch`` event, and a progress line at most every SAY_EVERY_S."""
+    plan, total = run.plan, run.total
+    events.emit(
+        "batch",
+        key=plan.key,
+        label=plan.label,
+        rows=keys,
+        done=run.visited,
+        total=total,
+        seconds=seconds,
+        batch_size=run.size,
+        updated=run.updated,
+    )
+    now = time.monotonic()
+    if now - run.said_at < SAY_EVERY_S and run.progress.last_pk != run.progress.max_pk:
+        return
+    run.said_at = now
+    rate = run.rate()
+    left = f", ETA {max((total or 0) - run.visited, 0) / rate:.0f} s" if rate and total else ""
+    share = f" of {total:,}" if total is not None else ""
+    throttle.say(
+        out,
+        f"backfill {plan.key}: {run.visited:,}{share} rows, {rate:,.0f} rows/s, "
+        f"batch {run.size:,}{left} ({plan.pk_column} up to {run.progress.last_pk})",
+    )
+
+
+def run_backfill(
+    connection: BaseDatabaseWrapper,
+    plan: BackfillPlan,
+    update_batch: Update,
+    out: TextIO | None = None,
+) -> int:
+    """Run (or resume) the backfill ``plan``; returns the rows updated by this run."""
+    out = out or sys.stdout
+    progress = _start(connection, plan)
+    run = Run(plan, progress, plan.batch_size, plan.target_ms)
+    if progress.finished or progress.max_pk is None:
+        _finish(connection, run, update_batch)
+        throttle.say(out, f"backfill {plan.key}: nothing to do")
+        return 0
+    if progress.last_pk is not None:
+        throttle.say(
+            out, f"backfill {plan.key}: resuming after {plan.pk_column}={progress.last_pk}"
+        )
+    run.total = _count(connection, run)
+    run.started = run.said_at = time.monotonic()
+    while progress.last_pk != progress.max_pk:  # equality: no Python ordering of keys
+        _throttle(connection, run, out)
+        keys, seconds = _run_batch_retrying(connection, run, update_batch, out)
+        _said(run, keys, seconds, out)
+        if plan.adaptive:
+            run.size = next_batch_size(
+                run.size, keys, seconds, run.target_ms / 1000, plan.max_batch
+            )
+        if plan.pause_s:
+            time.sleep(plan.pause_s)
+    _finish(connection, run, update_batch)
+    throttle.say(
+        out,
+        f"backfill {plan.key}: done, {run.updated:,} rows updated in "
+        f"{time.monotonic() - run.started:.1f} s",
+    )
+    return run.updated
+
+
+def _finish(connection: BaseDatabaseWrapper, run: Run, update: Update) -> None:
+    with connection.cursor() as cursor:
+        ledger.finish(cursor, run.progress)
+        if isinstance(update, BatchSql):
+            update.deallocate(cursor)

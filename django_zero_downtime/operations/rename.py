@@ -12,7 +12,8 @@ from django_zero_downtime.exceptions import UnsafeOperationError
 from django_zero_downtime.operations import base, ddl
 from django_zero_downtime.operations import batches as backfill
 from django_zero_downtime.operations.base import PUBLIC_MODULE, REQUIRED
-from django_zero_downtime.operations.triggers import DualWriteTrigger
+from django_zero_downtime.operations.batch_sql import BatchSql
+from django_zero_downtime.operations.triggers import DualWriteTrigger, dual_write_pgid
 from django_zero_downtime.sql.identifiers import quote_ident
 
 
@@ -135,15 +136,12 @@ class DualWriteRename(_RenameBase):
 
     def _backfill(self, connection: Any, model: Any, old: str, new: str) -> int:
         table, pk = model._meta.db_table, model._meta.pk.column
-        plan = backfill.make_plan(
-            self.backfill_key(table), table, pk, self.batch_size, self.pause_s
-        )
-
-        def copy(cursor: Any, after: Any, upto: Any) -> int:
-            where, params = backfill.range_condition(pk, after, upto)
-            cursor.execute(copy_sql(model, old, new, where), params)
-            return int(cursor.rowcount)
-
+        label = f"{table}.{new} <- {old}"
+        key = self.backfill_key(table)
+        plan = backfill.make_plan(key, table, pk, self.batch_size, self.pause_s, label)
+        batch = f"{quote_ident(pk)} BETWEEN $1 AND $2"
+        # The copy sets new = old, exactly what its own trigger would do: it may skip it.
+        copy = BatchSql(copy_sql(model, old, new, batch), (dual_write_pgid(table, old, new),))
         return backfill.run_backfill(connection, plan, copy)
 
     def database_backwards(

@@ -18,6 +18,7 @@ from django.db import connection, models, transaction
 from django.db.models import F, Q
 from django.test import override_settings
 
+from django_zero_downtime import events
 from django_zero_downtime.exceptions import LockTimeoutExhausted, UnsafeOperationError
 from django_zero_downtime.models import BackfillProgress
 from django_zero_downtime.operations import BatchedBackfill
@@ -112,10 +113,13 @@ def test_batched_backfill_operation_with_expressions(counters: Lab) -> None:
 
 @override_settings(ZDT_BACKFILL_BATCH_SIZE=40, ZDT_BACKFILL_PAUSE_S=0)
 def test_batch_size_comes_from_settings(counters: Lab, capsys: pytest.CaptureFixture[str]) -> None:
-    counters.apply(BatchedBackfill("Counter", {"touched": 1}), atomic=False)
-    lines = [line for line in capsys.readouterr().out.splitlines() if "rows" in line]
-    assert len(lines) == 5
-    assert lines[-1].endswith("200 rows, id up to 200 of 200")
+    batches: list[events.Event] = []
+    with events.listening(lambda event: batches.append(event) if event.kind == "batch" else None):
+        counters.apply(BatchedBackfill("Counter", {"touched": 1}), atomic=False)
+    assert [event.data["rows"] for event in batches] == [40] * 5
+    assert [event.data["done"] for event in batches] == [40, 80, 120, 160, 200]
+    assert {event.data["total"] for event in batches} == {200}
+    assert "done, 200 rows updated" in capsys.readouterr().out
 
 
 def test_refused_inside_an_atomic_migration(counters: Lab) -> None:

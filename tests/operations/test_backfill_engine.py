@@ -1,0 +1,253 @@
+"""The backfill engine: adaptive sizes, the prepared UPDATE and its plan, throttling and
+the controls another shell sets (``manage.py backfill``), on a real PostgreSQL."""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.db import connection, connections, models
+from django.db.models import F
+from django.test import override_settings
+
+from django_zero_downtime import events
+from django_zero_downtime.models import BackfillProgress
+from django_zero_downtime.operations import BatchedBackfill
+from django_zero_downtime.operations import batches as backfill
+from django_zero_downtime.operations.batch_sql import BatchSql, skippable_dual_writes
+from django_zero_downtime.operations.triggers import DualWriteTrigger
+from tests.operations.conftest import Lab
+
+TABLE = "zdtlab_counter"
+DOUBLE = f'UPDATE {TABLE} SET val = id * 2, touched = touched + 1 WHERE "id" BETWEEN $1 AND $2'
+
+
+@pytest.fixture
+def counters(lab: Lab) -> Iterator[Lab]:
+    lab.create(
+        "Counter",
+        [
+            ("id", models.BigAutoField(primary_key=True)),
+            ("val", models.IntegerField(null=True)),
+            ("touched", models.IntegerField(default=0)),
+        ],
+    )
+    lab.sql(f"INSERT INTO {TABLE} (touched) SELECT 0 FROM generate_series(1, 2000)")
+    yield lab
+
+
+class Recorder:
+    """Collects events; ``on`` runs a callback once for the first event of a kind."""
+
+    def __init__(self) -> None:
+        self.events: list[events.Event] = []
+        self.hooks: dict[str, Any] = {}
+
+    def __call__(self, event: events.Event) -> None:
+        self.events.append(event)
+        hook = self.hooks.pop(event.kind, None)
+        if hook:
+            hook(event)
+
+    def kinds(self, kind: str) -> list[events.Event]:
+        return [event for event in self.events if event.kind == kind]
+
+
+def in_other_thread(work: Any) -> threading.Thread:
+    """Run ``work`` on another thread (its own database connection), as another shell would."""
+
+    def run() -> None:
+        try:
+            work()
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def exactly_once(lab: Lab) -> None:
+    assert lab.sql(f"SELECT count(*) FROM {TABLE} WHERE touched = 1 AND val = id * 2") == [(2000,)]
+
+
+@pytest.mark.parametrize(
+    ("size", "rows", "seconds", "expected"),
+    [
+        (1000, 1000, 0.05, 2000),  # fast: at most doubles
+        (1000, 1000, 0.16, 1250),  # close to target: aims at it
+        (1000, 1000, 2.0, 500),  # slow: at most halves
+        (1000, 400, 0.01, 1000),  # a short last batch says nothing
+        (80_000, 80_000, 0.01, 100_000),  # bounded above
+        (150, 150, 10.0, 100),  # bounded below
+    ],
+)
+def test_next_batch_size(size: int, rows: int, seconds: float, expected: int) -> None:
+    assert backfill.next_batch_size(size, rows, seconds, 0.2, 100_000) == expected
+
+
+def test_defaults_adapt_the_batch_size_and_report_progress(counters: Lab) -> None:
+    recorder = Recorder()
+    with events.listening(recorder):
+        counters.apply(BatchedBackfill("Counter", {"val": F("id") * 2, "touched": 1}), False)
+    batches = recorder.kinds("batch")
+    assert batches[0].data["batch_size"] == 1000 and batches[0].data["total"] == 2000
+    assert batches[-1].data["done"] == 2000
+    assert sum(event.data["rows"] for event in batches) == 2000
+    exactly_once(counters)
+
+
+def test_the_prepared_update_survives_a_lost_session_statement(counters: Lab) -> None:
+    """Behind a pooler the next batch may land on a backend without the statement."""
+    recorder = Recorder()
+    recorder.hooks["batch"] = lambda event: counters.sql("DEALLOCATE ALL")
+    plan = backfill.make_plan("lost", TABLE, "id", batch_size=300, pause_s=0)
+    with events.listening(recorder):
+        assert backfill.run_backfill(connection, plan, BatchSql(DOUBLE), io.StringIO()) == 2000
+    exactly_once(counters)
+
+
+def test_plan_check_warns_of_a_sequential_scan(lab: Lab, monkeypatch: Any) -> None:
+    monkeypatch.setattr(backfill, "PLAN_CHECK_ROWS", 1000)
+    lab.sql("CREATE TABLE zdtlab_noindex (id int NOT NULL, val int)")
+    lab.tables.add("zdtlab_noindex")
+    lab.sql("INSERT INTO zdtlab_noindex SELECT g, 0 FROM generate_series(1, 20000) g")
+    lab.sql("ANALYZE zdtlab_noindex")
+    update = BatchSql('UPDATE zdtlab_noindex SET val = 1 WHERE "id" BETWEEN $1 AND $2')
+    out = io.StringIO()
+    plan = backfill.make_plan("noindex", "zdtlab_noindex", "id", batch_size=10_000, pause_s=0)
+    backfill.run_backfill(connection, plan, update, out)
+    assert "warning: each batch's UPDATE reads all of zdtlab_noindex" in out.getvalue()
+
+
+def test_plan_check_is_quiet_when_the_primary_key_is_used(counters: Lab, monkeypatch: Any) -> None:
+    monkeypatch.setattr(backfill, "PLAN_CHECK_ROWS", 1000)
+    counters.sql(f"ANALYZE {TABLE}")
+    out = io.StringIO()
+    plan = backfill.make_plan("indexed", TABLE, "id", batch_size=100, pause_s=0)
+    backfill.run_backfill(connection, plan, BatchSql(DOUBLE), out)
+    assert "warning" not in out.getvalue()
+
+
+def test_pause_and_resume_from_another_shell(counters: Lab) -> None:
+    recorder, resumer = Recorder(), []
+    key = "steered"
+
+    def pause(event: events.Event) -> None:
+        call_command("backfill", "pause", key, stdout=io.StringIO())
+
+    def resume() -> None:
+        time.sleep(0.3)  # the run stays paused meanwhile; nothing waits on this sleep
+        call_command("backfill", "resume", key, stdout=io.StringIO())
+
+    def resume_later(event: events.Event) -> None:
+        resumer.append(in_other_thread(resume))
+
+    recorder.hooks.update(batch=pause, pause=resume_later)
+    out = io.StringIO()
+    plan = backfill.make_plan(key, TABLE, "id", batch_size=200, pause_s=0)
+    with events.listening(recorder):
+        backfill.run_backfill(connection, plan, BatchSql(DOUBLE), out)
+    resumer[0].join()
+    (paused,) = recorder.kinds("pause")
+    (resumed,) = recorder.kinds("resume")
+    assert "manage.py backfill pause" in paused.data["reason"]
+    assert resumed.data["seconds"] >= 0.3
+    assert "paused: paused with `manage.py backfill pause`" in out.getvalue()
+    assert "resumed after" in out.getvalue()
+    exactly_once(counters)
+    assert not BackfillProgress.objects.get(key=key).pause_requested
+
+
+def test_batch_target_changed_from_another_shell(counters: Lab) -> None:
+    recorder = Recorder()
+    recorder.hooks["batch"] = lambda event: call_command(
+        "backfill", "target", "retarget", "50", stdout=io.StringIO()
+    )
+    out = io.StringIO()
+    with override_settings(ZDT_BACKFILL_MAX_BATCH_SIZE=300):
+        plan = backfill.make_plan("retarget", TABLE, "id", batch_size=None, pause_s=0)
+    with events.listening(recorder):
+        backfill.run_backfill(connection, plan, BatchSql(DOUBLE), out)
+    assert "batch target now 50 ms" in out.getvalue()
+    status = io.StringIO()
+    call_command("backfill", "status", stdout=status)
+    assert "retarget: done, 2,000 rows updated of 2,000" in status.getvalue()
+    assert "target 50 ms" in status.getvalue()
+
+
+def test_unknown_key_is_refused_with_the_known_ones(counters: Lab) -> None:
+    from django.core.management.base import CommandError
+
+    BackfillProgress.objects.create(key="real", table=TABLE)
+    with pytest.raises(CommandError, match=r"No backfill with key 'typo'.*known: real"):
+        call_command("backfill", "pause", "typo")
+
+
+def test_the_projects_throttle_query_pauses_until_it_turns_false(counters: Lab) -> None:
+    counters.sql("CREATE TABLE zdtlab_busy (busy boolean)")
+    counters.tables.add("zdtlab_busy")
+    counters.sql("INSERT INTO zdtlab_busy VALUES (false)")
+    recorder = Recorder()
+    recorder.hooks["batch"] = lambda event: counters.sql("UPDATE zdtlab_busy SET busy = true")
+    threads: list[threading.Thread] = []
+
+    def calm() -> None:
+        time.sleep(0.3)  # the run stays paused meanwhile; nothing waits on this sleep
+        counters.sql("UPDATE zdtlab_busy SET busy = false")
+
+    def calm_down(event: events.Event) -> None:
+        threads.append(in_other_thread(calm))
+
+    recorder.hooks["pause"] = calm_down
+    with override_settings(ZDT_BACKFILL_THROTTLE_SQL="SELECT busy FROM zdtlab_busy"):
+        plan = backfill.make_plan("throttled", TABLE, "id", batch_size=500, pause_s=0)
+    out = io.StringIO()
+    with events.listening(recorder):
+        backfill.run_backfill(connection, plan, BatchSql(DOUBLE), out)
+    threads[0].join()
+    (resumed,) = recorder.kinds("resume")
+    assert resumed.data["reason"] == "ZDT_BACKFILL_THROTTLE_SQL returned true"
+    assert resumed.data["seconds"] >= 0.3
+    exactly_once(counters)
+
+
+@override_settings(ZDT_MAX_BLOCKING_MS=100, ZDT_MAX_RETRIES=3, ZDT_RETRY_BACKOFF_MS=10)
+def test_a_batch_over_the_blocking_budget_is_rolled_back_halved_and_retried(
+    counters: Lab,
+) -> None:
+    calls: list[int] = []
+
+    def slow_first(cursor: Any, after: Any, upto: Any) -> int:
+        calls.append(upto)
+        if len(calls) == 1:
+            cursor.execute("SELECT pg_sleep(1)")  # holds the batch's row locks too long
+        where, params = backfill.range_condition("id", after, upto)
+        cursor.execute(
+            f"UPDATE {TABLE} SET val = id * 2, touched = touched + 1 WHERE {where}", params
+        )
+        return int(cursor.rowcount)
+
+    recorder, out = Recorder(), io.StringIO()
+    plan = backfill.make_plan("budget", TABLE, "id", batch_size=400, pause_s=0)
+    with events.listening(recorder):
+        backfill.run_backfill(connection, plan, slow_first, out)
+    assert calls[:2] == [400, 200]
+    assert "batch cancelled after" in out.getvalue() and "next batch 200 rows" in out.getvalue()
+    assert "over the blocking budget" in recorder.kinds("pause")[0].data["reason"]
+    exactly_once(counters)
+
+
+def test_unrelated_dual_write_triggers_may_be_skipped(lab: Lab) -> None:
+    lab.sql("CREATE TABLE zdtlab_dw (id bigserial PRIMARY KEY, a int, c int, other int)")
+    lab.tables.add("zdtlab_dw")
+    trigger = DualWriteTrigger(table="zdtlab_dw", old_column="a", new_column="c")
+    lab.sql(trigger.install_sql)
+    assert skippable_dual_writes(connection, "zdtlab_dw", ["other"]) == (trigger.get_pgid(),)
+    assert skippable_dual_writes(connection, "zdtlab_dw", ["other", "c"]) == ()
+    assert skippable_dual_writes(connection, "zdtlab_dw", ["a"]) == ()
