@@ -22,13 +22,15 @@ from graphlib import TopologicalSorter
 from typing import Any
 
 from django.contrib.postgres.operations import AddIndexConcurrently, RemoveIndexConcurrently
+from django.core.management.base import CommandError
 from django.db import connection, migrations
 from django.db.migrations.migration import Migration
 from django.db.migrations.operations.base import Operation
+from django.db.migrations.questioner import NonInteractiveMigrationQuestioner
 from django.db.migrations.state import ProjectState
 from django.db.models import NOT_PROVIDED
 
-from django_zero_downtime.autodetect import paths, phases
+from django_zero_downtime.autodetect import guesses, paths, phases
 from django_zero_downtime.lint import facts
 from django_zero_downtime.lint.context import OperationContext
 
@@ -186,6 +188,11 @@ class ZeroDowntimeAutodetectorMixin:
     zero_downtime_rewrite = True
 
     def arrange_for_graph(self, changes: Any, graph: Any, migration_name: Any = None) -> Any:
+        asks = not isinstance(getattr(self, "questioner", None), NonInteractiveMigrationQuestioner)
+        if self.zero_downtime_rewrite and not asks:
+            found = guesses.likely_renames(changes, self.from_state)
+            if found:
+                raise CommandError(guesses.refusal(found))
         if self.zero_downtime_rewrite:
             changes = rewrite_changes(changes, self.from_state)
         changes = super().arrange_for_graph(changes, graph, migration_name)  # type: ignore[misc]

@@ -67,6 +67,7 @@ UNIQUE = models.UniqueConstraint(fields=["name", "note"], name="name_note_uniq")
             migrations.AlterField("item", "note", models.TextField(null=True, help_text="x")),
             [migrations.AlterField],
         ),
+        (migrations.DeleteModel("Category"), [zdt.DeprecateTable]),
         (
             migrations.AlterField("item", "count", models.BigIntegerField(default=0)),
             [zdt.DeclareModelChange, zdt.RetypeField, zdt.CompleteRetypeField],
@@ -123,3 +124,19 @@ def test_mark_contract_adds_the_attribute_once(tmp_path: Any) -> None:
     text = path.read_text()
     assert text.count('zero_downtime_phase = "contract"') == 1
     assert text.index("atomic = False") < text.index("zero_downtime_phase")
+
+
+def test_a_removed_and_an_added_field_of_the_same_kind_is_a_likely_rename() -> None:
+    from django_zero_downtime.autodetect.guesses import likely_renames, refusal
+
+    migration = make_migration(
+        "auto_1",
+        [
+            migrations.RemoveField("item", "name"),
+            migrations.AddField("item", "title", models.CharField(max_length=10)),
+            migrations.AddField("item", "other", models.CharField(max_length=11)),
+        ],
+    )
+    found = likely_renames({"shop": [migration]}, shop_state())
+    assert found == ["shop.item: name -> title"]
+    assert "without --noinput" in refusal(found) and "RenameField" in refusal(found)
