@@ -28,6 +28,8 @@ def _zdt() -> Any:
 def safe_path(ctx: OperationContext) -> list[Operation] | None:
     """The safe operations for ``ctx.operation``, or None when it is not handled here."""
     op: Any = ctx.operation
+    if type(op) is migrations.RenameModel and ctx.existing_table(op.old_name):
+        return [_zdt().RenameModelWithView(op.old_name, op.new_name)]
     if type(op) is migrations.DeleteModel and ctx.existing_table(op.name):
         return [_zdt().DeprecateTable(op.name)]  # renamed, with a view for the old release
     if not hasattr(op, "model_name") or not ctx.existing_table(op.model_name):

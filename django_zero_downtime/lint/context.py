@@ -31,6 +31,7 @@ SAFE_OPERATION_NAMES = (
     "EnforceConstraint",
     "RetypeField",
     "CompleteRetypeField",
+    "RenameModelWithView",
 )
 """This project's operations: safe by construction (the Drop*/Complete* ones are gated at
 run time by deploy cycles), so operation rules never flag them."""

@@ -13,6 +13,7 @@ from django_zero_downtime.operations.columns import (
 )
 from django_zero_downtime.operations.constraints import AddConstraintInSteps, AddIndexInSteps
 from django_zero_downtime.operations.fields import AddFieldInSteps, AlterFieldInSteps
+from django_zero_downtime.operations.modelrename import RenameModelWithView
 from django_zero_downtime.operations.phased import (
     DeclareModelChange,
     EnforceConstraint,
@@ -39,5 +40,6 @@ __all__ = [
     "DualWriteRename",
     "EnforceConstraint",
     "EnforceField",
+    "RenameModelWithView",
     "RetypeField",
 ]

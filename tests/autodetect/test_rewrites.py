@@ -68,6 +68,7 @@ UNIQUE = models.UniqueConstraint(fields=["name", "note"], name="name_note_uniq")
             [migrations.AlterField],
         ),
         (migrations.DeleteModel("Category"), [zdt.DeprecateTable]),
+        (migrations.RenameModel("Item", "Product"), [zdt.RenameModelWithView]),
         (
             migrations.AlterField("item", "count", models.BigIntegerField(default=0)),
             [zdt.DeclareModelChange, zdt.RetypeField, zdt.CompleteRetypeField],

@@ -39,6 +39,7 @@ NEW_PATHS = [
     zdt_ops.EnforceConstraint("Person", "age_gte_0"),
     zdt_ops.RetypeField("Person", "id"),
     zdt_ops.CompleteRetypeField("Person", "id"),
+    zdt_ops.RenameModelWithView("Person", "Human"),
 ]
 
 OPERATIONS = [
@@ -161,6 +162,13 @@ def test_flags_for_the_linter_and_the_runner() -> None:
         "DualWriteRename",
         "CompleteDualWriteRename",
         "BatchedBackfill",
-        *(type(op).__name__ for op in NEW_PATHS if type(op).__name__ != "DeclareModelChange"),
+        "AddIndexInSteps",
+        "AddConstraintInSteps",
+        "AddFieldInSteps",
+        "AlterFieldInSteps",
+        "EnforceField",
+        "EnforceConstraint",
+        "RetypeField",
+        "CompleteRetypeField",
     }
     assert gated == {"CompleteDualWriteRename", "DropDeprecatedColumn", "DropDeprecatedTable"}
