@@ -23,11 +23,9 @@ from django.db.migrations.state import ProjectState
 from django_zero_downtime import conf
 from django_zero_downtime.exceptions import ZeroDowntimeError
 from django_zero_downtime.findings.catalogue import unknown_codes
+from django_zero_downtime.findings.render import check_message
 from django_zero_downtime.lint.engine import LintConfig, Linter
 from django_zero_downtime.lint.select import baseline_keys, full_plan, load
-
-OTHER_OWNERS = ("ZDT4", "ZDT5")
-"""Live-database (4xx) and blue/green (5xx) rules belong to the runner and compat checks."""
 
 
 def _installed_roots() -> list[str]:
@@ -57,17 +55,8 @@ def migration_messages(app_configs: Iterable[AppConfig] | None = None) -> list[A
         findings = _lint(labels, dict(settings.BASELINE), LintConfig.from_settings())
     except ZeroDowntimeError as exc:
         return [*messages, checks.Error(str(exc), id="zdt.E011")]
-    for finding in findings:
-        messages.append(
-            checks.Error(
-                f"{finding.app}.{finding.migration}: {finding.rule} {finding.name}: "
-                f"{finding.message}",
-                hint=f"{finding.hint}\n(or suppress it with a reason; see docs/rules.md)",
-                obj=f"{finding.file}:{finding.line}" if finding.line else finding.file,
-                id="zdt.E010",
-            )
-        )
-    return messages
+    suppress = "\n(or suppress it with a reason; see docs/rules.md)"
+    return messages + [check_message(finding, "zdt.E010", suppress) for finding in findings]
 
 
 def _lint(labels: set[str], baseline: dict[str, str], config: LintConfig) -> list[Any]:
@@ -85,10 +74,9 @@ def _unknown_code_warnings(settings: Any) -> list[Any]:
     codes = [*settings.RULES_SELECT, *settings.RULES_IGNORE, *settings.RULES_SEVERITY]
     return [
         checks.Warning(
-            f"ZDT_RULES_* names {code!r}, which matches no rule of the checker.",
+            f"ZDT_RULES_* names {code!r}, which matches no rule.",
             hint="Use rule codes or prefixes such as 'ZDT101' or 'ZDT2' (see docs/rules.md).",
             id="zdt.W010",
         )
         for code in unknown_codes(codes)
-        if not code.upper().startswith(OTHER_OWNERS)
     ]

@@ -2,7 +2,8 @@
 
 - ZDT401 ``large-table``: a step that rewrites a table, scans it under a lock that blocks
   writes, drops from it or adds to it is refused when the table has more than
-  ``ZDT_LARGE_TABLE_ROWS`` rows, unless the migration approves it with a reason:
+  ``ZDT_LARGE_TABLE_ROWS`` rows, unless the migration (or that operation, with
+  ``suppress``) approves it with a reason:
   ``zero_downtime = {"ZDT401": "approved by DBA: off-peak window"}``.
 - ZDT402 ``backwards-migration``: migrations are never rolled back; fix forward.
 
@@ -15,15 +16,18 @@ database.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
 from django.db.migrations.migration import Migration
 
-from django_zero_downtime.exceptions import ZeroDowntimeError
-from django_zero_downtime.findings.model import Finding
+from django_zero_downtime.findings import locate
+from django_zero_downtime.findings.approvals import read_suppressions
+from django_zero_downtime.findings.catalogue import Violation, hint_for
+from django_zero_downtime.findings.factory import make_finding
+from django_zero_downtime.findings.model import Finding, Severity
+from django_zero_downtime.findings.policy import Policy
 from django_zero_downtime.runner.plan import PlanStep
 from django_zero_downtime.sql.classify import Impact
 from django_zero_downtime.sql.types import type_change
@@ -32,26 +36,10 @@ LARGE_TABLE = ("ZDT401", "large-table")
 BACKWARDS = ("ZDT402", "backwards-migration")
 
 
-def approval_reason(migration: Migration, rule: str) -> str | None:
-    """The reason given for approving ``rule`` on ``migration``; "" when the reason is empty."""
-    approvals = getattr(migration, "zero_downtime", None) or {}
-    if not isinstance(approvals, Mapping):
-        raise ZeroDowntimeError(
-            f"{migration_file(migration)}: `zero_downtime` on {migration.app_label}."
-            f"{migration.name} must be a dict of rule code to reason, e.g. "
-            f'zero_downtime = {{"ZDT401": "approved by DBA: reason"}} (got {approvals!r}).'
-        )
-    if rule not in approvals:
-        return None
-    reason = approvals[rule]
-    return reason.strip() if isinstance(reason, str) else ""
-
-
-def migration_file(migration: Migration) -> str:
-    try:
-        return inspect.getfile(type(migration))
-    except TypeError:
-        return f"{migration.app_label}/migrations/{migration.name}.py"
+def approval_reason(migration: Migration, rule: str, index: int | None = None) -> str | None:
+    """The reason given for approving ``rule`` on ``migration`` or on its operation ``index``;
+    "" when the reason is empty. A marker that is not a dict is refused (ZeroDowntimeError)."""
+    return read_suppressions(migration, strict=True).reason(rule, index)
 
 
 def rows_text(rows: int, limit: int) -> str:
@@ -60,7 +48,12 @@ def rows_text(rows: int, limit: int) -> str:
 
 
 def judge_size(
-    step: PlanStep, impact: Impact, rows: int, limit: int, reason: str | None
+    step: PlanStep,
+    impact: Impact,
+    rows: int,
+    limit: int,
+    reason: str | None,
+    severity: Severity = "error",
 ) -> tuple[Finding | None, str]:
     """ZDT401 on one statement: (finding when refused, the verdict line for ``--plan``)."""
     size = f"{impact.table}: {rows_text(rows, limit)}, limit {limit:,}"
@@ -69,15 +62,17 @@ def judge_size(
     if reason:
         return None, f"ZDT401 large-table ({size}): approved: {reason}"
     what = _what(impact)
-    hint = (
-        f"Make the change in a way that does not {what} (see the operations guide), schedule "
-        f'it, or approve it on the migration class: zero_downtime = {{"ZDT401": "<reason>"}}'
-    )
-    if reason == "":
-        hint = "The approval of ZDT401 needs a reason: " + hint
     message = f"{step.description} would {what} {impact.table} ({size})."
-    finding = _finding(LARGE_TABLE, step, message, hint)
-    return finding, f"ZDT401 large-table ({size}): REFUSED"
+    verdict = Violation(LARGE_TABLE[0], message, params={"what": what})
+    if reason == "":
+        verdict = replace(
+            verdict, hint="The approval of ZDT401 needs a reason: " + hint_for(verdict)
+        )
+    finding = make_finding(verdict, _where(step), severity=severity)
+    return (
+        finding,
+        f"ZDT401 large-table ({size}): {'REFUSED' if severity == 'error' else 'warning'}",
+    )
 
 
 def _what(impact: Impact) -> str:
@@ -90,35 +85,19 @@ def _what(impact: Impact) -> str:
     return "add a column to"
 
 
-def _finding(rule: tuple[str, str], step: PlanStep, message: str, hint: str) -> Finding:
-    return Finding(
-        rule=rule[0],
-        name=rule[1],
-        severity="error",
-        message=message,
-        hint=hint,
-        app=step.app,
-        migration=step.migration,
-        operation_index=step.index,
-        operation=step.operation,
-    )
+def _where(step: PlanStep) -> locate.Location:
+    return locate.location(step.app, step.migration, step.index, step.operation)
 
 
 def backwards_finding(migration: Migration) -> Finding:
     """ZDT402: the plan would unapply ``migration``."""
-    return Finding(
-        rule=BACKWARDS[0],
-        name=BACKWARDS[1],
-        severity="error",
-        message=(
-            f"Refusing to migrate backwards: {migration.app_label}.{migration.name} is applied "
-            "and the target would unapply it."
-        ),
-        hint="Migrations are never rolled back: fix forward with a new migration.",
-        app=migration.app_label,
-        migration=migration.name,
-        file=migration_file(migration),
+    message = (
+        f"Refusing to migrate backwards: {migration.app_label}.{migration.name} is applied "
+        "and the target would unapply it."
     )
+    finding = make_finding(Violation(BACKWARDS[0], message), locate.of_migration(migration))
+    assert finding is not None  # ZDT402 cannot be switched off
+    return finding
 
 
 def table_rows(cursor: Any, quoted_table: str, limit: int) -> int:
@@ -180,18 +159,21 @@ def judge_steps(
     findings: list[Finding] = []
     verdicts: dict[str, list[str]] = {}
     quote = connection.ops.quote_name
+    severity = Policy.from_settings().severity_of(LARGE_TABLE[0])
+    if severity is None:  # switched off by ZDT_RULES_IGNORE / _SELECT / _SEVERITY
+        return findings, verdicts
     with connection.cursor() as cursor:
         for step in steps:
             migration = migrations[(step.app, step.migration)]
             if cheap_at_any_size(migration, step):
                 continue
-            reason = approval_reason(migration, LARGE_TABLE[0])
+            reason = approval_reason(migration, LARGE_TABLE[0], step.index)
             for impact in step.impacts:
                 if impact.table is None or not impact.judged:
                     continue
                 impact = refine(cursor, impact, quote)
                 rows = table_rows(cursor, quote(impact.table), limit)
-                finding, verdict = judge_size(step, impact, rows, limit, reason)
+                finding, verdict = judge_size(step, impact, rows, limit, reason, severity)
                 verdicts.setdefault(step.key, []).append(verdict)
                 findings.extend([finding] if finding else [])
     return findings, verdicts

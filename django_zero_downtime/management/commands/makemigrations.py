@@ -68,10 +68,11 @@ class Command(makemigrations.Command):
     def report_findings(self, migrations: list[Any]) -> None:
         result = LintResult()
         for migration in migrations:
-            path = self.get_relative_path(MigrationWriter(migration).path)
+            path = MigrationWriter(migration).path
             for finding in getattr(migration, FINDINGS, []):
                 line = None if self.dry_run else locate.line_of(path, finding.operation_index)
-                result.findings.append(replace(finding, file=path, line=line))
+                shown = locate.display_path(path)
+                result.findings.append(replace(finding, file=shown, line=line))
             result.linted.append((migration.app_label, migration.name))
         if result.findings:
             self.log(report.as_text(result))
