@@ -17,6 +17,7 @@ from django.db.models.functions import Now
 
 from django_zero_downtime.lint import facts
 from django_zero_downtime.lint.context import OperationContext
+from django_zero_downtime.sql.types import type_change
 
 
 def _zdt() -> Any:
@@ -91,7 +92,7 @@ def _alter_path(ctx: OperationContext) -> list[Operation] | None:
         return None
     old = facts.column_facts(op.name, old_field, ctx.state, ctx.app_label, ctx.connection)
     new = facts.column_facts(op.name, op.field, ctx.state, ctx.app_label, ctx.connection)
-    if facts.classify_type_change(old.type, new.type) == "rewrite":
+    if old.type != new.type and type_change(old.type, new.type).rewrites:
         return retype_path(ctx, old, new)
     if not alter_needs_steps(old, new):
         return None
