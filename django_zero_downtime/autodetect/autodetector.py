@@ -30,6 +30,7 @@ from django.db.migrations.questioner import NonInteractiveMigrationQuestioner
 from django.db.migrations.state import ProjectState
 from django.db.models import NOT_PROVIDED
 
+from django_zero_downtime import traits
 from django_zero_downtime.autodetect import guesses, paths, phases
 from django_zero_downtime.lint import facts
 from django_zero_downtime.lint.context import OperationContext
@@ -46,14 +47,11 @@ def _zdt() -> Any:
 
 
 def needs_non_atomic(operation: Operation) -> bool:
-    non_atomic = (AddIndexConcurrently, RemoveIndexConcurrently)
-    return isinstance(operation, non_atomic) or bool(
-        getattr(operation, "requires_non_atomic_migration", False)
-    )
+    return traits.cannot_run_in_transaction(operation)
 
 
 def uses_ledger(operation: Operation) -> bool:
-    return type(operation).__module__ == "django_zero_downtime.operations"
+    return traits.uses_ledger(operation)
 
 
 def rewrite_operation(ctx: OperationContext) -> Operation:

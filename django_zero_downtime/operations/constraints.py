@@ -61,6 +61,8 @@ class AddIndexInSteps(_InSteps):
     reads and writes go on). Needs an ``atomic = False`` migration."""
 
     __module__ = PUBLIC_MODULE
+    safe_category = "expand"
+    uses_ledger = False
 
     arguments = (("model_name", REQUIRED), ("index", REQUIRED))
 
@@ -129,6 +131,8 @@ class AddConstraintInSteps(_InSteps):
     for longer than a catalog update. Needs an ``atomic = False`` migration."""
 
     __module__ = PUBLIC_MODULE
+    safe_category = "expand"
+    uses_ledger = False
 
     arguments = (("model_name", REQUIRED), ("constraint", REQUIRED))
 

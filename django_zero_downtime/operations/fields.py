@@ -135,6 +135,8 @@ class AlterFieldInSteps(_FieldInSteps):
     """An ``AlterField`` that sets NOT NULL, ``unique`` or ``db_index`` on a live table."""
 
     __module__ = PUBLIC_MODULE
+    safe_category = "expand"
+    backfills_rows = True
 
     category = OperationCategory.ALTERATION
 
@@ -181,6 +183,8 @@ class AddFieldInSteps(_FieldInSteps):
     """An ``AddField`` of a foreign key, a callable default or a volatile ``db_default``."""
 
     __module__ = PUBLIC_MODULE
+    safe_category = "expand"
+    backfills_rows = True
 
     category = OperationCategory.ADDITION
 

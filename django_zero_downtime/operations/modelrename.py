@@ -37,6 +37,8 @@ class RenameModelWithView(base.ZdtOperation):
     the same for its join tables), in the migration's one transaction."""
 
     __module__ = PUBLIC_MODULE
+    safe_category = "expand"
+    uses_ledger = False
     category = OperationCategory.ALTERATION
     arguments = (("old_name", REQUIRED), ("new_name", REQUIRED))
 

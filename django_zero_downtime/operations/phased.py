@@ -30,6 +30,8 @@ class DeclareModelChange(base.ZdtOperation):
     database. The blue/green check judges the database, so it skips this operation."""
 
     __module__ = PUBLIC_MODULE
+    safe_category = "expand"
+    uses_ledger = False
     category = OperationCategory.ALTERATION
     zero_downtime_state_only = True
     arguments = (("operations", REQUIRED),)
@@ -86,6 +88,8 @@ class EnforceField(_Contract):
     each without a long lock. Steps already done are skipped, so it is safe to re-run."""
 
     __module__ = PUBLIC_MODULE
+    safe_category = "contract"
+    backfills_rows = True
 
     arguments = (("model_name", REQUIRED), ("name", REQUIRED))
 
@@ -133,6 +137,8 @@ class EnforceConstraint(_Contract):
     then VALIDATE; unique: index concurrently, then USING INDEX)."""
 
     __module__ = PUBLIC_MODULE
+    safe_category = "contract"
+    uses_ledger = False
 
     arguments = (("model_name", REQUIRED), ("name", REQUIRED))
 

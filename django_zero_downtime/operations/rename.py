@@ -15,6 +15,7 @@ from django_zero_downtime.operations.base import PUBLIC_MODULE, REQUIRED
 from django_zero_downtime.operations.batch_sql import BatchSql
 from django_zero_downtime.operations.triggers import DualWriteTrigger, dual_write_pgid
 from django_zero_downtime.sql.identifiers import quote_ident
+from django_zero_downtime.traits import Effect
 
 
 def rename_problem(field: Any, old: str | None, new: str | None) -> str | None:
@@ -70,6 +71,8 @@ class DualWriteRename(_RenameBase):
 
     __module__ = PUBLIC_MODULE
     requires_non_atomic_migration = True
+    safe_category = "expand"
+    backfills_rows = True
     category = OperationCategory.ALTERATION
     arguments = (
         ("model_name", REQUIRED),
@@ -78,6 +81,11 @@ class DualWriteRename(_RenameBase):
         ("batch_size", None),
         ("pause_s", None),
     )
+
+    def zdt_compat_effect(self) -> Effect:
+        return Effect(
+            kept=((self.model_name, self.old_name),), filled=((self.model_name, self.new_name),)
+        )
 
     def __init__(
         self,
@@ -182,8 +190,15 @@ class CompleteDualWriteRename(_RenameBase):
     __module__ = PUBLIC_MODULE
     requires_non_atomic_migration = True
     deploy_cycle_gated = True
+    safe_category = "contract"
     category = OperationCategory.REMOVAL
     arguments = (("model_name", REQUIRED), ("old_name", REQUIRED), ("new_name", REQUIRED))
+
+    def zdt_compat_effect(self) -> Effect:
+        return Effect(
+            dropped=((self.model_name, self.old_name),),
+            unfilled=((self.model_name, self.new_name),),
+        )
 
     def state_forwards(self, app_label: str, state: ProjectState) -> None:
         """Nothing: the state already has the field under its new name."""

@@ -143,6 +143,8 @@ class RetypeField(_RetypeBase):
     """Expand step of a type change: shadow columns, cast trigger, backfill, indexes."""
 
     __module__ = PUBLIC_MODULE
+    safe_category = "expand"
+    backfills_rows = True
 
     def database_forwards(
         self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
@@ -251,6 +253,7 @@ class CompleteRetypeField(_RetypeBase):
     """Contract step of a type change: swap the shadow columns in under one brief lock."""
 
     __module__ = PUBLIC_MODULE
+    safe_category = "contract"
     zero_downtime_phase = "contract"
 
     def database_forwards(

@@ -13,6 +13,7 @@ from django_zero_downtime.exceptions import UnsafeOperationError
 from django_zero_downtime.operations import base
 from django_zero_downtime.operations.base import PUBLIC_MODULE, REQUIRED, ZdtOperation
 from django_zero_downtime.sql.identifiers import quote_ident
+from django_zero_downtime.traits import Effect
 
 PREFIX = "zdt_deprecated_"
 
@@ -49,8 +50,12 @@ class DeprecateTable(ZdtOperation):
     """
 
     __module__ = PUBLIC_MODULE
+    safe_category = "deprecate"
     category = OperationCategory.REMOVAL
     arguments = (("name", REQUIRED),)
+
+    def zdt_compat_effect(self) -> Effect:
+        return Effect(kept_tables=(self.name,))
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -104,9 +109,13 @@ class DropDeprecatedTable(ZdtOperation):
     """
 
     __module__ = PUBLIC_MODULE
+    safe_category = "contract"
     deploy_cycle_gated = True
     category = OperationCategory.REMOVAL
     arguments = (("name", REQUIRED), ("db_table", None))
+
+    def zdt_compat_effect(self) -> Effect:
+        return Effect(dropped=((self.name, ""),))
 
     def __init__(self, name: str, db_table: str | None = None) -> None:
         self.name = name
