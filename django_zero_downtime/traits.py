@@ -48,6 +48,9 @@ class Effect:
     filled: tuple[Key, ...] = ()
     unfilled: tuple[Key, ...] = ()
     dropped: tuple[Key, ...] = ()
+    mirrored: tuple[tuple[str, str, str], ...] = ()
+    """(model_name, old field, new field): the new column mirrors the old while dual-writing
+    (``bluegreen/mirrors.py``)."""
 
 
 def requires_non_atomic(operation: Any) -> bool:

@@ -4,7 +4,9 @@
 (Django's, or django-pgtrigger's which adds trigger migrations; see :func:`compose`), and
 rewrites what the autodetector produced, before the migrations get their names:
 
-- ``RenameField`` that renames the column -> ``DualWriteRename``;
+- ``RenameField`` that renames the column -> ``DualWriteRename`` (see :mod:`.renames`: the
+  Remove/Add pairs of indexes and constraints it carries are left out; a primary key is
+  refused);
 - ``RemoveField`` of a column -> ``DeprecateColumn`` (the drop comes cycles later);
 - ``AddField`` NOT NULL with a constant default -> ``AddColumnWithDefault``;
 - ``RemoveIndex`` -> ``RemoveIndexConcurrently``;
@@ -31,7 +33,7 @@ from django.db.migrations.state import ProjectState
 from django.db.models import NOT_PROVIDED
 
 from django_zero_downtime import traits
-from django_zero_downtime.autodetect import guesses, paths, phases
+from django_zero_downtime.autodetect import guesses, paths, phases, renames
 from django_zero_downtime.lint import facts
 from django_zero_downtime.lint.context import OperationContext
 
@@ -59,6 +61,9 @@ def rewrite_operation(ctx: OperationContext) -> Operation:
     op: Any = ctx.operation
     kind = type(op)
     if kind is migrations.RenameField and _renames_column(ctx):
+        field = ctx.existing_table(op.model_name)[0].fields[op.old_name]  # type: ignore[index]
+        columns = (facts.bound(op.old_name, field).column, facts.bound(op.new_name, field).column)
+        renames.refuse_primary_key(ctx.app_label, op, field, columns)
         return _zdt().DualWriteRename(op.model_name, op.old_name, op.new_name)
     if kind is migrations.RemoveField and _drops_column(ctx):
         return _zdt().DeprecateColumn(op.model_name, op.name)
@@ -159,9 +164,9 @@ def rewrite_changes(
         rewritten: list[Migration] = []
         try:
             for migration in app_migrations:
-                migration.operations = rewrite_operations(  # type: ignore[misc]
-                    app_label, list(migration.operations), state
-                )
+                start = state.clone()
+                operations = rewrite_operations(app_label, list(migration.operations), state)
+                migration.operations = renames.fold(app_label, operations, start)  # type: ignore[misc]
             *expand, contract = phases.split_contracts(app_label, app_migrations)
             for migration in expand:
                 rewritten += split_by_atomicity(migration)
@@ -170,6 +175,8 @@ def rewrite_changes(
                 if phases.is_contract_migration(contract)
                 else split_by_atomicity(contract)
             )
+        except renames.RenameRefused:
+            raise
         except Exception:  # never break makemigrations: keep what Django detected
             out[app_label] = app_migrations
             continue

@@ -34,6 +34,7 @@ from django.db.migrations.operations.special import SeparateDatabaseAndState
 from django.db.migrations.state import ProjectState
 
 from django_zero_downtime import traits
+from django_zero_downtime.bluegreen import mirrors
 from django_zero_downtime.bluegreen.previous import (
     Key,
     Step,
@@ -77,6 +78,7 @@ class DatabaseTrack:
         self.kept: dict[tuple[str, str], Column] = {}
         self.kept_tables: dict[str, Table] = {}
         self.filled: set[tuple[str, str]] = set()
+        self.mirrors: dict[str, list[mirrors.Mirror]] = {}
 
     def schema(self) -> Schema:
         schema = schema_of(self.state, self.connection, self.cache)
@@ -89,7 +91,17 @@ class DatabaseTrack:
             columns = schema[table_name].columns if table_name in schema else {}
             if column_name in columns:
                 columns[column_name] = replace(columns[column_name], filled=True)
+        for table_name, mirrored in self.mirrors.items():
+            if table_name in schema:
+                model = self._model_of(schema[table_name].model)
+                schema[table_name] = mirrors.as_mirrored(schema[table_name], model, mirrored)
         return schema
+
+    def _model_of(self, label: str) -> Any:
+        try:
+            return self.state.apps.get_model(label)
+        except LookupError:
+            return None
 
     def apply(self, app_label: str, op: Operation) -> None:
         if getattr(op, "zero_downtime_state_only", False):
@@ -98,8 +110,10 @@ class DatabaseTrack:
         if effect is not None:
             self._keep(app_label, effect)
             self._drop(app_label, effect)
+            olds = [self._locate(app_label, m, old) for m, old, _ in effect.mirrored]
             op.state_forwards(app_label, self.state)
             self._fill(app_label, effect)
+            self._mirror(app_label, effect, olds)
         elif isinstance(op, SeparateDatabaseAndState):
             self._apply_separate(app_label, op)
         else:
@@ -149,6 +163,16 @@ class DatabaseTrack:
             place = self._locate(app_label, model_name, field_name)
             if place:
                 self.filled.discard(place)
+
+    def _mirror(self, app_label: str, effect: Effect, olds: list[Key | None]) -> None:
+        for (model_name, old, new), before in zip(effect.mirrored, olds, strict=True):
+            after = self._locate(app_label, model_name, new)
+            if before and after:
+                mirror = mirrors.Mirror(old, new, before[1], after[1])
+                self.mirrors.setdefault(after[0], []).append(mirror)
+        for model_name, _ in effect.unfilled:  # the contract: the old column goes
+            for table_name in self._tables_of(app_label, model_name):
+                self.mirrors.pop(table_name, None)
 
     def _apply_separate(self, app_label: str, op: SeparateDatabaseAndState) -> None:
         database = self.state.clone()

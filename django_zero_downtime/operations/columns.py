@@ -246,8 +246,15 @@ class DropDeprecatedColumn(base.ModelOperation):
         """Nothing: DeprecateColumn already removed the field from the state."""
 
     def _column(self, schema_editor: Any, table: str) -> str:
-        if self.column or base.collecting(schema_editor):
-            return self.column or self.name
+        """The column the ledger holds: ``name`` or, for a ForeignKey, ``name_id``.
+
+        Looked up also while only collecting SQL (``safemigrate --plan`` judges the gate
+        there), whenever the ledger can be read.
+        """
+        if self.column:
+            return self.column
+        if base.collecting(schema_editor) and not base.ledger_readable(schema_editor):
+            return self.name
         using = schema_editor.connection.alias
         for candidate in (self.name, f"{self.name}_id"):
             if cycles.find_deprecation(using, "column", table, candidate):
