@@ -235,7 +235,7 @@ class AddFieldInSteps(_FieldInSteps):
 
     def zdt_compat_effect(self) -> Any:
         """For the blue/green check: the database default fills what old inserts leave out."""
-        from django_zero_downtime.bluegreen.compatibility import Effect
+        from django_zero_downtime.traits import Effect
 
         fills = self.field.has_db_default() or self.field.has_default()
         return Effect(filled=((self.model_name, self.name),) if fills else ())

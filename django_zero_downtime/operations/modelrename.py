@@ -81,7 +81,7 @@ class RenameModelWithView(base.ZdtOperation):
 
     def zdt_compat_effect(self) -> Any:
         """For the blue/green check: the old table name stays usable (the view)."""
-        from django_zero_downtime.bluegreen.compatibility import Effect
+        from django_zero_downtime.traits import Effect
 
         return Effect(kept_tables=(self.old_name,))
 
