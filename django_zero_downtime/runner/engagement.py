@@ -25,6 +25,7 @@ from django.db.migrations.migration import Migration
 from django_zero_downtime.findings import locate
 from django_zero_downtime.findings.approvals import read_suppressions
 from django_zero_downtime.findings.catalogue import Violation, hint_for
+from django_zero_downtime.findings.dangers import COVERED_BY
 from django_zero_downtime.findings.factory import make_finding
 from django_zero_downtime.findings.model import Finding, Severity
 from django_zero_downtime.findings.policy import Policy
@@ -38,8 +39,14 @@ BACKWARDS = ("ZDT402", "backwards-migration")
 
 def approval_reason(migration: Migration, rule: str, index: int | None = None) -> str | None:
     """The reason given for approving ``rule`` on ``migration`` or on its operation ``index``;
-    "" when the reason is empty. A marker that is not a dict is refused (ZeroDowntimeError)."""
-    return read_suppressions(migration, strict=True).reason(rule, index)
+    "" when the reason is empty. A marker that is not a dict is refused (ZeroDowntimeError).
+    The approval of the same danger under a static code counts (findings/dangers.py)."""
+    found = read_suppressions(migration, strict=True)
+    for code in (rule, *COVERED_BY.get(rule, ())):
+        reason = found.reason(code, index)
+        if reason is not None:
+            return reason if code == rule or not reason else f"{reason} ({code})"
+    return None
 
 
 def rows_text(rows: int, limit: int) -> str:
@@ -141,6 +148,14 @@ def refine(cursor: Any, impact: Impact, quote: Any) -> Impact:
     return replace(impact, rewrites=False, builds_index=rebuilds)
 
 
+def cheap_at_any_size(migration: Migration, step: PlanStep) -> bool:
+    """The step's operation says every statement it runs is catalog-only, CONCURRENTLY,
+    batched or proved (``cheap_at_any_size = True``): the size rule has nothing to judge."""
+    if step.index is None or step.index >= len(migration.operations):
+        return False
+    return bool(getattr(migration.operations[step.index], "cheap_at_any_size", False))
+
+
 def judge_steps(
     connection: Any,
     steps: list[PlanStep],
@@ -157,6 +172,8 @@ def judge_steps(
     with connection.cursor() as cursor:
         for step in steps:
             migration = migrations[(step.app, step.migration)]
+            if cheap_at_any_size(migration, step):
+                continue
             reason = approval_reason(migration, LARGE_TABLE[0], step.index)
             for impact in step.impacts:
                 if impact.table is None or not impact.judged:

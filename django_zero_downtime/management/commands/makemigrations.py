@@ -19,6 +19,7 @@ from django.core.management.base import CommandError, CommandParser
 from django.core.management.commands import makemigrations
 from django.db.migrations.writer import MigrationWriter
 
+from django_zero_downtime.autodetect import phases
 from django_zero_downtime.autodetect.autodetector import FINDINGS, compose, needs_non_atomic
 from django_zero_downtime.findings import locate
 from django_zero_downtime.lint import report
@@ -54,7 +55,15 @@ class Command(makemigrations.Command):
             for migration in migrations:
                 if not migration.atomic:
                     mark_non_atomic(MigrationWriter(migration).path)
+                if phases.is_contract_migration(migration):
+                    phases.mark_contract(MigrationWriter(migration).path)
+        self.report_contracts(migrations)
         self.report_findings(migrations)
+
+    def report_contracts(self, migrations: list[Any]) -> None:
+        for migration in filter(phases.is_contract_migration, migrations):
+            path = self.get_relative_path(MigrationWriter(migration).path)
+            self.log(phases.contract_note(migration, path))
 
     def report_findings(self, migrations: list[Any]) -> None:
         result = LintResult()
