@@ -46,6 +46,8 @@ class ZdtSettings:
     BASELINE: Mapping[str, str] = field(default_factory=dict)
     EXTRA_START_FILES: tuple[str, ...] = ()
     COMPAT_GIT_REF: str | None = None
+    POSTGRES_VERSION: int = 13
+    """Target PostgreSQL major version when the migration database is not reachable."""
 
 
 def _fail(name: str, value: object, expected: str) -> ImproperlyConfigured:
@@ -132,6 +134,12 @@ def _string_map(name: str, value: Any) -> Mapping[str, str]:
     return dict(value)
 
 
+def _postgres_major(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 13 <= value <= 99:
+        raise _fail(name, value, "a PostgreSQL major version, 13 or later (e.g. 16)")
+    return value
+
+
 Validator = Callable[[str, Any], Any]
 
 VALIDATORS: dict[str, Validator] = {
@@ -159,6 +167,7 @@ VALIDATORS: dict[str, Validator] = {
     "BASELINE": _string_map,
     "EXTRA_START_FILES": _string_tuple,
     "COMPAT_GIT_REF": _optional_string,
+    "POSTGRES_VERSION": _postgres_major,
 }
 
 SETTING_NAMES = tuple(f"ZDT_{f.name}" for f in fields(ZdtSettings))

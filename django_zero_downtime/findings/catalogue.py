@@ -61,8 +61,9 @@ _RULES = [
     Rule(
         "ZDT114",
         "drop-database-default",
-        "warning",
-        "Dropping a NOT NULL column's database default breaks inserts of the live version.",
+        "error",
+        "Dropping a NOT NULL column's database default or identity breaks the previous "
+        "release's inserts.",
     ),
     Rule("ZDT190", "unknown-operation", "warning", "An operation the checker does not know."),
     Rule("ZDT191", "suppression-without-reason", "error", "A suppression gives no reason."),
@@ -95,6 +96,12 @@ _RULES = [
         "multiple-alter-table",
         "warning",
         "Three or more separate ALTER TABLE statements on one table in one migration.",
+    ),
+    Rule(
+        "ZDT217",
+        "sql-drop-default",
+        "error",
+        "DROP DEFAULT / DROP IDENTITY on a NOT NULL column in SQL (old inserts fail).",
     ),
     # ZDT3xx: transaction and data-migration rules.
     Rule(

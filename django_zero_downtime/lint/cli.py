@@ -20,6 +20,7 @@ from typing import Any
 from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand
+from django.db import connections
 
 from django_zero_downtime import conf
 from django_zero_downtime.bluegreen import compatibility as compat
@@ -86,8 +87,20 @@ def lint(options: dict[str, Any]) -> LintResult:
     )
     connection = offline_connection(alias)
     config = LintConfig(settings.RULES_SELECT, settings.RULES_IGNORE, settings.RULES_SEVERITY)
-    linter = Linter(connection, config, SqlCollector(connection))
+    version = postgres_version(alias) if selection.mode == "unapplied" else None
+    linter = Linter(connection, config, SqlCollector(connection), postgres_version=version)
     return linter.run(selection.plan, selection.selected, selection.state)
+
+
+def postgres_version(alias: str) -> int | None:
+    """The migration database's major version (this mode connects anyway), else None: then
+    ``ZDT_POSTGRES_VERSION`` is the target."""
+    connection = connections[alias]
+    try:
+        connection.ensure_connection()
+        return int(connection.pg_version) // 10000  # type: ignore[attr-defined]
+    except Exception:  # unreachable or not PostgreSQL: the setting decides
+        return None
 
 
 def compatibility(options: dict[str, Any]) -> list[Finding]:

@@ -11,6 +11,7 @@ from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ModelState, ProjectState
 
 from django_zero_downtime.lint import facts
+from django_zero_downtime.sql.state import Schema
 
 SAFE_OPERATION_NAMES = (
     "AddColumnWithDefault",
@@ -52,6 +53,10 @@ class OperationContext:
     atomic: bool = True
     new_tables: set[str] = field(default_factory=set)
     """Tables created earlier in the same migration: changing them locks nobody."""
+    schema: Schema = field(default_factory=Schema)
+    """What earlier statements and migrations established (NOT NULL proofs, new columns)."""
+    index: int = 0
+    """The operation's position in its migration."""
 
     def model(self, name: str) -> ModelState | None:
         return facts.get_model_state(self.state, self.app_label, name)

@@ -26,7 +26,7 @@ from django_zero_downtime.findings import locate
 from django_zero_downtime.findings.approvals import Suppressions, read_suppressions
 from django_zero_downtime.findings.catalogue import RULES, Violation, effective_severity
 from django_zero_downtime.findings.model import Finding
-from django_zero_downtime.lint import facts
+from django_zero_downtime.lint import facts, op_facts
 from django_zero_downtime.lint.collect import NeedsDatabase, SqlCollector, Uncollected
 from django_zero_downtime.lint.context import OperationContext, is_safe_operation
 from django_zero_downtime.lint.rules import operations as operation_rules
@@ -37,6 +37,7 @@ from django_zero_downtime.lint.rules.transactions import (
     TransactionTracker,
     schema_table,
 )
+from django_zero_downtime.sql.state import Schema
 
 Key = tuple[str, str]
 
@@ -93,8 +94,12 @@ class Linter:
         collector: SqlCollector | None = None,
         keep_sql: bool = False,
         render_all: bool = False,
+        postgres_version: int | None = None,
     ) -> None:
         self.connection = connection
+        self.view = op_facts.StateView(connection)
+        version = postgres_version or conf.get_settings().POSTGRES_VERSION
+        self.schema = Schema(version=version, columns=self.view.lookup())
         self.keep_sql = keep_sql
         self.render_all = render_all
         self.config = config or LintConfig()
@@ -105,6 +110,7 @@ class Linter:
         self, plan: Iterable[Migration], selected: set[Key], state: ProjectState | None = None
     ) -> LintResult:
         state = state if state is not None else ProjectState()
+        self.view.state = state
         for migration in plan:
             key = (migration.app_label, migration.name)
             if key in selected:
@@ -112,9 +118,27 @@ class Linter:
                 self._lint_migration(migration, state)
                 self.result.linted.append(key)
             else:
-                for index, operation in enumerate(migration.operations):
-                    _forward(migration, index, operation, state)
+                self._walk(migration, state)
         return self.result
+
+    def _walk(self, migration: Migration, state: ProjectState) -> None:
+        """Move past a migration that is not linted, keeping what it establishes."""
+        self.schema.start_migration()
+        for index, operation in enumerate(migration.operations):
+            self._observe(migration, operation, sql=True)
+            _forward(migration, index, operation, state)
+            if not migration.atomic:
+                self.schema.end_transaction()
+        self.schema.end_transaction()
+
+    def _observe(self, migration: Migration, operation: Operation, sql: bool) -> None:
+        try:
+            op_facts.observe(self.schema, self.view, migration.app_label, operation, sql)
+        except Exception as exc:  # SQL or a state the classification cannot read: say so
+            self.result.notes.append(
+                f"{migration.app_label}.{migration.name}: {type(operation).__name__} could not "
+                f"be followed ({type(exc).__name__}: {exc}); later verdicts may miss it."
+            )
 
     def _render_once(self, state: ProjectState) -> None:
         """With ``render_all``: render the models once; each clone then copies them."""
@@ -130,28 +154,38 @@ class Linter:
             )
 
     def _lint_migration(self, migration: Migration, state: ProjectState) -> None:
-        run = _MigrationRun(
-            migration, SqlScope(atomic=migration.atomic), TransactionTracker(migration.atomic)
-        )
+        self.schema.start_migration()
+        scope = SqlScope(atomic=migration.atomic, schema=self.schema, names=self.view.names)
+        run = _MigrationRun(migration, scope, TransactionTracker(migration.atomic))
         for index, operation in enumerate(migration.operations):
             self._lint_operation(run, index, operation, state)
+            if not migration.atomic:
+                self._commit(run)
+        self._commit(run)
         run.raw += [(i, _name(migration, i), v) for i, v in run.tracker.finish()]
         run.raw += [(None, "", v) for v in sql_rules.multiple_alter_violations(run.scope)]
         self._report(run, read_suppressions(migration))
+
+    def _commit(self, run: _MigrationRun) -> None:
+        """A commit: defaults dropped in the transaction and never restored break old inserts."""
+        for index, violation in sql_rules.transaction_end(run.scope):
+            run.raw.append((index, _name(run.migration, index), violation))
 
     def _lint_operation(
         self, run: _MigrationRun, index: int, operation: Operation, state: ProjectState
     ) -> None:
         app_label = run.migration.app_label
         ctx = OperationContext(
-            app_label, operation, state, self.connection, run.migration.atomic, run.scope.new_tables
-        )
+            app_label, operation, state, self.connection, run.migration.atomic,
+            run.scope.new_tables, schema=self.schema, index=index,
+        )  # fmt: skip
         found = self._judge_operation(run, index, ctx)
+        self._observe(run.migration, operation, sql=False)
         if isinstance(operation, migrations.SeparateDatabaseAndState):
             database_state = state.clone()
             for inner in operation.database_operations:
                 self._lint_operation(run, index, inner, database_state)
-        run.scope.start_operation()
+        run.scope.start_operation(index)
         statements = self._advance(run, index, operation, state)
         if self.keep_sql and statements:
             key = (run.migration.app_label, run.migration.name)
@@ -241,8 +275,7 @@ class Linter:
         if not statements or not judged:
             return []
         try:
-            cleaned = [text for sql in statements for text in sql_rules.clean_statements(sql)]
-            return sql_rules.check_statements(cleaned, run.scope)
+            return sql_rules.check_statements(statements, run.scope)
         except Exception as exc:  # SQL the parser cannot read: say so, never crash
             self.result.notes.append(
                 f"{run.migration.app_label}.{run.migration.name}, operation {index} "

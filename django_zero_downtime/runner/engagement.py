@@ -31,7 +31,8 @@ from django_zero_downtime.findings.model import Finding
 from django_zero_downtime.runner import cost
 from django_zero_downtime.runner.cost import TableSize
 from django_zero_downtime.runner.plan import PlanStep
-from django_zero_downtime.sql.classify import Impact, varchar_widening
+from django_zero_downtime.sql.classify import Impact
+from django_zero_downtime.sql.types import type_change
 
 LARGE_TABLE = ("ZDT401", "large-table")
 BACKWARDS = ("ZDT402", "backwards-migration")
@@ -184,14 +185,17 @@ def current_type(cursor: Any, quoted_table: str, column: str) -> str | None:
 
 
 def refine(cursor: Any, impact: Impact, quote: Any) -> Impact:
-    """Clear ``rewrites`` for type changes the live column shows to be binary widening."""
+    """Judge type changes against the live column's type (:func:`sql.types.type_change`)."""
     if not impact.type_changes or impact.table is None or impact.drops or impact.adds:
         return impact
+    rebuilds = False
     for column, new_type in impact.type_changes:
         old = current_type(cursor, quote(impact.table), column)
-        if old is None or not varchar_widening(old, new_type):
-            return impact
-    return replace(impact, rewrites=False)
+        change = type_change(old, new_type)
+        if old is None or change.rewrites:
+            return replace(impact, rewrites=True)
+        rebuilds = rebuilds or change.rebuilds_indexes
+    return replace(impact, rewrites=False, builds_index=rebuilds)
 
 
 def judge_steps(

@@ -1,10 +1,9 @@
-"""Low-level SQL text helpers shared by the runner's classifier and the lint SQL rules.
+"""Low-level SQL text helpers under the statement classifier (:mod:`.classify`).
 
 Pure functions, no database: split SQL into statements with sqlparse's lexer (comments,
 string and dollar-quoted literals are tokens of their own, so a ``;`` or a keyword inside
-them never counts), unquote identifiers, split comma lists at parenthesis depth 0, and the
-facts about column types and defaults both layers judge (design.md §4). The rules built on
-top (``runner/impact.py``, ``lint/sql_rules.py``) stay separate.
+them never counts), unquote identifiers, split comma lists at parenthesis depth 0. What a
+statement does is :mod:`.classify`'s to say, on top of these.
 """
 
 from __future__ import annotations
@@ -22,16 +21,6 @@ IDENT = r'(?:"(?:[^"]|"")+"|[\w$]+)'
 """One identifier: double-quoted (``""`` is an embedded quote) or bare."""
 QUALIFIED = rf"{IDENT}(?:\.{IDENT})?"
 """An identifier, optionally schema-qualified."""
-
-VOLATILE_DEFAULT = re.compile(
-    r"\b(?:random|clock_timestamp|timeofday|gen_random_uuid|uuid_generate_v[14]\w*|nextval)\s*\(",
-    re.IGNORECASE,
-)
-"""A call to a volatile function: as a column default it makes ADD COLUMN rewrite the table."""
-_REWRITING_COLUMN = re.compile(
-    r"^(?:small|big)?serial[248]?\b|\bGENERATED\b.*\b(?:IDENTITY|STORED)\b",
-    re.IGNORECASE | re.DOTALL,
-)
 
 _Item = TypeVar("_Item")
 
@@ -106,43 +95,3 @@ def split_commas(text: str) -> list[str]:
     """Split ``text`` on the commas outside parentheses and quotes; parts are stripped."""
     parts = split_top_level(_ATOM.findall(text), str)
     return [s for s in ("".join(part).strip() for part in parts) if s]
-
-
-def add_column_rewrites(definition: str) -> bool:
-    """True when ADD COLUMN with this definition (type onwards) rewrites the table.
-
-    Serial, identity and stored generated columns, and volatile defaults, are computed
-    for every existing row; a constant default is not (PostgreSQL 11+).
-    """
-    return bool(_REWRITING_COLUMN.search(definition) or VOLATILE_DEFAULT.search(definition))
-
-
-def normalize_type(type_name: str) -> str:
-    """Lower case, no quotes, single spaces, none around ``(),``; varchar spelt out."""
-    text = " ".join(type_name.lower().replace('"', "").split())
-    text = re.sub(r"\s*([(),])\s*", r"\1", text)
-    return re.sub(r"^varchar\b", "character varying", text)
-
-
-def varchar_widening(old_type: str, new_type: str) -> bool:
-    """True when ``old_type`` → ``new_type`` needs no rewrite (binary-coercible widening).
-
-    Covers varchar(n) → varchar(m ≥ n), varchar(n)/varchar → text, and equal types; every
-    other change is assumed to rewrite (design.md §4).
-    """
-    old, new = normalize_type(old_type), normalize_type(new_type)
-    if old == new or (old.startswith("character varying") and new == "text"):
-        return True
-    sizes = [re.fullmatch(r"character varying(?:\((\d+)\))?", t) for t in (old, new)]
-    if not all(sizes):
-        return False
-    old_n, new_n = (m.group(1) for m in sizes if m)
-    return new_n is None or (old_n is not None and int(new_n) >= int(old_n))
-
-
-_MAY_WIDEN = re.compile(r"(?:text|character varying|numeric|decimal)(?:\([\d,]*\))?")
-
-
-def may_widen(new_type: str) -> bool:
-    """True when a change *to* ``new_type`` can be a rewrite-free widening (old type unknown)."""
-    return bool(_MAY_WIDEN.fullmatch(normalize_type(new_type)))

@@ -85,6 +85,38 @@ def alter_type(model: str, field: str, field_code: str) -> str:
     )
 
 
+def alter_type_sql(model: str, field: str) -> str:
+    return (
+        f"Change the type in expand/contract steps: add a new column for {model}.{field}, "
+        "backfill it in batches (zdt.BatchedBackfill, atomic = False), switch reads, then "
+        "deprecate the old column."
+    )
+
+
+def set_not_null_sql(table: str, column: str) -> str:
+    name = _name(table, column, "not_null")
+    return (
+        f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" CHECK ("{column}" IS NOT NULL) NOT '
+        f'VALID; then in a later migration ALTER TABLE "{table}" VALIDATE CONSTRAINT "{name}"; '
+        "then SET NOT NULL (PostgreSQL 12+ uses the validated check and skips the scan)."
+    )
+
+
+def _name(table: str, column: str, suffix: str) -> str:
+    """A constraint/index name qualified by the table, cut to 63 bytes at a ``_`` boundary."""
+    name = f"{table}_{column}_{suffix}"
+    if len(name) <= 63:
+        return name
+    return f"{table[:40].rstrip('_')}_{column[:12]}_{suffix}"[:63]
+
+
+NO_ONLINE_EXCLUSION = (
+    "There is no online path for an exclusion constraint: PostgreSQL builds its index under "
+    "ACCESS EXCLUSIVE and cannot attach one built CONCURRENTLY. Add it while the table is "
+    "small or in a maintenance window, and approve the finding with a reason."
+)
+
+
 def set_not_null(model: str, field: str, column: str, table: str) -> str:
     name = f"{table}_{column}_not_null"[:63]
     return (

@@ -1,246 +1,249 @@
-"""The ZDT2xx statement rules, registered with :func:`sql_rules.statement_rule`.
+"""The ZDT2xx statement rules: verdicts on the facts of :mod:`django_zero_downtime.sql.classify`.
 
-Each takes one cleaned statement (see :func:`sql_rules.clean_statements`) and the
-migration's :class:`~sql_rules.SqlScope`.
+Each rule takes one classified statement (:class:`Impact`) and the migration's
+:class:`~.sql.SqlScope`. Nothing here reads SQL text: what a statement locks, rewrites,
+scans, builds or breaks was decided once, by the classification.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 
 from django_zero_downtime.findings.catalogue import Violation
 from django_zero_downtime.lint.rules import hints
-from django_zero_downtime.lint.rules.sql import ALTER_TABLE, FLAGS, SqlScope, statement_rule
-from django_zero_downtime.sql.lexing import (
-    IDENT,
-    QUALIFIED,
-    add_column_rewrites,
-    may_widen,
-    split_commas,
-    unqualified_name,
-)
+from django_zero_downtime.lint.rules.sql import SqlScope, statement_rule
+from django_zero_downtime.sql.classify import Action, Impact
 
-_RENAME_TABLE = re.compile(r"^RENAME\s+TO\s+(?P<new>.+)$", FLAGS)
-_RENAME_COLUMN = re.compile(
-    rf"^RENAME\s+(?:COLUMN\s+)?(?!CONSTRAINT\b)(?P<old>{IDENT})\s+TO", FLAGS
-)
-_ADD_CONSTRAINT = re.compile(
-    rf"^ADD\s+(?:CONSTRAINT\s+(?P<name>{IDENT})\s+)?"
-    r"(?P<kind>CHECK|FOREIGN\s+KEY|UNIQUE|PRIMARY\s+KEY|EXCLUDE)\b(?P<rest>.*)$",
-    FLAGS,
-)
-_ADD_COLUMN = re.compile(
-    rf"^ADD\s+(?:COLUMN\s+)?(?:IF\s+NOT\s+EXISTS\s+)?(?P<column>{IDENT})\s+(?P<definition>.*)$",
-    FLAGS,
-)
-_DROP_COLUMN = re.compile(
-    rf"^DROP\s+(?!CONSTRAINT\b)(?:COLUMN\s+)?(?:IF\s+EXISTS\s+)?(?P<column>{IDENT})", FLAGS
-)
-_ALTER_TYPE = re.compile(
-    rf"^ALTER\s+(?:COLUMN\s+)?(?P<column>{IDENT})\s+(?:SET\s+DATA\s+)?TYPE\s+(?P<type>.+?)"
-    r"(?:\s+(?:USING|COLLATE)\b.*)?$",
-    FLAGS,
-)
-_SET_NOT_NULL = re.compile(rf"^ALTER\s+(?:COLUMN\s+)?(?P<column>{IDENT})\s+SET\s+NOT\s+NULL", FLAGS)
-_VALIDATE = re.compile(rf"^VALIDATE\s+CONSTRAINT\s+(?P<name>{IDENT})", FLAGS)
-_REWRITE_ACTION = re.compile(r"^SET\s+(?:TABLESPACE|LOGGED|UNLOGGED|ACCESS\s+METHOD)\b", FLAGS)
+ActionRule = Callable[[str, Action, SqlScope], list[Violation]]
+
+
+def _quote(name: str | None) -> str:
+    return f'"{name}"' if name else "<name>"
 
 
 @statement_rule
-def alter_table(text: str, scope: SqlScope) -> list[Violation]:
-    match = ALTER_TABLE.match(text)
-    if not match:
+def alter_table(impact: Impact, scope: SqlScope) -> list[Violation]:
+    if not impact.kind.startswith("ALTER TABLE") or impact.table is None or impact.new_table:
         return []
-    table = unqualified_name(match.group("table"))
-    if table in scope.new_tables:
-        return []
+    table = impact.table
     scope.ddl_table = table
     scope.alter_counts[table] += 1
     out: list[Violation] = []
-    for action in split_commas(match.group("rest")):
-        out += _alter_action(table, action, scope)
+    for action in impact.actions:
+        rule = _ACTION_RULES.get(action.kind)
+        out += rule(table, action, scope) if rule else []
     return out
 
 
-def _alter_action(table: str, action: str, scope: SqlScope) -> list[Violation]:
-    for judge in (_rename, _constraint, _column_change, _add_column):
-        found = judge(table, action, scope)
-        if found is not None:
-            return found
-    return []
+def _rename_table(table: str, action: Action, scope: SqlScope) -> list[Violation]:
+    model, _ = scope.model_field(table)
+    return [
+        Violation(
+            "ZDT204",
+            f'ALTER TABLE "{table}" RENAME TO {_quote(action.name)}: the previous release '
+            "still queries the old name.",
+            hints.rename_table(model, table),
+        )
+    ]
 
 
-def _rename(table: str, action: str, scope: SqlScope) -> list[Violation] | None:
-    if match := _RENAME_TABLE.match(action):
-        new = unqualified_name(match.group("new"))
-        return [
-            Violation(
-                "ZDT204",
-                f'ALTER TABLE "{table}" RENAME TO "{new}": the live version '
-                "still queries the old name.",
-                hints.rename_table("<Model>", table),
-            )
-        ]
-    if match := _RENAME_COLUMN.match(action):
-        old = unqualified_name(match.group("old"))
-        return [
-            Violation(
-                "ZDT202",
-                f'ALTER TABLE "{table}" RENAMEs column "{old}": the live '
-                "version still uses the old name.",
-                'Rename in expand/contract steps: zdt.DualWriteRename("<model>", '
-                f'"{old}", "<new name>"), or keep the column with db_column.',
-            )
-        ]
-    return None
+def _set_schema(table: str, action: Action, scope: SqlScope) -> list[Violation]:
+    model, _ = scope.model_field(table)
+    return [
+        Violation(
+            "ZDT204",
+            f'ALTER TABLE "{table}" {action.text}: moves the table away from the name the '
+            "previous release queries.",
+            hints.rename_table(model, table),
+        )
+    ]
 
 
-def _constraint(table: str, action: str, scope: SqlScope) -> list[Violation] | None:
-    if match := _VALIDATE.match(action):
-        name = unqualified_name(match.group("name"))
-        if scope.atomic and name in scope.not_valid:
-            return [
-                Violation(
-                    "ZDT304",
-                    f'VALIDATE CONSTRAINT "{name}" on "{table}" runs in the '
-                    "transaction that added it NOT VALID, so it scans under that lock.",
-                    hints.non_atomic("the VALIDATE CONSTRAINT"),
-                )
-            ]
+def _rename_column(table: str, action: Action, scope: SqlScope) -> list[Violation]:
+    model, name = scope.model_field(table, action.column)
+    new = action.name or "<new name>"
+    return [
+        Violation(
+            "ZDT202",
+            f'ALTER TABLE "{table}" RENAMEs column {_quote(action.column)}: the previous '
+            "release still uses the old name.",
+            f'Rename in expand/contract steps: zdt.DualWriteRename("{model}", "{name}", '
+            f'"{new}"), or keep the column with db_column="{action.column}".',
+        )
+    ]
+
+
+def _add_constraint(table: str, action: Action, scope: SqlScope) -> list[Violation]:
+    if not (action.scans or action.builds_index):
         return []
-    match = _ADD_CONSTRAINT.match(action)
-    if not match:
-        return None
-    kind, rest = " ".join(match.group("kind").upper().split()), match.group("rest")
-    name = unqualified_name(match.group("name")) if match.group("name") else "<name>"
-    if re.search(r"\bNOT\s+VALID\b", rest, FLAGS):
-        scope.not_valid.add(name)
-        return []
-    if re.search(r"\bUSING\s+INDEX\b", rest, FLAGS):
-        return []
-    how = "validated" if kind in ("CHECK", "FOREIGN KEY") else "indexed"
+    kind = action.constraint or "CONSTRAINT"
+    how = "validated" if action.validates or action.scans else "indexed"
     fix = (
         "Add it NOT VALID, then VALIDATE CONSTRAINT in a later migration."
         if how == "validated"
         else "CREATE UNIQUE INDEX CONCURRENTLY first, then ADD CONSTRAINT ... USING INDEX."
     )
+    if kind == "EXCLUDE":
+        fix = hints.NO_ONLINE_EXCLUSION
     return [
         Violation(
             "ZDT210",
-            f'ALTER TABLE "{table}" ADD {kind} "{name}" is {how} while the table is locked.',
+            f'ALTER TABLE "{table}" ADD {kind} {_quote(action.name)} is {how} while the table '
+            "is locked.",
             fix,
         )
     ]
 
 
-def _column_change(table: str, action: str, scope: SqlScope) -> list[Violation] | None:
-    if match := _DROP_COLUMN.match(action):
-        column = unqualified_name(match.group("column"))
-        return [
-            Violation(
-                "ZDT201",
-                f'ALTER TABLE "{table}" DROP COLUMN "{column}": the live '
-                "version still selects and inserts it.",
-                hints.drop_column("<model>", column),
-            )
-        ]
-    if match := _ALTER_TYPE.match(action):
-        column, new_type = unqualified_name(match.group("column")), match.group("type")
-        if may_widen(new_type):
-            return []
-        return [
-            Violation(
-                "ZDT205",
-                f'ALTER TABLE "{table}" changes "{column}" to {new_type}: '
-                "PostgreSQL rewrites the table and its indexes under ACCESS EXCLUSIVE.",
-                "Add a new column, backfill it in batches, switch reads, then "
-                "deprecate the old one.",
-            )
-        ]
-    if match := _SET_NOT_NULL.match(action):
-        column = unqualified_name(match.group("column"))
-        return [
-            Violation(
-                "ZDT206",
-                f'ALTER TABLE "{table}" SET NOT NULL on "{column}" scans the '
-                "whole table under ACCESS EXCLUSIVE.",
-                f'ADD CONSTRAINT ... CHECK ("{column}" IS NOT NULL) NOT VALID, VALIDATE '
-                "it in a later migration, then SET NOT NULL (no scan on PG 12+).",
-            )
-        ]
-    if _REWRITE_ACTION.match(action):
-        return [
-            Violation(
-                "ZDT213",
-                f'ALTER TABLE "{table}" {action}: rewrites the table under ACCESS EXCLUSIVE.',
-                "Do this in a maintenance window.",
-            )
-        ]
-    return None
+def _validate(table: str, action: Action, scope: SqlScope) -> list[Violation]:
+    name = action.name or ""
+    if not (scope.atomic and name in scope.not_valid):
+        return []
+    return [
+        Violation(
+            "ZDT304",
+            f'VALIDATE CONSTRAINT "{name}" on "{table}" runs in the transaction that added it '
+            "NOT VALID, so it scans under that lock.",
+            hints.non_atomic("the VALIDATE CONSTRAINT"),
+        )
+    ]
 
 
-def _add_column(table: str, action: str, scope: SqlScope) -> list[Violation] | None:
-    match = _ADD_COLUMN.match(action)
-    if not match:
-        return None
-    column, definition = unqualified_name(match.group("column")), match.group("definition")
-    if add_column_rewrites(definition):
+def _drop_column(table: str, action: Action, scope: SqlScope) -> list[Violation]:
+    model, name = scope.model_field(table, action.column)
+    return [
+        Violation(
+            "ZDT201",
+            f'ALTER TABLE "{table}" DROP COLUMN {_quote(action.column)}: the previous release '
+            "still selects and inserts it.",
+            hints.drop_column(model, name),
+        )
+    ]
+
+
+def _type(table: str, action: Action, scope: SqlScope) -> list[Violation]:
+    column = f'"{table}"."{action.column}"'
+    if action.rewrites:
+        what = "PostgreSQL rewrites the table and its indexes under ACCESS EXCLUSIVE."
+    elif action.builds_index:
+        what = "no table rewrite, but PostgreSQL rebuilds the column's indexes under ACCESS "
+        what += "EXCLUSIVE."
+    else:
+        return []
+    model, name = scope.model_field(table, action.column)
+    return [
+        Violation(
+            "ZDT205",
+            f"ALTER TABLE changes {column} to {action.new_type}: {what}",
+            hints.alter_type_sql(model, name),
+        )
+    ]
+
+
+def _set_not_null(table: str, action: Action, scope: SqlScope) -> list[Violation]:
+    if not action.scans:
+        return []
+    column = action.column or ""
+    return [
+        Violation(
+            "ZDT206",
+            f'ALTER TABLE "{table}" SET NOT NULL on "{column}" scans the whole table under '
+            "ACCESS EXCLUSIVE.",
+            hints.set_not_null_sql(table, column),
+        )
+    ]
+
+
+def _rewrite(table: str, action: Action, scope: SqlScope) -> list[Violation]:
+    return [
+        Violation(
+            "ZDT213",
+            f'ALTER TABLE "{table}" {action.text}: rewrites the table under ACCESS EXCLUSIVE.',
+            "Do this in a maintenance window.",
+        )
+    ]
+
+
+def _add_column(table: str, action: Action, scope: SqlScope) -> list[Violation]:
+    column = action.column or ""
+    model, name = scope.model_field(table, column)
+    if action.rewrites:
         return [
             Violation(
                 "ZDT208",
-                f'ALTER TABLE "{table}" ADD COLUMN "{column}" {definition}: a '
-                "volatile default, serial, identity or stored generated column "
-                "rewrites the table.",
-                hints.add_column_rewrite("<model>", column),
+                f'ALTER TABLE "{table}" ADD COLUMN "{column}" {action.new_type}: a volatile '
+                "default, serial, identity or stored generated column rewrites the table.",
+                hints.add_column_rewrite(model, name),
             )
         ]
-    has_default = re.search(r"\bDEFAULT\b", definition, FLAGS)
-    if re.search(r"\bNOT\s+NULL\b", definition, FLAGS) and not has_default:
+    if action.breaks:
         return [
             Violation(
                 "ZDT207",
-                f'ALTER TABLE "{table}" ADD COLUMN "{column}" NOT NULL '
-                "without DEFAULT: fails on a non-empty table and breaks the live "
-                "version's inserts.",
-                f"Give it a constant DEFAULT: ADD COLUMN "
-                f'"{column}" ... DEFAULT <value> NOT NULL (no rewrite on PG 11+).',
+                f'ALTER TABLE "{table}" ADD COLUMN "{column}" NOT NULL without DEFAULT: fails on '
+                "a non-empty table and breaks the previous release's inserts.",
+                f'Give it a constant DEFAULT: ADD COLUMN "{column}" ... DEFAULT <value> NOT NULL '
+                "(no rewrite on PG 11+).",
             )
         ]
-    return []
+    return _inline_constraint(table, column, action)
 
 
-_CREATE_INDEX = re.compile(
-    r"^CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?P<concurrently>CONCURRENTLY\s+)?"
-    rf"(?:IF\s+NOT\s+EXISTS\s+)?(?:{QUALIFIED}\s+)?ON\s+(?:ONLY\s+)?(?P<table>{QUALIFIED})",
-    FLAGS,
-)
-_DROP_INDEX = re.compile(r"^DROP\s+INDEX\s+(?P<concurrently>CONCURRENTLY\s+)?(?P<rest>.*)$", FLAGS)
+def _inline_constraint(table: str, column: str, action: Action) -> list[Violation]:
+    if not (action.scans or action.builds_index or action.validates):
+        return []
+    what = "builds its unique index" if action.builds_index else "scans the table to validate"
+    return [
+        Violation(
+            "ZDT210",
+            f'ALTER TABLE "{table}" ADD COLUMN "{column}" with an inline constraint {what} '
+            "under ACCESS EXCLUSIVE.",
+            "Add the column without the constraint, then add the constraint the online way "
+            "(NOT VALID + VALIDATE, or CREATE UNIQUE INDEX CONCURRENTLY + USING INDEX).",
+        )
+    ]
+
+
+_ACTION_RULES: dict[str, ActionRule] = {
+    "RENAME TABLE": _rename_table,
+    "SET SCHEMA": _set_schema,
+    "RENAME COLUMN": _rename_column,
+    "ADD CONSTRAINT": _add_constraint,
+    "VALIDATE CONSTRAINT": _validate,
+    "DROP COLUMN": _drop_column,
+    "ALTER COLUMN TYPE": _type,
+    "SET NOT NULL": _set_not_null,
+    "SET TABLESPACE": _rewrite,
+    "SET LOGGED": _rewrite,
+    "SET UNLOGGED": _rewrite,
+    "SET ACCESS METHOD": _rewrite,
+    "ADD COLUMN": _add_column,
+}
 
 
 @statement_rule
-def index(text: str, scope: SqlScope) -> list[Violation]:
-    if match := _CREATE_INDEX.match(text):
-        table = unqualified_name(match.group("table"))
-        if match.group("concurrently"):
+def index(impact: Impact, scope: SqlScope) -> list[Violation]:
+    if impact.kind == "CREATE INDEX":
+        if impact.concurrent:
             return _concurrently_in_atomic(scope, "CREATE INDEX CONCURRENTLY")
-        if table in scope.new_tables:
+        if impact.new_table or impact.table is None:
             return []
-        scope.ddl_table = table
+        scope.ddl_table = impact.table
         return [
             Violation(
                 "ZDT209",
-                f'CREATE INDEX on "{table}" blocks writes for the whole build.',
+                f'CREATE INDEX on "{impact.table}" blocks writes for the whole build.',
                 "CREATE INDEX CONCURRENTLY, " + hints.NON_ATOMIC + ".",
             )
         ]
-    if match := _DROP_INDEX.match(text):
-        if match.group("concurrently"):
+    if impact.kind == "DROP INDEX":
+        if impact.concurrent:
             return _concurrently_in_atomic(scope, "DROP INDEX CONCURRENTLY")
         scope.ddl_table = scope.ddl_table or "an index's table"
         return [
             Violation(
                 "ZDT211",
-                f"DROP INDEX {match.group('rest')} waits for ACCESS EXCLUSIVE on its table.",
+                f"DROP INDEX {_quote(impact.index)} waits for ACCESS EXCLUSIVE on its table.",
                 "DROP INDEX CONCURRENTLY, " + hints.NON_ATOMIC + ".",
             )
         ]
@@ -259,96 +262,91 @@ def _concurrently_in_atomic(scope: SqlScope, what: str) -> list[Violation]:
     ]
 
 
-_DROP_TABLE = re.compile(
-    r"^DROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?P<tables>.+?)"
-    r"(?:\s+(?:CASCADE|RESTRICT))?$",
-    FLAGS,
-)
-
-
 @statement_rule
-def drop_table(text: str, scope: SqlScope) -> list[Violation]:
-    match = _DROP_TABLE.match(text)
-    if not match:
+def drop_table(impact: Impact, scope: SqlScope) -> list[Violation]:
+    if impact.kind != "DROP TABLE":
         return []
-    tables = [unqualified_name(name) for name in split_commas(match.group("tables"))]
-    scope.ddl_table = next((t for t in tables if t not in scope.new_tables), scope.ddl_table)
+    live = [a.name for a in impact.actions if a.name and a.name not in scope.new_tables]
+    scope.ddl_table = live[0] if live else scope.ddl_table
     return [
         Violation(
             "ZDT203",
-            f'DROP TABLE "{table}" while the live version may still use it.',
-            hints.drop_table("<Model>"),
+            f'DROP TABLE "{table}" while the previous release may still use it.',
+            hints.drop_table(scope.model_field(table)[0]),
         )
-        for table in tables
-        if table not in scope.new_tables
+        for table in live
     ]
 
 
-_SIMPLE: list[tuple[re.Pattern[str], str, str, str]] = [
-    (
-        re.compile(r"^LOCK\b", FLAGS),
+_SIMPLE: dict[str, tuple[str, str, str]] = {
+    "LOCK TABLE": (
         "ZDT212",
         "takes an explicit table lock that queues live traffic.",
         "Remove it: safemigrate takes locks with a short lock_timeout and retries.",
     ),
-    (
-        re.compile(r"^VACUUM\b.*\bFULL\b", FLAGS),
+    "VACUUM FULL": (
         "ZDT213",
         "rewrites the table under ACCESS EXCLUSIVE.",
         "Use plain VACUUM, or pg_repack, outside migrations.",
     ),
-    (
-        re.compile(r"^CLUSTER\b", FLAGS),
+    "CLUSTER": (
         "ZDT213",
         "rewrites the table under ACCESS EXCLUSIVE.",
         "Use pg_repack outside migrations.",
     ),
-    (
-        re.compile(r"^REINDEX\b(?!.*\bCONCURRENTLY\b)", FLAGS),
-        "ZDT213",
-        "blocks the table while it rebuilds.",
-        "REINDEX ... CONCURRENTLY, " + hints.NON_ATOMIC + ".",
-    ),
-    (
-        re.compile(r"^DROP\s+DATABASE\b", FLAGS),
-        "ZDT214",
-        "destroys the database.",
-        "Never from a migration.",
-    ),
-    (
-        re.compile(r"^CREATE\s+OR\s+REPLACE\s+(?:FUNCTION|PROCEDURE)\b", FLAGS),
+    "DROP DATABASE": ("ZDT214", "destroys the database.", "Never from a migration."),
+    "CREATE OR REPLACE FUNCTION": (
         "ZDT215",
-        "replaces a stored function/procedure that the live version may call.",
-        "Create a new one under a new name (CREATE FUNCTION name_v2 ...), switch callers, drop the "
-        "old one after the deprecation cycles.",
+        "replaces a stored function/procedure that the previous release may call.",
+        "Create a new one under a new name (CREATE FUNCTION name_v2 ...), switch callers, drop "
+        "the old one after the deprecation cycles.",
     ),
-    (
-        re.compile(
-            r"^ALTER\s+(?:FUNCTION|PROCEDURE|ROUTINE)\b.*\b(?:RENAME|SET\s+SCHEMA)\b", FLAGS
-        ),
+    "ALTER FUNCTION": (
         "ZDT215",
-        "renames a stored function/procedure that the live version may call.",
+        "renames a stored function/procedure that the previous release may call.",
         "Create the new name alongside the old one; drop the old one after the deprecation cycles.",
     ),
-    (
-        re.compile(r"^DROP\s+(?:FUNCTION|PROCEDURE|ROUTINE)\b", FLAGS),
+    "DROP FUNCTION": (
         "ZDT215",
-        "drops a stored function/procedure that the live version may call.",
+        "drops a stored function/procedure that the previous release may call.",
         "Drop it only after the deprecation cycles, once no running version calls it.",
     ),
-]
+}
 
 
 @statement_rule
-def simple(text: str, scope: SqlScope) -> list[Violation]:
+def simple(impact: Impact, scope: SqlScope) -> list[Violation]:
     out = []
-    for pattern, code, why, fix in _SIMPLE:
-        if pattern.match(text):
-            out.append(Violation(code, f"{_head(text)} {why}", fix))
-    if re.match(r"^REINDEX\b.*\bCONCURRENTLY\b", text, FLAGS):
-        out += _concurrently_in_atomic(scope, "REINDEX CONCURRENTLY")
+    found = _SIMPLE.get(impact.kind)
+    if found and (impact.kind not in ("ALTER FUNCTION",) or impact.breaks):
+        code, why, fix = found
+        out.append(Violation(code, f"{_head(impact.text)} {why}", fix))
+    if impact.kind == "REINDEX":
+        if impact.concurrent:
+            out += _concurrently_in_atomic(scope, "REINDEX CONCURRENTLY")
+        else:
+            out.append(
+                Violation(
+                    "ZDT213",
+                    f"{_head(impact.text)} blocks the table while it rebuilds.",
+                    "REINDEX ... CONCURRENTLY, " + hints.NON_ATOMIC + ".",
+                )
+            )
+    if impact.kind == "ALTER DOMAIN ADD CONSTRAINT" and impact.validates:
+        out.append(
+            Violation(
+                "ZDT210",
+                f"{_head(impact.text)} validates every column of the domain while their tables "
+                "are locked against writes.",
+                "Add it NOT VALID, then ALTER DOMAIN ... VALIDATE CONSTRAINT in a later migration.",
+            )
+        )
     return out
 
 
-def _head(text: str, length: int = 60) -> str:
-    return text if len(text) <= length else text[: length - 3] + "..."
+def _head(text: str, length: int = 80) -> str:
+    """The statement, shortened at a word boundary (never mid-identifier)."""
+    if len(text) <= length:
+        return text
+    cut = text[: length - 3].rsplit(" ", 1)[0]
+    return cut + " ..."
