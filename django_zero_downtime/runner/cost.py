@@ -18,7 +18,6 @@ shared 2-core machine (PostgreSQL 15; conservative: real servers are faster):
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,8 +30,6 @@ INDEX_BUILD_BYTES_PER_S = 45 * MB
 COUNT_UP_TO_PAGES = 1_280
 """Up to 10 MB (8 kB pages) a table is simply counted."""
 SAMPLE_PAGES = 3_000
-BUILDS_INDEX = re.compile(r"\b(UNIQUE|PRIMARY\s+KEY|EXCLUDE)\b(?!.*\bUSING\s+INDEX\b)", re.I | re.S)
-"""An ADD CONSTRAINT (or ADD COLUMN) that builds its index under the table's lock."""
 TRUSTED_PAGES_SHARE = 0.8
 """Statistics taken at >= 80% of the current pages still describe the rows per page."""
 
@@ -121,15 +118,14 @@ def sampled_rows(cursor: Any, quoted_table: str, stats: Stats) -> int:
 
 
 def work(impact: Impact) -> str | None:
-    """What makes ``impact`` cost time under its lock: "rewrite", "index build", "scan";
-    None for a catalog-only change (instant at any size)."""
+    """What makes ``impact`` cost time under a write-blocking lock (the classifier's
+    ``costly``): "rewrite", "index build" or "scan"; None for a catalog-only change, instant
+    at any size, and for tables created earlier in the plan (no live traffic yet)."""
+    if impact.new_table or not impact.costly:
+        return None
     if impact.rewrites:
         return "rewrite"
-    if impact.kind == "CREATE INDEX":
-        return None if impact.concurrent else "index build"
-    if impact.strong_scan:
-        return "index build" if BUILDS_INDEX.search(impact.sql) else "scan"
-    return None
+    return "index build" if impact.blocking_build else "scan"
 
 
 def estimate_seconds(kind: str, size: TableSize) -> float:

@@ -38,7 +38,6 @@ def test_backoff_with_no_retries_is_empty_and_total_is_bounded() -> None:
     assert sum(backoff_schedule(50, 500, 10_000)) <= 50 * 10
 
 
-# -- impact classifier ------------------------------------------------------------------------
 # -- ZDT401 verdict ---------------------------------------------------------------------------
 STEP = PlanStep("shop", "0002_x", 0, "AlterField", "Alter field x on order", atomic=True)
 ADD = classify_sql('ALTER TABLE "shop_order" ADD COLUMN "x" int NULL')[0]
@@ -173,3 +172,16 @@ def test_sqlstate_reads_the_driver_error_behind_django() -> None:
         raise RuntimeError("wrapped") from Driver()
     except RuntimeError as exc:
         assert sqlstate(exc) == "55P03"
+
+
+@pytest.mark.parametrize(
+    ("sql", "advice"),
+    [
+        ('ALTER TABLE "shop_order" ALTER COLUMN "x" SET NOT NULL', "NOT VALID on shop_order, VALIDATE"),
+        ('CREATE INDEX "i" ON "shop_order" ("x")', "Build the index on shop_order with CREATE INDEX CONCURRENTLY"),
+        ('ALTER TABLE "shop_order" ADD CONSTRAINT "k" CHECK ("x" > 0)', "Add the constraint to shop_order NOT VALID"),
+    ],
+)  # fmt: skip
+def test_each_costly_change_gets_its_own_advice(sql: str, advice: str) -> None:
+    finding, _ = judge_size(STEP, classify_sql(sql)[0], BIG, LIMITS, None)
+    assert finding is not None and advice in finding.hint
