@@ -88,6 +88,11 @@ class Applier:
         self.recorder = MigrationRecorder(connection)
         self._key = ""
         self._started = time.monotonic()
+        self.checkpoint: Callable[[str], None] = lambda where: None
+        """Called before every step and attempt: raises when the run may not go on
+        (the run lock was lost)."""
+        self.committed: list[str] = []
+        """Statements of the current non-atomic migration that are committed."""
 
     # -- migrations -------------------------------------------------------------------------
     def apply(self, migration: Migration, state: ProjectState) -> ProjectState:
@@ -109,6 +114,7 @@ class Applier:
         return attempt_state
 
     def _non_atomic(self, migration: Migration, state: ProjectState) -> None:
+        self.committed = []
         with self.connection.schema_editor(atomic=False) as editor:
             editor.execute = self._guarded(editor.execute)
             self._operations(migration, state, editor)
@@ -146,7 +152,9 @@ class Applier:
     def _in_short_transaction(self, execute: Callable[..., Any], sql: Any, params: Any) -> Any:
         with transaction.atomic(using=self.connection.alias):
             self._set_local()
-            return execute(sql, params)
+            result = execute(sql, params)
+        self.committed.append(str(sql))
+        return result
 
     def _outside_transaction(
         self, execute: Callable[..., Any], sql: Any, params: Any, index: str | None
@@ -159,7 +167,9 @@ class Applier:
         with self.connection.cursor() as cursor:
             locks.set_session_timeouts(cursor, timeout, timeout)
             try:
-                return execute(sql, params)
+                result = execute(sql, params)
+                self.committed.append(str(sql))
+                return result
             finally:
                 cursor.execute("RESET lock_timeout; RESET statement_timeout")
 
@@ -186,10 +196,12 @@ class Applier:
             self.limits.max_retries, self.limits.backoff_ms, self.limits.max_delay_ms
         )
         for number in range(len(delays) + 1):
+            self.checkpoint(self._where())
             self.monitor.new_attempt()
             try:
                 return attempt()
             except DatabaseError as exc:
+                self.checkpoint(self._where())  # a cancel by the lost run lock
                 if not self._retryable(exc):
                     raise
                 self._count_failure(exc)
@@ -229,6 +241,7 @@ class Applier:
     # -- steps ----------------------------------------------------------------------------
     def enter(self, migration: Migration, index: int | None) -> None:
         self._key = step_key(migration.app_label, migration.name, index)
+        self.checkpoint(self._where())
         self._started = time.monotonic()
         self.monitor.set_step(self._key)
         if self.report is not None:
@@ -237,6 +250,10 @@ class Applier:
     def leave(self) -> None:
         if self._key in self.steps:
             self.steps[self._key].duration_s = round(time.monotonic() - self._started, 3)
+
+    def _where(self) -> str:
+        step = self.steps.get(self._key)
+        return f"{self._key} ({step.description})" if step else self._key
 
     def _step(self) -> StepReport:
         if self._key not in self.steps:

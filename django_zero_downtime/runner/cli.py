@@ -123,7 +123,8 @@ def _run(command: BaseCommand, options: dict[str, Any], limits: Limits, report: 
     run = session.Run(connection, options, limits, report, say)
     if options.get("plan"):
         return run.show_plan()
-    with session.run_lock(connection, no_wait=bool(options.get("no_wait")), say=say):
+    with session.run_lock(connection, no_wait=bool(options.get("no_wait")), say=say) as lock:
+        run.lock = lock
         return run.execute()
 
 

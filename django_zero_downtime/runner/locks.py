@@ -6,8 +6,8 @@
   ``SET LOCAL`` dies with its transaction, so nothing leaks through a transaction pooler.
 - A timed-out step is retried after :func:`backoff_schedule` delays (exponential, capped,
   with jitter); when the schedule is spent the run gives up naming the blocking sessions.
-- :class:`RunLock`: a session-level advisory lock on a dedicated connection, one run per
-  database at a time.
+- One run per database at a time: :mod:`.exclusion` (the run lock, keyed by
+  :func:`advisory_key`).
 """
 
 from __future__ import annotations
@@ -118,41 +118,3 @@ def advisory_key(database: str) -> int:
     """A fixed signed 64-bit advisory-lock key per database name."""
     digest = hashlib.sha256(f"django-zero-downtime:safemigrate:{database}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
-
-
-class RunLock:
-    """One safemigrate run per database: ``pg_advisory_lock`` held on its own connection.
-
-    The lock lives as long as the connection, so a killed runner releases it as soon as
-    PostgreSQL notices the closed socket.
-    """
-
-    def __init__(self, connect_kwargs: dict[str, Any], database: str) -> None:
-        import psycopg
-
-        self.key = advisory_key(database)
-        self.conn = psycopg.connect(
-            **connect_kwargs, autocommit=True, application_name="zdt-safemigrate-lock"
-        )
-
-    def try_acquire(self) -> bool:
-        row = self.conn.execute("SELECT pg_try_advisory_lock(%s)", [self.key]).fetchone()
-        return bool(row and row[0])
-
-    def holder(self) -> str:
-        """Who holds the lock now (pid and how long), for the waiting message."""
-        row = self.conn.execute(
-            "SELECT l.pid, extract(epoch FROM clock_timestamp() - a.backend_start)::int "
-            "FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE l.locktype = 'advisory' "
-            "AND l.granted AND ((l.classid::bigint << 32) | l.objid::bigint) = %s",
-            [self.key],
-        ).fetchone()
-        return f"pid {row[0]}, connected {row[1]}s ago" if row else "a session that just ended"
-
-    def acquire(self) -> None:
-        self.conn.execute("SELECT pg_advisory_lock(%s)", [self.key])
-
-    def release(self) -> None:
-        if not self.conn.closed:
-            self.conn.execute("SELECT pg_advisory_unlock(%s)", [self.key])
-            self.conn.close()

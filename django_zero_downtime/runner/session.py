@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 from django.core.management.sql import emit_post_migrate_signal, emit_pre_migrate_signal
@@ -16,9 +17,10 @@ from django_zero_downtime import ledger as cycles
 from django_zero_downtime.exceptions import RefusedByRule, ZeroDowntimeError
 from django_zero_downtime.findings.model import Finding
 from django_zero_downtime.models import DeployCycle
-from django_zero_downtime.runner import engagement
+from django_zero_downtime.runner import engagement, exclusion
 from django_zero_downtime.runner.apply import Applier, Limits
-from django_zero_downtime.runner.locks import RunLock, connect_kwargs
+from django_zero_downtime.runner.exclusion import RunLock
+from django_zero_downtime.runner.locks import connect_kwargs
 from django_zero_downtime.runner.monitor import Monitor
 from django_zero_downtime.runner.plan import (
     PlanEntry,
@@ -31,27 +33,62 @@ from django_zero_downtime.runner.plan import (
 from django_zero_downtime.runner.report import RunReport, StepReport, step_line
 
 Say = Callable[[str], None]
-APPLICATION_NAME = "zdt-safemigrate"
+APPLICATION_NAME = exclusion.MIGRATION_APP
 
 
 @contextmanager
-def run_lock(connection: Any, no_wait: bool, say: Say) -> Iterator[None]:
-    """Hold the per-database advisory lock for the duration of the run."""
-    lock = RunLock(connect_kwargs(connection), connection.settings_dict["NAME"])
+def run_lock(connection: Any, no_wait: bool, say: Say) -> Iterator[RunLock]:
+    """Hold the per-database run lock for the duration of the run (see :mod:`.exclusion`).
+
+    Order matters: the pooler check comes before any session setting or lock (behind a
+    transaction pooler they would leak to other clients), the migration session is named
+    only once the lock is ours (waiting runs must not look like a run applying).
+    """
+    lock = RunLock(connect_kwargs(connection), connection.settings_dict["NAME"], say)
     try:
-        if not lock.try_acquire():
-            holder = lock.holder()
-            if no_wait:
-                raise ZeroDowntimeError(
-                    f"Another safemigrate run is applying migrations to database "
-                    f"{connection.settings_dict['NAME']!r} ({holder}); exiting because of "
-                    "--no-wait. Run again when it has finished."
-                )
-            say(f"Waiting for another safemigrate run on this database to finish ({holder})...")
-            lock.acquire()
-        yield
+        problem = exclusion.pooler_problem(connection, lock.conn)
+        if problem:
+            raise exclusion.PoolerRefused(problem)
+        lock.configure()
+        with connection.cursor() as cursor:
+            exclusion.apply_session_settings(cursor)
+        lock.acquire(no_wait)
+        lock.wait_for_previous_session(_name_session(connection), no_wait)
+        lock.on_lost = partial(_cancel_statement, connection)
+        lock.start_keeper()
+        yield lock
     finally:
         lock.release()
+        _unname_session(connection)
+
+
+def _name_session(connection: Any) -> int:
+    """Name the migration session and make PostgreSQL stop its statement when the runner
+    dies (PG 14+), so a killed deploy step does not leave DDL running unattended."""
+    with connection.cursor() as cursor:
+        settings = {"application_name": APPLICATION_NAME, "client_connection_check_interval": "1s"}
+        exclusion.apply_session_settings(cursor, settings)
+        cursor.execute("SELECT pg_backend_pid()")
+        return int(cursor.fetchone()[0])
+
+
+def _unname_session(connection: Any) -> None:
+    """Give the session its own name back (a process may go on after an in-process run)."""
+    try:
+        if connection.connection is not None and not connection.in_atomic_block:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET application_name")
+    except Exception:
+        pass  # the session is gone (server crash): nothing to reset
+
+
+def _cancel_statement(connection: Any) -> None:
+    """Cancel what the migration session runs now (the run lost its lock)."""
+    try:
+        if connection.connection is not None:
+            connection.connection.cancel()
+    except Exception:
+        pass  # nothing to cancel, or the session is gone already
 
 
 def plan_for(executor: MigrationExecutor, options: dict[str, Any]) -> list[PlanEntry]:
@@ -113,6 +150,9 @@ class Run:
         self.report = report
         self.say = say
         self.alias = connection.alias
+        self._pid = 0
+        self.lock: RunLock | None = None
+        """The run lock, re-verified before every step (None for ``--plan``)."""
 
     def execute(self) -> int:
         executor = MigrationExecutor(self.connection)
@@ -191,15 +231,17 @@ class Run:
             for s in steps
         }
         self.report.steps = list(reports.values())
+        self._pid = self._migration_pid()
         monitor = Monitor(
             connect_kwargs(self.connection),
-            self._prepare_session(),
+            self._pid,
             self.limits.budget_ms,
             self._progress,
         )
         monitor.start()
         try:
             applier = Applier(self.connection, self.limits, monitor, reports, self.say, self.report)
+            applier.checkpoint = self._checkpoint
             self._signal(emit_pre_migrate_signal, state.apps, plan)
             for migration, _ in plan:
                 state = self._apply_one(applier, migration, state, reports)
@@ -220,15 +262,22 @@ class Run:
                 self.say(step_line(step))
         return state
 
-    def _prepare_session(self) -> int:
-        """Name the migration session and make PostgreSQL stop its statement when the runner
-        dies (PG 14+), so a killed deploy step does not leave DDL running unattended."""
+    def _migration_pid(self) -> int:
         with self.connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('application_name', %s, false)", [APPLICATION_NAME])
-            if self.connection.pg_version >= 140000:
-                cursor.execute("SET client_connection_check_interval = '1s'")
             cursor.execute("SELECT pg_backend_pid()")
             return int(cursor.fetchone()[0])
+
+    def _checkpoint(self, where: str) -> None:
+        """Before every step: the run lock is ours and the migration session is the one
+        the monitor watches (a transaction pooler would hand out another)."""
+        if self.lock is None:
+            return
+        self.lock.verify(where)
+        if self._migration_pid() != self._pid:
+            raise exclusion.PoolerRefused(
+                f"Stopped before {where}: the migration session's server connection changed. "
+                + exclusion.POOLER_FIX.format(alias=self.alias, where="its server")
+            )
 
     def _progress(self, step: str, elapsed: float, blocked: int) -> None:
         self.say(

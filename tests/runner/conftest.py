@@ -121,14 +121,18 @@ def database_url() -> str:
     return scratch_url(connection.settings_dict, connection.settings_dict["NAME"])
 
 
-def start_safemigrate(package: MigrationsPackage, *args: str) -> subprocess.Popen[str]:
-    """``safemigrate`` as a real subprocess against the test database."""
+def start_safemigrate(
+    package: MigrationsPackage, *args: str, url: str | None = None, **env_vars: str
+) -> subprocess.Popen[str]:
+    """``safemigrate`` as a real subprocess against the test database (or ``url``)."""
     env = {
         **os.environ,
-        "DATABASE_URL": database_url(),
+        **env_vars,
+        "DATABASE_URL": url or database_url(),
         "ZDT_TEST_MIGRATIONS": package.name,
         "PYTHONPATH": os.pathsep.join([str(REPO), str(package.path.parent)]),
         "DJANGO_SETTINGS_MODULE": "tests.runner.proc_settings",
+        "PYTHONUNBUFFERED": "1",
     }
     command = [sys.executable, "-m", "django", "safemigrate", "--no-input", *args]
     return subprocess.Popen(

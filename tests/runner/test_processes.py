@@ -55,6 +55,19 @@ def advisory_lock_sessions(granted: bool) -> Callable[[Any], int]:
     return count
 
 
+def lock_sessions(count: int) -> Callable[[Any], bool]:
+    """``count`` run-lock sessions exist (the holder and runs polling for the lock)."""
+
+    def seen(conn: Any) -> bool:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+            "'zdt-safemigrate-lock' AND datname = current_database()"
+        ).fetchone()
+        return int(row[0]) == count
+
+    return seen
+
+
 def test_two_runs_at_once_exactly_one_applies(rapp: MigrationsPackage) -> None:
     rapp.write(**{"0001_item": CREATE_ITEM})
     assert safemigrate("rapp").code == 0
@@ -66,7 +79,7 @@ def test_two_runs_at_once_exactly_one_applies(rapp: MigrationsPackage) -> None:
         refused = start_safemigrate(rapp, "rapp", "--no-wait")
         _, refused_err = refused.communicate(timeout=60)
         waiting = start_safemigrate(rapp, "rapp")
-        wait_for(advisory_lock_sessions(granted=False), "the third run to wait for the lock")
+        wait_for(lock_sessions(2), "the third run to poll for the lock")
         holder.commit()
         first_out, first_err = first.communicate(timeout=60)
         waiting_out, waiting_err = waiting.communicate(timeout=60)
