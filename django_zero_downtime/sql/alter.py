@@ -94,7 +94,7 @@ def _table_level(words: list[str], text: str) -> Action:
         ["CLUSTER"],
     ):
         return Action(" ".join(words[:2]), lock=SUE, text=text)
-    if text.upper().startswith(("SET (", "RESET (")):
+    if words[:1] in (["SET"], ["RESET"]) and text.upper().startswith(("SET(", "RESET(")):
         return Action("SET STORAGE PARAMETERS", lock=SUE, text=text)
     return Action(" ".join(words[:2]).strip() or "ALTER", text=text)
 
@@ -111,7 +111,7 @@ def _alter_column(
     if rest[:1] == ["TYPE"] or rest[:3] == ["SET", "DATA", "TYPE"]:
         return _type(table, column, toks[i + rest.index("TYPE") + 1 :], schema, base)
     if rest[:3] == ["SET", "NOT", "NULL"]:
-        proved = schema.proves_not_null(table, column)
+        proved = schema.proves_not_null(table, column) or schema.column(table, column).null is False
         return replace(base, kind="SET NOT NULL", scans=not proved)
     if rest[:2] == ["SET", "DEFAULT"]:
         return replace(base, kind="SET DEFAULT", default=parse.text(toks[i + 2 :]))
@@ -134,7 +134,8 @@ def _type(table: str, column: str, toks: list[Tok], schema: Schema, base: Action
     new_type = parse.text(toks[:end])
     old_type = schema.column(table, column).type
     action = replace(base, kind="ALTER COLUMN TYPE", new_type=new_type, old_type=old_type)
-    if "USING" in words:
+    using = parse.text(toks[words.index("USING") + 1 :]) if "USING" in words else column
+    if using.strip('"') != column:
         return replace(action, rewrites=True)
     if old_type is None:
         return replace(action, rewrites=not columns.may_widen(new_type))
@@ -162,6 +163,11 @@ def add_constraint(table: str, toks: list[Tok], schema: Schema, text: str) -> Ac
         return replace(base, column=column, scans=not (not_valid or proved))
     if "USING" in words and "INDEX" in words:
         return replace(base, using_index=True)
+    if kind == "PRIMARY KEY":
+        inner, _ = parse.paren_group(toks, words.index("KEY") + 1)
+        names = [t.ident for t in inner if parse.is_name(t)]
+        nullable = any(schema.column(table, name).null is not False for name in names)
+        return replace(base, builds_index=True, scans=nullable)
     return replace(base, builds_index=True)
 
 

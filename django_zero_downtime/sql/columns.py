@@ -68,11 +68,11 @@ def _costs(action: Action, toks: list[Tok], words: list[str], schema: Schema) ->
     references = None
     if "REFERENCES" in words:
         references, _ = parse.qualified_name(toks, words.index("REFERENCES") + 1)
-    breaks = BREAKS_NOT_NULL if action.not_null and not filled else ""
+    breaks = BREAKS_NOT_NULL if action.not_null and not filled and "PRIMARY" not in words else ""
     return replace(
         action,
         rewrites=rewrites,
-        scans="CHECK" in words and not rewrites,
+        scans=not rewrites and ("CHECK" in words or bool(breaks) or bool(references and filled)),
         validates="CHECK" in words or (references is not None and filled),
         builds_index="UNIQUE" in words or "PRIMARY" in words,
         references=references,

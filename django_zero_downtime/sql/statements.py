@@ -72,9 +72,10 @@ def _create_table(statement: Parsed, schema: Schema) -> Impact:
     for k, word in enumerate(words):
         if word == "REFERENCES":
             references.append((parse.qualified_name(statement.toks, k + 1)[0] or "", SRE))
+    indexed = "PRIMARY" in words or "UNIQUE" in words
     return replace(
-        _base(statement, "CREATE TABLE", AE, table), creates_table=True,
-        other_locks=tuple(references),
+        _base(statement, "CREATE TABLE", AE, table), creates_table=True, new_table=True,
+        other_locks=tuple(references), builds_index=indexed,
     )  # fmt: skip
 
 

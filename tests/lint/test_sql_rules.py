@@ -5,9 +5,16 @@ from __future__ import annotations
 import pytest
 from django.db import migrations
 
-from django_zero_downtime.lint.engine import LintError
+from django_zero_downtime.lint.collect import offline_connection
+from django_zero_downtime.lint.engine import Linter, LintError, LintResult
 from django_zero_downtime.lint.rules.sql import SqlScope, check_sql, clean_statements
-from tests.lint.helpers import codes, lint
+from tests.lint.helpers import codes, initial_operations, lint, make_migration
+
+
+def run_plan(later: list[migrations.Migration], selected: set[tuple[str, str]]) -> LintResult:
+    connection = offline_connection("default")
+    plan = [make_migration("0001_initial", initial_operations()), *later]
+    return Linter(connection).run(plan, selected)
 
 
 def sql_codes(sql: str, atomic: bool = True, new_tables: set[str] | None = None) -> list[str]:
@@ -45,7 +52,7 @@ def test_clean_statements_drops_comments_and_blanks_literals() -> None:
         ("ALTER TABLE shop_item ADD CONSTRAINT u UNIQUE (name)", ["ZDT210"]),
         ("DROP INDEX i", ["ZDT211"]),
         ("LOCK TABLE shop_item IN ACCESS EXCLUSIVE MODE", ["ZDT212"]),
-        ("VACUUM (FULL, ANALYZE) shop_item", ["ZDT213"]),
+        ("VACUUM (FULL, ANALYZE) shop_item", ["ZDT213", "ZDT302"]),
         ("CLUSTER shop_item USING i", ["ZDT213"]),
         ("REINDEX TABLE shop_item", ["ZDT213"]),
         ("ALTER TABLE shop_item SET TABLESPACE fast", ["ZDT213"]),
@@ -73,7 +80,6 @@ def test_dangerous_sql_is_flagged(sql: str, expected: list[str]) -> None:
         "ALTER TABLE shop_item RENAME CONSTRAINT a TO b",
         "CREATE FUNCTION f_v2() RETURNS int AS $$ SELECT 1 $$ LANGUAGE sql",
         "SELECT 1; -- DROP TABLE shop_item",
-        "VACUUM ANALYZE shop_item",
         "CREATE TABLE shop_new (id int); CREATE INDEX i ON shop_new (id); "
         "ALTER TABLE shop_new ADD COLUMN x int NOT NULL; DROP TABLE shop_new",
     ],
@@ -87,6 +93,8 @@ def test_concurrently_is_safe_outside_a_transaction_only() -> None:
     assert sql_codes(sql, atomic=False) == []
     assert sql_codes(sql, atomic=True) == ["ZDT302", "ZDT302"]
     assert sql_codes("REINDEX INDEX CONCURRENTLY i", atomic=True) == ["ZDT302"]
+    assert sql_codes("VACUUM ANALYZE shop_item", atomic=True) == ["ZDT302"]
+    assert sql_codes("VACUUM ANALYZE shop_item", atomic=False) == []
 
 
 def test_tables_created_earlier_in_the_migration_are_safe() -> None:
@@ -110,8 +118,49 @@ def test_run_sql_in_a_migration_list_and_params_forms() -> None:
 
 
 def test_run_sql_rendered_by_the_collector_gives_the_same_verdict() -> None:
-    operation = migrations.RunSQL("ALTER TABLE shop_item ALTER COLUMN name SET NOT NULL")
+    operation = migrations.RunSQL("ALTER TABLE shop_item ALTER COLUMN note SET NOT NULL")
     assert codes([operation], collect=True) == codes([operation]) == ["ZDT206"]
+
+
+def test_sql_judged_against_the_project_state() -> None:
+    """Column facts come from the state: "name" is already NOT NULL (no scan), "price" is
+    numeric(8, 2) (more precision at the same scale: no rewrite), and the hint names the
+    model and field instead of placeholders."""
+    name = "ALTER TABLE shop_item ALTER COLUMN name SET NOT NULL"
+    widen = "ALTER TABLE shop_item ALTER COLUMN price TYPE numeric(10, 2)"
+    rescale = "ALTER TABLE shop_item ALTER COLUMN price TYPE numeric(10, 3)"
+    assert codes([migrations.RunSQL(name), migrations.RunSQL(widen)]) == []
+    [finding] = lint([migrations.RunSQL(rescale)])
+    assert finding.rule == "ZDT205" and "Item.price" in finding.hint
+    [drop] = lint([migrations.RunSQL("ALTER TABLE shop_item DROP COLUMN note")])
+    assert 'zdt.DeprecateColumn("Item", "note")' in drop.hint and "<" not in drop.hint
+
+
+def test_not_null_proof_from_an_earlier_migration() -> None:
+    """A CHECK (col IS NOT NULL) validated in an earlier migration lets SET NOT NULL skip the
+    scan, as the ZDT106 hint recommends; dropping it brings the scan back."""
+    check = "ALTER TABLE shop_item ADD CONSTRAINT item_note_nn CHECK (note IS NOT NULL)"
+    set_not_null = "ALTER TABLE shop_item ALTER COLUMN note SET NOT NULL"
+    assert codes([migrations.RunSQL(check + " NOT VALID")], atomic=False) == []
+    first = make_migration("0002_check", [migrations.RunSQL(check)])
+    second = make_migration("0003_not_null", [migrations.RunSQL(set_not_null)])
+    result = run_plan([first, second], {("shop", "0003_not_null")})
+    assert [f.rule for f in result.findings] == []
+    dropped = make_migration(
+        "0003_not_null",
+        [migrations.RunSQL("ALTER TABLE shop_item DROP CONSTRAINT item_note_nn; " + set_not_null)],
+    )
+    result = run_plan([first, dropped], {("shop", "0003_not_null")})
+    assert [f.rule for f in result.findings] == ["ZDT206"]
+
+
+def test_drop_default_is_judged_at_the_commit() -> None:
+    add = "ALTER TABLE shop_item ADD COLUMN n int DEFAULT 0 NOT NULL"
+    drop = "ALTER TABLE shop_item ALTER COLUMN n DROP DEFAULT"
+    restore = drop + ", ALTER COLUMN n SET DEFAULT 0"
+    assert codes([migrations.RunSQL(add), migrations.RunSQL(drop)]) == ["ZDT217"]
+    assert codes([migrations.RunSQL(add), migrations.RunSQL(restore)]) == []
+    assert codes([migrations.RunSQL(f"{add}; {drop}")], atomic=False) == ["ZDT217"]
 
 
 def test_several_alter_table_statements_on_one_table() -> None:

@@ -321,6 +321,8 @@ def simple(impact: Impact, scope: SqlScope) -> list[Violation]:
     if found and (impact.kind not in ("ALTER FUNCTION",) or impact.breaks):
         code, why, fix = found
         out.append(Violation(code, f"{_head(impact.text)} {why}", fix))
+    if impact.kind in ("VACUUM", "VACUUM FULL"):
+        out += _concurrently_in_atomic(scope, "VACUUM")
     if impact.kind == "REINDEX":
         if impact.concurrent:
             out += _concurrently_in_atomic(scope, "REINDEX CONCURRENTLY")
