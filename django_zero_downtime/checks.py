@@ -28,6 +28,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from django_zero_downtime import conf
 from django_zero_downtime.findings.model import Finding
+from django_zero_downtime.findings.render import check_message
 from django_zero_downtime.guard import roles as guard_roles
 from django_zero_downtime.guard import targets as guard_targets
 
@@ -55,12 +56,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
 
 def to_messages(findings: Iterable[Finding]) -> list[checks.CheckMessage]:
     """Findings as check messages, the location first: ``path:line: message``."""
-    messages: list[checks.CheckMessage] = []
-    for found in findings:
-        where = f"{found.file}:{found.line}: " if found.file else ""
-        level = checks.Error if found.is_error else checks.Warning
-        messages.append(level(where + found.message, hint=found.hint, id=found.rule))
-    return messages
+    return [check_message(found) for found in findings]
 
 
 @checks.register(TAG)
@@ -134,11 +130,7 @@ def check_compatibility(app_configs: Any = None, **kwargs: Any) -> list[checks.C
 
 
 def _compat_message(finding: Finding) -> checks.CheckMessage:
-    kind, check_id = (
-        (checks.Error, "zdt.E040") if finding.is_error else (checks.Warning, "zdt.W040")
-    )
-    message = f"{finding.rule} {finding.message}"
-    return kind(message, hint=finding.hint, obj=finding.file or None, id=check_id)
+    return check_message(finding, "zdt.E040" if finding.is_error else "zdt.W040")
 
 
 @checks.register(TAG)

@@ -21,7 +21,6 @@ method on any operation class).
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from importlib import import_module
@@ -43,11 +42,15 @@ from django.db.migrations.operations.base import Operation
 from django.db.migrations.operations.special import SeparateDatabaseAndState
 from django.db.migrations.state import ProjectState
 
-from django_zero_downtime import conf
 from django_zero_downtime.bluegreen.schema import Break, Column, Schema, Table, compare_schemas
 from django_zero_downtime.bluegreen.schema import schema_of as schema_of
 from django_zero_downtime.exceptions import ZeroDowntimeError
+from django_zero_downtime.findings import locate
+from django_zero_downtime.findings.approvals import approval
+from django_zero_downtime.findings.catalogue import Violation
+from django_zero_downtime.findings.factory import make_finding
 from django_zero_downtime.findings.model import Finding
+from django_zero_downtime.findings.policy import Policy
 
 Key = tuple[str, str]
 Step = tuple[str, Migration]
@@ -267,27 +270,21 @@ def _report(
     for found in breaks:
         if found.key not in reported:
             reported.add(found.key)
-            findings.append(_finding(found, migration, first.get(found.key)))
+            findings += _finding(found, migration, first.get(found.key))
     return findings
 
 
-def _finding(found: Break, migration: Migration, index: int | None) -> Finding:
-    op = migration.operations[index] if index is not None else None
-    module = sys.modules.get(type(migration).__module__)
-    approval = (getattr(migration, "zero_downtime", None) or {}).get(found.rule)
-    approved = f" Approved: {approval}" if approval else ""
-    return Finding(
-        rule=found.rule,
-        name=found.name,
-        severity="error" if found.severity == "error" and not approval else "warning",
-        message=f"{found.message} Broken by {migration.app_label}.{migration.name}.{approved}",
-        hint=found.hint,
-        app=migration.app_label,
-        migration=migration.name,
-        operation_index=index,
-        operation=type(op).__name__ if op is not None else "",
-        file=getattr(module, "__file__", "") or "",
+def _finding(found: Break, migration: Migration, index: int | None) -> list[Finding]:
+    """The finding of one break (none when ZDT_RULES_* switch it off); an approval on the
+    migration or on the breaking operation makes it a warning."""
+    message = f"{found.message} Broken by {migration.app_label}.{migration.name}."
+    finding = make_finding(
+        Violation(found.rule, message, found.hint),
+        locate.of_migration(migration, index),
+        policy=Policy.from_settings(),
+        approval=approval(migration, found.rule, index),
     )
+    return [finding] if finding is not None else []
 
 
 # --- which migrations the previous release had ------------------------------------------
@@ -401,16 +398,4 @@ def check_compatibility(
     else:
         old = nodes_up_to(loader, migrations or {})
     old_state, steps = plan_after(loader, old)
-    return configured(find_breaks(old_state, steps, connection))
-
-
-def configured(findings: list[Finding]) -> list[Finding]:
-    """Apply ZDT_RULES_SELECT, ZDT_RULES_IGNORE and ZDT_RULES_SEVERITY to ``findings``."""
-    settings = conf.get_settings()
-    kept = []
-    for found in findings:
-        severity = settings.RULES_SEVERITY.get(found.rule, found.severity)
-        selected = not settings.RULES_SELECT or found.rule in settings.RULES_SELECT
-        if selected and found.rule not in settings.RULES_IGNORE and severity != "off":
-            kept.append(replace(found, severity="error" if severity == "error" else "warning"))
-    return kept
+    return find_breaks(old_state, steps, connection)

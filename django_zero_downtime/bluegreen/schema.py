@@ -16,6 +16,8 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.state import ProjectState
 from django.db.models import NOT_PROVIDED, CheckConstraint, UniqueConstraint
 
+from django_zero_downtime.findings.catalogue import RULES
+
 Key = tuple[str, str]
 
 
@@ -180,14 +182,11 @@ def compare_schemas(old: Schema, new: Schema) -> list[Break]:
 
 
 def _table_removed(name: str, table: Table) -> Break:
-    return Break(
-        "ZDT501", "table-removed", "error", name, "",
+    message = (
         f"{table.model} (previous release) uses table {name}, which no longer exists "
-        "(dropped or renamed).",
-        "Keep the table while any live release uses it: deprecate the model (DeprecateTable), "
-        "drop it after ZDT_DEPRECATION_CYCLES deploys (DropDeprecatedTable); to rename, create "
-        "the new table and dual-write.",
-    )  # fmt: skip
+        "(dropped or renamed)."
+    )
+    return _break("ZDT501", name, "", message)
 
 
 def _column_breaks(name: str, old: Table, new: Table) -> list[Break]:
@@ -240,58 +239,7 @@ def _constraint_breaks(name: str, old: Table, new: Table) -> list[Break]:
     return breaks
 
 
-RULES: dict[str, tuple[str, str, str]] = {
-    "ZDT502": (
-        "column-removed",
-        "error",
-        "Keep the column while a live release uses it: take the field out of the state with "
-        "DeprecateColumn and drop it cycles later with DropDeprecatedColumn; rename with "
-        "DualWriteRename.",
-    ),
-    "ZDT503": (
-        "column-type-changed",
-        "error",
-        "Only widen in place (bigger varchar, varchar to text, int to bigint). Otherwise add a "
-        "new column, dual-write and backfill it, and switch reads in a later release.",
-    ),
-    "ZDT504": (
-        "new-column-required",
-        "error",
-        "Make the new column nullable, give it a db_default, or use AddColumnWithDefault.",
-    ),
-    "ZDT505": (
-        "column-made-required",
-        "error",
-        "Ship code that always writes a value first; make the column NOT NULL a release "
-        "later (add a CHECK ... NOT VALID, validate it, then SET NOT NULL), or add a "
-        "db_default.",
-    ),
-    "ZDT506": (
-        "new-check-constraint",
-        "error",
-        "Ship code that only writes valid rows first; add the constraint a release later "
-        "(NOT VALID, then VALIDATE CONSTRAINT).",
-    ),
-    "ZDT507": (
-        "new-unique-constraint",
-        "warning",
-        "Ship code that never writes duplicates first, then add the unique index a release "
-        "later (CREATE UNIQUE INDEX CONCURRENTLY).",
-    ),
-    "ZDT509": (
-        "new-foreign-key",
-        "warning",
-        "Ship code that only writes existing keys first; add the constraint a release later "
-        "(NOT VALID, then VALIDATE CONSTRAINT).",
-    ),
-    "ZDT508": (
-        "db-default-removed",
-        "error",
-        "Keep the database default until no live release relies on it.",
-    ),
-}
-
-
 def _break(rule: str, table: str, column: str, message: str) -> Break:
-    name, severity, hint = RULES[rule]
-    return Break(rule, name, severity, table, column, message, hint)
+    """A break of ``rule``; its name, severity and hint come from the rule catalogue."""
+    entry = RULES[rule]
+    return Break(rule, entry.name, entry.severity, table, column, message, entry.hint)

@@ -1,22 +1,106 @@
-"""Where a migration and its operations are written: file path and line numbers."""
+"""Where a finding is: the migration file (relative to the project root) and its line.
+
+The one location helper of every face (checker, runner, rehearsal, blue/green, guard):
+paths are shown relative to the project root (``settings.BASE_DIR`` when set, else the
+directory of ``manage.py`` when that is the program, else the working directory), so CI
+annotations, SARIF and GitLab reports point at files in the repository.
+"""
 
 from __future__ import annotations
 
 import ast
+import importlib.util
 import os
 import sys
+from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
+
+from django.conf import settings
+
+
+@dataclass(frozen=True)
+class Location:
+    """A migration, one of its operations (``operation_index``) and its file and line."""
+
+    app: str = ""
+    migration: str = ""
+    operation_index: int | None = None
+    operation: str = ""
+    file: str = ""
+    line: int | None = None
+
+
+def project_root() -> Path:
+    """``settings.BASE_DIR``, else the directory of ``manage.py`` (the program), else cwd."""
+    base = getattr(settings, "BASE_DIR", None) if settings.configured else None
+    if base:
+        return Path(base).resolve()
+    program = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    if program is not None and program.name == "manage.py" and program.is_file():
+        return program.resolve().parent
+    return Path.cwd().resolve()
+
+
+def display_path(path: str | Path) -> str:
+    """``path`` relative to the project root when it is inside it, else absolute."""
+    if not str(path):
+        return ""
+    resolved = Path(path).resolve()
+    try:
+        return str(resolved.relative_to(project_root()))
+    except ValueError:
+        return str(resolved)
+
+
+def source_file(migration: Any) -> str:
+    """The absolute source file of a loaded migration ("" when it has none, e.g. a
+    ``Migration`` built in code rather than loaded from a file)."""
+    if type(migration).__module__ == "django.db.migrations.migration":
+        return ""
+    module = sys.modules.get(type(migration).__module__)
+    path = getattr(module, "__file__", None) or ""
+    return os.path.abspath(path) if path else ""
 
 
 def migration_file(migration: Any) -> str:
-    """The migration's source file, relative to the working directory when inside it."""
-    module = sys.modules.get(type(migration).__module__)
-    path = getattr(module, "__file__", None) or ""
-    if not path:
+    """The migration's source file as findings show it (relative to the project root)."""
+    return display_path(source_file(migration))
+
+
+def file_of(app_label: str, name: str) -> str:
+    """The absolute file of migration ``app_label.name``, found without importing it."""
+    from django.db.migrations.loader import MigrationLoader
+
+    try:
+        module_name, _ = MigrationLoader.migrations_module(app_label)
+        spec = importlib.util.find_spec(f"{module_name}.{name}") if module_name else None
+    except (LookupError, ImportError, ValueError):
         return ""
-    relative = os.path.relpath(path)
-    return path if relative.startswith("..") else relative
+    origin = spec.origin if spec is not None else None
+    return origin if origin and origin.endswith(".py") else ""
+
+
+def location(
+    app: str,
+    migration: str,
+    index: int | None = None,
+    operation: str = "",
+    *,
+    loaded: Any = None,
+) -> Location:
+    """Where operation ``index`` of ``app.migration`` is written (``loaded``: the migration
+    object when at hand; otherwise its file is looked up from the app's migrations module)."""
+    path = source_file(loaded) if loaded is not None else file_of(app, migration)
+    if loaded is not None and index is not None and not operation:
+        operation = type(loaded.operations[index]).__name__
+    return Location(app, migration, index, operation, display_path(path), line_of(path, index))
+
+
+def of_migration(migration: Any, index: int | None = None, operation: str = "") -> Location:
+    """:func:`location` of a loaded migration object."""
+    return location(migration.app_label, migration.name, index, operation, loaded=migration)
 
 
 @cache
@@ -52,10 +136,13 @@ def _assigned_name(statement: ast.stmt) -> str | None:
 
 
 def line_of(path: str, operation_index: int | None) -> int | None:
-    """The operation's line, else the ``class Migration`` line, else None."""
+    """The operation's line, else the ``class Migration`` line, else None.
+
+    A relative ``path`` is taken as shown in findings (relative to the project root)."""
     if not path:
         return None
-    class_line, operation_lines = _lines(os.path.abspath(path))
+    absolute = path if os.path.isabs(path) else str(project_root() / path)
+    class_line, operation_lines = _lines(absolute)
     if operation_index is not None and operation_index < len(operation_lines):
         return operation_lines[operation_index]
     return class_line

@@ -19,6 +19,7 @@ from django.apps import AppConfig, apps
 from django.conf import settings
 
 from django_zero_downtime import conf
+from django_zero_downtime.findings.locate import display_path, project_root
 from django_zero_downtime.findings.model import Finding, Severity
 from django_zero_downtime.guard import start_scripts
 from django_zero_downtime.guard.startup_inspect import (
@@ -74,17 +75,8 @@ SERVER_CONFIG = Source(
 )
 
 
-def base_dir() -> Path:
-    """The project's root: ``settings.BASE_DIR``, else the current directory."""
-    return Path(getattr(settings, "BASE_DIR", None) or Path.cwd()).resolve()
-
-
-def display_path(path: Path) -> str:
-    """``path`` relative to ``BASE_DIR`` when it is inside it, else absolute."""
-    try:
-        return str(path.resolve().relative_to(base_dir()))
-    except ValueError:
-        return str(path)
+base_dir = project_root
+"""The project's root: :func:`django_zero_downtime.findings.locate.project_root`."""
 
 
 def is_project_file(path: Path) -> bool:

@@ -10,7 +10,7 @@ only), which is what makes a whole history cheap to walk. Verdicts become
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,8 +24,10 @@ from django_zero_downtime import conf
 from django_zero_downtime.exceptions import ZeroDowntimeError
 from django_zero_downtime.findings import locate
 from django_zero_downtime.findings.approvals import Suppressions, read_suppressions
-from django_zero_downtime.findings.catalogue import RULES, Violation, effective_severity
+from django_zero_downtime.findings.catalogue import RULES, Violation
+from django_zero_downtime.findings.factory import make_finding
 from django_zero_downtime.findings.model import Finding
+from django_zero_downtime.findings.policy import Policy
 from django_zero_downtime.lint import facts, op_facts
 from django_zero_downtime.lint.collect import NeedsDatabase, SqlCollector, Uncollected
 from django_zero_downtime.lint.context import OperationContext, is_safe_operation
@@ -46,19 +48,8 @@ class LintError(ZeroDowntimeError):
     """A migration the checker cannot follow (it does not fit the migrations before it)."""
 
 
-@dataclass(frozen=True)
-class LintConfig:
-    select: tuple[str, ...] = ()
-    ignore: tuple[str, ...] = ()
-    severity: Mapping[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def from_settings(cls) -> LintConfig:
-        settings = conf.get_settings()
-        return cls(settings.RULES_SELECT, settings.RULES_IGNORE, settings.RULES_SEVERITY)
-
-    def severity_of(self, code: str) -> Any:
-        return effective_severity(code, self.select, self.ignore, self.severity)
+LintConfig = Policy
+"""The checker's name for the one rule policy (``ZDT_RULES_*``)."""
 
 
 @dataclass
@@ -340,20 +331,10 @@ def _name(migration: Migration, index: int | None) -> str:
 def _finding(
     migration: Migration, index: int | None, operation: str, violation: Violation, severity: Any
 ) -> Finding:
-    path = locate.migration_file(migration)
-    return Finding(
-        rule=violation.code,
-        name=RULES[violation.code].name,
-        severity=severity,
-        message=violation.message,
-        hint=violation.hint,
-        app=migration.app_label,
-        migration=migration.name,
-        operation_index=index,
-        operation=operation,
-        file=path,
-        line=locate.line_of(path, index),
-    )
+    where = locate.of_migration(migration, index, operation)
+    finding = make_finding(violation, where, severity=severity)
+    assert finding is not None  # a severity was given
+    return finding
 
 
 def _forward(migration: Migration, index: int, operation: Operation, state: ProjectState) -> None:

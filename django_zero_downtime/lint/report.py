@@ -1,39 +1,21 @@
-"""Formatting lint results: ``text`` for people, ``json`` for tools, ``github`` annotations."""
+"""What ``safemigrate --check`` says besides its findings: the summary, for the renderer.
+
+The formats themselves live in :mod:`django_zero_downtime.findings.render`.
+"""
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from typing import Any
 
-from django_zero_downtime.findings.model import Finding
+from django_zero_downtime.findings import render as renderer
 from django_zero_downtime.lint.engine import LintResult
 
-FORMATS = ("text", "json", "github")
-JSON_FIELDS = (
-    "app",
-    "migration",
-    "operation_index",
-    "operation",
-    "rule",
-    "name",
-    "severity",
-    "message",
-    "hint",
-    "file",
-    "line",
-)
+FORMATS = renderer.FORMATS
 
 
 def summary(result: LintResult) -> dict[str, Any]:
-    return {
-        "errors": len(result.errors),
-        "warnings": len(result.findings) - len(result.errors),
-        "migrations_linted": len(result.linted),
-        "suppressed": result.suppressed,
-        "sql_not_rendered": len(result.uncollected),
-        "notes": notes(result),
-    }
+    return renderer.json_document(result.findings, run_summary(result))["summary"]
 
 
 def notes(result: LintResult) -> list[str]:
@@ -49,70 +31,27 @@ def notes(result: LintResult) -> list[str]:
     return out
 
 
-def render(result: LintResult, fmt: str) -> str:
-    if fmt == "json":
-        return as_json(result)
-    if fmt == "github":
-        return as_github(result)
-    return as_text(result)
+def run_summary(result: LintResult) -> renderer.Summary:
+    counts = {
+        "migrations_linted": len(result.linted),
+        "suppressed": result.suppressed,
+        "sql_not_rendered": len(result.uncollected),
+    }
+    return renderer.Summary(counts, notes(result), _closing(result))
 
 
-def as_json(result: LintResult) -> str:
-    findings = [{key: finding.to_dict()[key] for key in JSON_FIELDS} for finding in result.findings]
-    return json.dumps({"findings": findings, "summary": summary(result)}, indent=2)
-
-
-def _location(finding: Finding) -> str:
-    where = finding.file or f"{finding.app}/migrations/{finding.migration}.py"
-    return f"{where}:{finding.line}" if finding.line else where
-
-
-def as_text(result: LintResult) -> str:
-    lines: list[str] = []
-    for finding in result.findings:
-        operation = (
-            f", operation {finding.operation_index} ({finding.operation})"
-            if finding.operation_index is not None
-            else ""
-        )
-        lines.append(
-            f"{_location(finding)}: {finding.severity}: {finding.rule} {finding.name} "
-            f"[{finding.app}.{finding.migration}{operation}]"
-        )
-        lines.append(f"    {finding.message}")
-        lines += [f"    | {line}" for line in finding.hint.splitlines()]
-    lines += [f"note: {note}" for note in notes(result)]
-    lines.append(_summary_line(result))
-    return "\n".join(lines)
-
-
-def _summary_line(result: LintResult) -> str:
-    counts = summary(result)
-    suppressed = f", {counts['suppressed']} suppressed" if counts["suppressed"] else ""
+def _closing(result: LintResult) -> str:
+    errors = len(result.errors)
+    suppressed = f", {result.suppressed} suppressed" if result.suppressed else ""
     return (
-        f"{counts['errors']} error(s), {counts['warnings']} warning(s) in "
-        f"{counts['migrations_linted']} migration(s){suppressed}."
+        f"{errors} error(s), {len(result.findings) - errors} warning(s) in "
+        f"{len(result.linted)} migration(s){suppressed}."
     )
 
 
-def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+def render(result: LintResult, fmt: str) -> str:
+    return renderer.render(result.findings, fmt, run_summary(result))
 
 
-def _escape_property(text: str) -> str:
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
-def as_github(result: LintResult) -> str:
-    """GitHub Actions workflow commands: one annotation per finding, then the summary."""
-    lines = []
-    for finding in result.findings:
-        props = [f"file={_escape_property(finding.file)}"] if finding.file else []
-        if finding.line:
-            props.append(f"line={finding.line}")
-        props.append(f"title={_escape_property(f'{finding.rule} {finding.name}')}")
-        body = finding.message + ("\n" + finding.hint if finding.hint else "")
-        lines.append(f"::{finding.severity} {','.join(props)}::{_escape_data(body)}")
-    lines += [f"::notice::{_escape_data(note)}" for note in notes(result)]
-    lines.append(_summary_line(result))
-    return "\n".join(lines)
+def as_text(result: LintResult) -> str:
+    return render(result, "text")

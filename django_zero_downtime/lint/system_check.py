@@ -8,7 +8,9 @@ nothing at all when no such migration exists.
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import pkgutil
 import site
 import sysconfig
 from collections.abc import Iterable
@@ -18,16 +20,15 @@ from django.apps import AppConfig, apps
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
+from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.state import ProjectState
 
 from django_zero_downtime import conf
 from django_zero_downtime.exceptions import ZeroDowntimeError
 from django_zero_downtime.findings.catalogue import unknown_codes
+from django_zero_downtime.findings.render import check_message
 from django_zero_downtime.lint.engine import LintConfig, Linter
 from django_zero_downtime.lint.select import baseline_keys, full_plan, load
-
-OTHER_OWNERS = ("ZDT4", "ZDT5")
-"""Live-database (4xx) and blue/green (5xx) rules belong to the runner and compat checks."""
 
 
 def _installed_roots() -> list[str]:
@@ -53,21 +54,46 @@ def migration_messages(app_configs: Iterable[AppConfig] | None = None) -> list[A
     messages: list[Any] = _unknown_code_warnings(settings)
     configs = list(app_configs) if app_configs is not None else list(apps.get_app_configs())
     labels = {config.label for config in configs if is_first_party(config)}
+    if nothing_new(labels, dict(settings.BASELINE)):
+        return messages  # no migration to lint: the graph is not even loaded
     try:
         findings = _lint(labels, dict(settings.BASELINE), LintConfig.from_settings())
     except ZeroDowntimeError as exc:
         return [*messages, checks.Error(str(exc), id="zdt.E011")]
-    for finding in findings:
-        messages.append(
-            checks.Error(
-                f"{finding.app}.{finding.migration}: {finding.rule} {finding.name}: "
-                f"{finding.message}",
-                hint=f"{finding.hint}\n(or suppress it with a reason; see docs/rules.md)",
-                obj=f"{finding.file}:{finding.line}" if finding.line else finding.file,
-                id="zdt.E010",
-            )
-        )
-    return messages
+    suppress = "\n(or suppress it with a reason; see docs/rules.md)"
+    return messages + [check_message(finding, "zdt.E010", suppress) for finding in findings]
+
+
+def nothing_new(labels: set[str], baseline: dict[str, str]) -> bool:
+    """True when no app in ``labels`` has a migration file after its ``ZDT_BASELINE``: a
+    look at file names on disk, without importing a migration or building the graph (what
+    ``manage.py check`` and every ``runserver`` reload would otherwise pay). False when
+    unsure: the full check then decides."""
+    for label in labels:
+        names = migration_names(label)
+        if names is None:
+            return False
+        last = baseline.get(label)
+        if names and (last is None or last not in names or max(names) > last):
+            return False
+    return True
+
+
+def migration_names(label: str) -> list[str] | None:
+    """Names of the migration files of app ``label`` ([] without migrations; None unknown)."""
+    module, _ = MigrationLoader.migrations_module(label)
+    if module is None:
+        return []
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        return []
+    if spec is None:
+        return []
+    if spec.submodule_search_locations is None:
+        return None
+    found = pkgutil.iter_modules(spec.submodule_search_locations)
+    return [name for _, name, is_pkg in found if not is_pkg and name[0] not in "_~"]
 
 
 def _lint(labels: set[str], baseline: dict[str, str], config: LintConfig) -> list[Any]:
@@ -85,10 +111,9 @@ def _unknown_code_warnings(settings: Any) -> list[Any]:
     codes = [*settings.RULES_SELECT, *settings.RULES_IGNORE, *settings.RULES_SEVERITY]
     return [
         checks.Warning(
-            f"ZDT_RULES_* names {code!r}, which matches no rule of the checker.",
+            f"ZDT_RULES_* names {code!r}, which matches no rule.",
             hint="Use rule codes or prefixes such as 'ZDT101' or 'ZDT2' (see docs/rules.md).",
             id="zdt.W010",
         )
         for code in unknown_codes(codes)
-        if not code.upper().startswith(OTHER_OWNERS)
     ]

@@ -31,7 +31,13 @@ from django.db.migrations.state import ProjectState
 from django_zero_downtime import conf
 from django_zero_downtime.bluegreen.compatibility import applied_nodes
 from django_zero_downtime.exceptions import ZeroDowntimeError
+from django_zero_downtime.findings import locate
+from django_zero_downtime.findings.approvals import approval
+from django_zero_downtime.findings.catalogue import Violation
+from django_zero_downtime.findings.factory import make_finding
 from django_zero_downtime.findings.model import Finding
+from django_zero_downtime.findings.policy import Policy
+from django_zero_downtime.findings.render import brief
 from django_zero_downtime.guard import runtime as guard
 from django_zero_downtime.rehearsal.probe import Statement, StatementProbe
 
@@ -60,6 +66,8 @@ class MigrationReport:
     seconds: float = 0.0
     operations: list[OperationReport] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    failed: bool = False
+    """An operation failed (ZDT452): the rehearsal stops after this migration."""
 
 
 class _Rollback(Exception):
@@ -80,7 +88,7 @@ def rehearse(using: str, targets: list[tuple[str, str]] | None = None) -> list[M
             for migration, _ in plan:
                 report, state = _rehearse_migration(connection, migration, state)
                 reports.append(report)
-                if any(f.rule == "ZDT452" for f in report.findings):
+                if report.failed:
                     break
             raise _Rollback
     except _Rollback:
@@ -101,7 +109,8 @@ def _rehearse_migration(
         try:
             _rehearse_operation(connection, migration, op, state, after, op_report)
         except (DatabaseError, ZeroDowntimeError) as exc:
-            report.findings.append(_failed(migration, index, op, exc))
+            report.failed = True
+            report.findings += _failed(migration, index, op, exc)
             break
         state = after
     report.seconds = time.perf_counter() - started
@@ -178,13 +187,13 @@ def _table_of(app_label: str, op: Operation, state: ProjectState) -> str | None:
 
 def verdicts(report: MigrationReport, migration: Migration, budget: float) -> list[Finding]:
     """ZDT450 over budget, ZDT451 rewrite under ACCESS EXCLUSIVE (approvals respected)."""
-    found = []
+    found: list[Finding] = []
     if report.seconds > budget:
         message = (
             f"{report.app_label}.{report.name} took {report.seconds:.2f} s in rehearsal, over "
             f"ZDT_REHEARSAL_BUDGET ({budget:g} s)."
         )
-        found.append(_finding("ZDT450", migration, None, message))
+        found += _finding("ZDT450", migration, None, message)
     for op_report in report.operations:
         for statement in op_report.statements:
             rewritten = statement.rewrote_under_access_exclusive()
@@ -194,41 +203,24 @@ def verdicts(report: MigrationReport, migration: Migration, budget: float) -> li
                     f"ACCESS EXCLUSIVE ({statement.seconds:.2f} s here; reads and writes wait "
                     "for all of it)."
                 )
-                found.append(_finding("ZDT451", migration, op_report.index, message))
+                found += _finding("ZDT451", migration, op_report.index, message)
     return found
 
 
-REHEARSAL_RULES = {
-    "ZDT450": (
-        "rehearsal-over-budget",
-        "Split the migration, make the change without a rewrite or scan under lock (see the "
-        "operations docs), or schedule a maintenance window.",
-    ),
-    "ZDT451": (
-        "rehearsal-rewrite-under-lock",
-        "Add a new column, backfill it in batches and switch to it; or approve with "
-        'zero_downtime = {"ZDT451": "reason"} if the table stays small.',
-    ),
-    "ZDT452": (
-        "rehearsal-failed",
-        "Fix the migration or the data it trips over; the rehearsal rolled everything back.",
-    ),
-}
+def _finding(rule: str, migration: Migration, index: int | None, message: str) -> list[Finding]:
+    """The finding (none when ZDT_RULES_* switch the rule off); an approval on the migration
+    or on the operation makes it a warning."""
+    where = locate.of_migration(migration, index)
+    found = make_finding(
+        Violation(rule, message),
+        where,
+        policy=Policy.from_settings(),
+        approval=approval(migration, rule, index),
+    )
+    return [found] if found is not None else []
 
 
-def _finding(rule: str, migration: Migration, index: int | None, message: str) -> Finding:
-    name, hint = REHEARSAL_RULES[rule]
-    approval = (getattr(migration, "zero_downtime", None) or {}).get(rule)
-    severity: Any = "warning" if approval else "error"
-    message += f" Approved: {approval}" if approval else ""
-    op = migration.operations[index] if index is not None else None
-    return Finding(
-        rule, name, severity, message, hint, migration.app_label, migration.name,
-        index, type(op).__name__ if op is not None else "",
-    )  # fmt: skip
-
-
-def _failed(migration: Migration, index: int, op: Operation, exc: Exception) -> Finding:
+def _failed(migration: Migration, index: int, op: Operation, exc: Exception) -> list[Finding]:
     first_line = (str(exc).strip().splitlines() or [repr(exc)])[0]
     return _finding("ZDT452", migration, index, f"{op.describe()} failed: {first_line}")
 
@@ -285,9 +277,7 @@ def format_text(using: str, reports: list[MigrationReport]) -> list[str]:
         lines.append(f"{report.app_label}.{report.name}  {report.seconds:.3f} s")
         for op in report.operations:
             lines += _format_operation(op)
-        for finding in report.findings:
-            lines.append(f"  {finding.severity.upper()} {finding.rule} {finding.message}")
-            lines.append(f"    hint: {finding.hint}")
+        lines += [f"  {f.severity.upper()} {brief(f, '  ').lstrip()}" for f in report.findings]
     return lines
 
 

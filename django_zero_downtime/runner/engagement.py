@@ -5,7 +5,8 @@
   scans it or builds an index under a lock that blocks writes is refused when the table has
   more than ``ZDT_LARGE_TABLE_ROWS`` rows or the estimated time under the lock
   (:mod:`~django_zero_downtime.runner.cost`, from the table's real size) exceeds
-  ``ZDT_REHEARSAL_BUDGET``, unless the migration approves it with a reason:
+  ``ZDT_REHEARSAL_BUDGET``, unless the migration (or that operation, with ``suppress``)
+  approves it with a reason:
   ``zero_downtime = {"ZDT401": "approved by DBA: off-peak window"}``.
 - ZDT402 ``backwards-migration``: migrations are never rolled back; fix forward.
 
@@ -18,7 +19,6 @@ the database.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -26,8 +26,12 @@ from typing import Any
 from django.db.migrations.migration import Migration
 
 from django_zero_downtime import conf
-from django_zero_downtime.exceptions import ZeroDowntimeError
-from django_zero_downtime.findings.model import Finding
+from django_zero_downtime.findings import locate
+from django_zero_downtime.findings.approvals import read_suppressions
+from django_zero_downtime.findings.catalogue import Violation, hint_for
+from django_zero_downtime.findings.factory import make_finding
+from django_zero_downtime.findings.model import Finding, Severity
+from django_zero_downtime.findings.policy import Policy
 from django_zero_downtime.runner import cost
 from django_zero_downtime.runner.cost import TableSize
 from django_zero_downtime.runner.plan import PlanStep
@@ -38,26 +42,10 @@ LARGE_TABLE = ("ZDT401", "large-table")
 BACKWARDS = ("ZDT402", "backwards-migration")
 
 
-def approval_reason(migration: Migration, rule: str) -> str | None:
-    """The reason given for approving ``rule`` on ``migration``; "" when the reason is empty."""
-    approvals = getattr(migration, "zero_downtime", None) or {}
-    if not isinstance(approvals, Mapping):
-        raise ZeroDowntimeError(
-            f"{migration_file(migration)}: `zero_downtime` on {migration.app_label}."
-            f"{migration.name} must be a dict of rule code to reason, e.g. "
-            f'zero_downtime = {{"ZDT401": "approved by DBA: reason"}} (got {approvals!r}).'
-        )
-    if rule not in approvals:
-        return None
-    reason = approvals[rule]
-    return reason.strip() if isinstance(reason, str) else ""
-
-
-def migration_file(migration: Migration) -> str:
-    try:
-        return inspect.getfile(type(migration))
-    except TypeError:
-        return f"{migration.app_label}/migrations/{migration.name}.py"
+def approval_reason(migration: Migration, rule: str, index: int | None = None) -> str | None:
+    """The reason given for approving ``rule`` on ``migration`` or on its operation ``index``;
+    "" when the reason is empty. A marker that is not a dict is refused (ZeroDowntimeError)."""
+    return read_suppressions(migration, strict=True).reason(rule, index)
 
 
 @dataclass(frozen=True)
@@ -70,7 +58,12 @@ class SizeLimits:
 
 
 def judge_size(
-    step: PlanStep, impact: Impact, size: TableSize, limits: SizeLimits, reason: str | None
+    step: PlanStep,
+    impact: Impact,
+    size: TableSize,
+    limits: SizeLimits,
+    reason: str | None,
+    severity: Severity = "error",
 ) -> tuple[Finding | None, str]:
     """ZDT401 on one statement: (finding when refused, the verdict line for ``--plan``).
 
@@ -90,17 +83,18 @@ def judge_size(
         return None, f"ZDT401 large-table ({facts}): ok"
     if reason:
         return None, f"ZDT401 large-table ({facts}): approved: {reason}"
-    hint = (
-        f"{advice(impact, kind)} Or run it in a maintenance window and approve it on the "
-        f'migration class: zero_downtime = {{"ZDT401": "<reason>"}}'
-    )
-    if reason == "":
-        hint = "The approval of ZDT401 needs a reason. " + hint
     message = (
         f"{step.description} would {_doing(kind)} {impact.table} under {impact.lock} for about "
         f"{seconds:.1f} s, blocking {_blocked(impact.lock)} ({facts})."
     )
-    return _finding(LARGE_TABLE, step, message, hint), f"ZDT401 large-table ({facts}): REFUSED"
+    verdict = Violation(LARGE_TABLE[0], message, params={"advice": advice(impact, kind)})
+    if reason == "":
+        verdict = replace(
+            verdict, hint="The approval of ZDT401 needs a reason. " + hint_for(verdict)
+        )
+    finding = make_finding(verdict, _where(step), severity=severity)
+    outcome = "REFUSED" if severity == "error" else "warning"
+    return finding, f"ZDT401 large-table ({facts}): {outcome}"
 
 
 def _doing(kind: str) -> str:
@@ -143,35 +137,19 @@ def advice(impact: Impact, kind: str) -> str:
     )
 
 
-def _finding(rule: tuple[str, str], step: PlanStep, message: str, hint: str) -> Finding:
-    return Finding(
-        rule=rule[0],
-        name=rule[1],
-        severity="error",
-        message=message,
-        hint=hint,
-        app=step.app,
-        migration=step.migration,
-        operation_index=step.index,
-        operation=step.operation,
-    )
+def _where(step: PlanStep) -> locate.Location:
+    return locate.location(step.app, step.migration, step.index, step.operation)
 
 
 def backwards_finding(migration: Migration) -> Finding:
     """ZDT402: the plan would unapply ``migration``."""
-    return Finding(
-        rule=BACKWARDS[0],
-        name=BACKWARDS[1],
-        severity="error",
-        message=(
-            f"Refusing to migrate backwards: {migration.app_label}.{migration.name} is applied "
-            "and the target would unapply it."
-        ),
-        hint="Migrations are never rolled back: fix forward with a new migration.",
-        app=migration.app_label,
-        migration=migration.name,
-        file=migration_file(migration),
+    message = (
+        f"Refusing to migrate backwards: {migration.app_label}.{migration.name} is applied "
+        "and the target would unapply it."
     )
+    finding = make_finding(Violation(BACKWARDS[0], message), locate.of_migration(migration))
+    assert finding is not None  # ZDT402 cannot be switched off
+    return finding
 
 
 def current_type(cursor: Any, quoted_table: str, column: str) -> str | None:
@@ -207,21 +185,24 @@ def judge_steps(
 ) -> tuple[list[Finding], dict[str, list[str]]]:
     """ZDT401 for every step: the refusals, and the verdict lines per step key. Sizes are
     looked up once per table and only for statements that cost time under their lock."""
-    limits = SizeLimits(
-        limit, conf.get_settings().REHEARSAL_BUDGET if budget_s is None else budget_s
-    )
+    budget = conf.get_settings().REHEARSAL_BUDGET if budget_s is None else budget_s
+    limits = SizeLimits(limit, budget)
     findings: list[Finding] = []
     verdicts: dict[str, list[str]] = {}
     quote = connection.ops.quote_name
+    severity = Policy.from_settings().severity_of(LARGE_TABLE[0])
+    if severity is None:  # switched off by ZDT_RULES_IGNORE / _SELECT / _SEVERITY
+        return findings, verdicts
     sizes: dict[str, TableSize] = {}
     with connection.cursor() as cursor:
         for step in steps:
-            reason = approval_reason(migrations[(step.app, step.migration)], LARGE_TABLE[0])
+            migration = migrations[(step.app, step.migration)]
+            reason = approval_reason(migration, LARGE_TABLE[0], step.index)
             for impact in step.impacts:
                 if impact.table is None or not impact.judged:
                     continue
                 impact, size = _sized(cursor, refine(cursor, impact, quote), quote, sizes)
-                finding, verdict = judge_size(step, impact, size, limits, reason)
+                finding, verdict = judge_size(step, impact, size, limits, reason, severity)
                 verdicts.setdefault(step.key, []).append(verdict)
                 findings.extend([finding] if finding else [])
     return findings, verdicts

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from django_zero_downtime.findings.model import Finding
+from django_zero_downtime.findings.render import finding_dict
 
 OUTCOMES = {0: "applied", 1: "refused", 2: "gave-up-on-locks", 3: "error"}
 
@@ -69,7 +70,7 @@ class RunReport:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        data["findings"] = [f.to_dict() for f in self.findings]
+        data["findings"] = [finding_dict(f) for f in self.findings]
         return {"format": 1, "outcome": self.outcome, **data}
 
     def write(self, path: str) -> None:

@@ -15,7 +15,11 @@ from django.db.models.functions import Now
 from django_zero_downtime import conf
 from django_zero_downtime import ledger as cycles
 from django_zero_downtime.exceptions import RefusedByRule, ZeroDowntimeError
+from django_zero_downtime.findings import locate
+from django_zero_downtime.findings.catalogue import Violation
+from django_zero_downtime.findings.factory import make_finding
 from django_zero_downtime.findings.model import Finding
+from django_zero_downtime.findings.render import brief
 from django_zero_downtime.models import DeployCycle
 from django_zero_downtime.runner import engagement, exclusion
 from django_zero_downtime.runner.apply import Applier, Limits
@@ -106,25 +110,19 @@ def plan_for(executor: MigrationExecutor, options: dict[str, Any]) -> list[PlanE
 
 def refusals(steps: list[PlanStep]) -> list[Finding]:
     """Operations that refused themselves while their SQL was collected (ledger gates)."""
-    return [
-        Finding(
-            rule="ZDT403",
-            name="deprecation-cycles",
-            severity="error",
-            message=step.refusal,
-            hint="Wait for more deploy cycles, then run again.",
-            app=step.app,
-            migration=step.migration,
-            operation_index=step.index,
-            operation=step.operation,
+    found = [
+        make_finding(
+            Violation("ZDT403", step.refusal),
+            locate.location(step.app, step.migration, step.index, step.operation),
         )
         for step in steps
         if step.refusal
     ]
+    return [finding for finding in found if finding is not None]
 
 
 def refused(findings: list[Finding]) -> RefusedByRule:
-    text = "\n".join(f"{f.rule} {f.name}: {f.message}\n  {f.hint}" for f in findings)
+    text = "\n".join(brief(finding) for finding in findings)
     exc = RefusedByRule(f"safemigrate refused to run (nothing was applied):\n{text}")
     exc.findings = findings  # type: ignore[attr-defined]
     return exc
@@ -206,8 +204,8 @@ class Run:
             self.say(line)
         findings += [*size_findings, *refusals(steps)]
         for finding in findings:
-            self.say(f"{finding.rule} {finding.name}: {finding.message}\n  {finding.hint}")
-        return 1 if findings else 0
+            self.say(brief(finding))
+        return 1 if any(finding.is_error for finding in findings) else 0
 
     def _refuse_conflicts(self, executor: MigrationExecutor) -> None:
         conflicts = executor.loader.detect_conflicts()
@@ -222,8 +220,10 @@ class Run:
         limit = conf.get_settings().LARGE_TABLE_ROWS
         findings, _ = engagement.judge_steps(self.connection, steps, dict(_by_key(plan)), limit)
         findings.extend(refusals(steps))
-        if findings:
-            raise refused(findings)
+        for warning in [finding for finding in findings if not finding.is_error]:
+            self.say(brief(warning))
+        if any(finding.is_error for finding in findings):
+            raise refused([finding for finding in findings if finding.is_error])
 
     def _apply(self, plan: list[PlanEntry], state: Any, steps: list[PlanStep]) -> None:
         reports = {

@@ -21,7 +21,7 @@ def test_break_since_the_ref_is_e040(git_app: Path) -> None:
         messages = checks.check_compatibility()
     [message] = [m for m in messages if "zdt_gitapp" in m.msg]
     assert message.id == "zdt.E040"
-    assert message.msg.startswith("ZDT502 zdt_gitapp.Thing.name")
+    assert "ZDT502 column-removed: zdt_gitapp.Thing.name" in message.msg
     assert "DeprecateColumn" in (message.hint or "")
 
 

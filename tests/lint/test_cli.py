@@ -37,6 +37,7 @@ def test_json_format_and_exit_code_on_error_findings() -> None:
     code, out = check("--all", "--format", "json", "people")
     assert code == 1
     report = json.loads(out)
+    assert report["version"] == 1
     [finding] = report["findings"]
     assert list(finding) == [
         "app",
@@ -78,6 +79,21 @@ def test_github_format_prints_annotations() -> None:
     assert "0002_unsafe.py,line=9,title=ZDT101 drop-column::RemoveField people.Person" in first
     assert "%0A" in first  # the hint follows on the annotation's next line
     assert code == 1
+
+
+@UNSAFE
+def test_sarif_and_gitlab_formats_locate_the_finding_relative_to_the_project() -> None:
+    code, out = check("--all", "--format", "sarif", "people")
+    [result] = json.loads(out)["runs"][0]["results"]
+    physical = result["locations"][0]["physicalLocation"]
+    assert physical["artifactLocation"]["uri"] == "tests/lint/fixtures/people_unsafe/0002_unsafe.py"
+    assert (result["ruleId"], physical["region"]["startLine"], code) == ("ZDT101", 9, 1)
+    code, out = check("--all", "--format", "gitlab", "people")
+    [issue] = json.loads(out)
+    assert issue["location"] == {
+        "path": "tests/lint/fixtures/people_unsafe/0002_unsafe.py",
+        "lines": {"begin": 9},
+    }
 
 
 @UNSAFE

@@ -93,6 +93,31 @@ def test_rewrite_over_the_threshold_is_accepted_with_an_approval(items: Migratio
 
 
 @override_settings(ZDT_LARGE_TABLE_ROWS=100)
+def test_per_operation_approval_covers_the_size_rule(items: MigrationsPackage) -> None:
+    """The approvals reader is the checker's: ``suppress(op, {...})`` approves ZDT401 too."""
+    fill("rapp_item", 200)
+    approved = TO_BIGINT.strip().rstrip(",")
+    operation = f'        suppress({approved}, {{"ZDT401": "approved by DBA: 200 rows"}}),'
+    extra = "from django_zero_downtime.lint import suppress\n"
+    items.write(**{"0002_bigint": extra + migration(["0001_item"], operation)})
+    result = safemigrate("rapp")
+    assert result.code == 0, result.err
+    assert column_type("rapp_item", "n") == "bigint"
+
+
+@override_settings(ZDT_LARGE_TABLE_ROWS=100, ZDT_RULES_IGNORE=["ZDT4"])
+def test_rules_ignore_prefix_switches_the_size_rule_off_not_the_backwards_refusal(
+    items: MigrationsPackage,
+) -> None:
+    fill("rapp_item", 200)
+    items.write(**{"0002_bigint": migration(["0001_item"], TO_BIGINT)})
+    assert safemigrate("rapp").code == 0
+    assert column_type("rapp_item", "n") == "bigint"
+    result = safemigrate("rapp", "0001")
+    assert result.code == 1 and "ZDT402 backwards-migration" in result.err
+
+
+@override_settings(ZDT_LARGE_TABLE_ROWS=100)
 def test_approval_without_a_reason_is_no_approval(items: MigrationsPackage) -> None:
     fill("rapp_item", 200)
     approval = '    zero_downtime = {"ZDT401": "  "}\n'

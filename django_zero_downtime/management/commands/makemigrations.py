@@ -19,10 +19,9 @@ from django.core.management.base import CommandError, CommandParser
 from django.core.management.commands import makemigrations
 from django.db.migrations.writer import MigrationWriter
 
-from django_zero_downtime.autodetect.autodetector import FINDINGS, compose, needs_non_atomic
-from django_zero_downtime.findings import locate
-from django_zero_downtime.lint import report
-from django_zero_downtime.lint.engine import LintResult
+# The autodetector and the linter are imported where used: Django's system checks load
+# this module (migrate and makemigrations must share an autodetector) in every
+# ``manage.py check``, which should not pay for the linter (issue 16).
 
 
 class Command(makemigrations.Command):
@@ -38,6 +37,8 @@ class Command(makemigrations.Command):
         )
 
     def handle(self, *app_labels: Any, **options: Any) -> None:
+        from django_zero_downtime.autodetect.autodetector import compose
+
         # Whatever autodetector the command would use now (pgtrigger's after its ready()).
         detector = compose(makemigrations.Command.autodetector)
         if not options.get("zero_downtime_rewrite", True):
@@ -57,12 +58,18 @@ class Command(makemigrations.Command):
         self.report_findings(migrations)
 
     def report_findings(self, migrations: list[Any]) -> None:
+        from django_zero_downtime.autodetect.autodetector import FINDINGS
+        from django_zero_downtime.findings import locate
+        from django_zero_downtime.lint import report
+        from django_zero_downtime.lint.engine import LintResult
+
         result = LintResult()
         for migration in migrations:
-            path = self.get_relative_path(MigrationWriter(migration).path)
+            path = MigrationWriter(migration).path
             for finding in getattr(migration, FINDINGS, []):
                 line = None if self.dry_run else locate.line_of(path, finding.operation_index)
-                result.findings.append(replace(finding, file=path, line=line))
+                shown = locate.display_path(path)
+                result.findings.append(replace(finding, file=shown, line=line))
             result.linted.append((migration.app_label, migration.name))
         if result.findings:
             self.log(report.as_text(result))
@@ -73,6 +80,8 @@ class Command(makemigrations.Command):
 def check_atomicity(migration: Any) -> None:
     """``--update`` merges new operations into the last migration: refuse a merge that mixes
     operations needing ``atomic = False`` with others; mark one made only of them."""
+    from django_zero_downtime.autodetect.autodetector import needs_non_atomic
+
     needs = [needs_non_atomic(operation) for operation in migration.operations]
     if any(needs) and not all(needs):
         raise CommandError(

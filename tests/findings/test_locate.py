@@ -1,0 +1,51 @@
+"""One location helper: paths relative to the project root, and the operation's line."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from django.test import override_settings
+
+from django_zero_downtime.findings import locate
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURE = "tests.lint.fixtures.people_unsafe"
+UNSAFE = override_settings(MIGRATION_MODULES={"people": FIXTURE})
+
+
+@UNSAFE
+def test_location_by_name_finds_file_and_operation_line() -> None:
+    where = locate.location("people", "0002_unsafe", 1, "RemoveField")
+    assert where.file == "tests/lint/fixtures/people_unsafe/0002_unsafe.py"
+    assert (where.line, where.operation) == (9, "RemoveField")
+    assert locate.location("people", "0002_unsafe").line == 4  # class Migration
+
+
+@UNSAFE
+def test_paths_are_relative_to_base_dir_when_set() -> None:
+    with override_settings(BASE_DIR=ROOT / "tests" / "lint"):
+        where = locate.location("people", "0002_unsafe", 0)
+        assert where.file == "fixtures/people_unsafe/0002_unsafe.py"
+        assert where.line == 8
+        assert locate.line_of(where.file, 0) == 8  # a shown path resolves against the root
+    with override_settings(BASE_DIR=ROOT / "docs"):
+        assert locate.location("people", "0002_unsafe").file == str(
+            ROOT / "tests/lint/fixtures/people_unsafe/0002_unsafe.py"
+        )  # outside the root: absolute
+
+
+def test_without_base_dir_the_root_is_manage_py_s_directory(monkeypatch, tmp_path) -> None:
+    manage = tmp_path / "manage.py"
+    manage.write_text("")
+    monkeypatch.setattr(sys, "argv", [str(manage), "check"])
+    with override_settings(BASE_DIR=None):
+        assert locate.project_root() == tmp_path.resolve()
+        assert locate.display_path(tmp_path / "app" / "m.py") == "app/m.py"
+
+
+def test_unknown_app_or_unloaded_migration_has_no_file() -> None:
+    from django.db import migrations
+
+    assert locate.location("no_such_app", "0001").file == ""
+    assert locate.of_migration(migrations.Migration("0001_x", "shop")).file == ""
