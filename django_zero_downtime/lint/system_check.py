@@ -27,8 +27,11 @@ from django_zero_downtime import conf
 from django_zero_downtime.exceptions import ZeroDowntimeError
 from django_zero_downtime.findings.catalogue import unknown_codes
 from django_zero_downtime.findings.render import check_message
-from django_zero_downtime.lint.engine import LintConfig, Linter
 from django_zero_downtime.lint.select import baseline_keys, full_plan, load
+
+OWN_LABEL = "django_zero_downtime"
+"""This product's own ledger migrations are never the project's (even when installed
+editable, outside site-packages): they are tested here, not linted on every check."""
 
 
 def _installed_roots() -> list[str]:
@@ -53,11 +56,11 @@ def migration_messages(app_configs: Iterable[AppConfig] | None = None) -> list[A
         return []  # zdt.E001 reports it
     messages: list[Any] = _unknown_code_warnings(settings)
     configs = list(app_configs) if app_configs is not None else list(apps.get_app_configs())
-    labels = {config.label for config in configs if is_first_party(config)}
+    labels = {config.label for config in configs if is_first_party(config)} - {OWN_LABEL}
     if nothing_new(labels, dict(settings.BASELINE)):
         return messages  # no migration to lint: the graph is not even loaded
     try:
-        findings = _lint(labels, dict(settings.BASELINE), LintConfig.from_settings())
+        findings = _lint(labels, dict(settings.BASELINE))
     except ZeroDowntimeError as exc:
         return [*messages, checks.Error(str(exc), id="zdt.E011")]
     suppress = "\n(or suppress it with a reason; see docs/rules.md)"
@@ -96,14 +99,16 @@ def migration_names(label: str) -> list[str] | None:
     return [name for _, name, is_pkg in found if not is_pkg and name[0] not in "_~"]
 
 
-def _lint(labels: set[str], baseline: dict[str, str], config: LintConfig) -> list[Any]:
+def _lint(labels: set[str], baseline: dict[str, str]) -> list[Any]:
+    from django_zero_downtime.lint.engine import LintConfig, Linter  # only when needed
+
     loader = load(None)
     plan = full_plan(loader)
     skip = baseline_keys(loader, baseline)
     chosen = {(m.app_label, m.name) for m in plan if m.app_label in labels} - skip
     if not chosen:
         return []
-    linter = Linter(connections[conf.migration_alias()], config)
+    linter = Linter(connections[conf.migration_alias()], LintConfig.from_settings())
     return linter.run(plan, chosen, ProjectState(real_apps=loader.unmigrated_apps)).errors
 
 
