@@ -171,6 +171,7 @@ class Linter:
             run.scope.new_tables, schema=self.schema, index=index,
         )  # fmt: skip
         found = self._judge_operation(run, index, ctx)
+        self.schema.origin = index
         self._observe(run.migration, operation, sql=False)
         if isinstance(operation, migrations.SeparateDatabaseAndState):
             database_state = state.clone()

@@ -9,16 +9,13 @@ type names and the identifier length limit.
 from __future__ import annotations
 
 import copy
-import re
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import truncate_name
 from django.db.migrations.state import ModelState, ProjectState
 from django.db.models import NOT_PROVIDED
-
-TypeChange = Literal["same", "safe", "rewrite", "unknown"]
 
 
 @dataclass(frozen=True)
@@ -161,51 +158,3 @@ def target_table(
     """The table of a foreign key target ``"app.model"`` in ``state``, when known."""
     model_state = state.models.get(model_key(fk_target, ""))
     return table_name(model_state, connection) if model_state is not None else None
-
-
-_VARCHAR = re.compile(r"^varchar(?:\((\d+)\))?$")
-_NUMERIC = re.compile(r"^numeric(?:\((\d+),\s*(\d+)\))?$")
-
-
-def _normalise(sql_type: str) -> str:
-    text = " ".join(sql_type.lower().split())
-    return text.replace("character varying", "varchar")
-
-
-def classify_type_change(old: str | None, new: str | None) -> TypeChange:
-    """Whether PostgreSQL rewrites the table to change a column from ``old`` to ``new``.
-
-    Binary-coercible changes are metadata-only: widening ``varchar(n)``, ``varchar`` to
-    ``text`` (and back to unbounded ``varchar``), more ``numeric`` precision at the same
-    scale. Anything else rewrites the table and its indexes under ACCESS EXCLUSIVE.
-    """
-    if old is None or new is None:
-        return "unknown"
-    old, new = _normalise(old), _normalise(new)
-    if old == new:
-        return "same"
-    if _is_widening_text(old, new) or _is_widening_numeric(old, new):
-        return "safe"
-    return "rewrite"
-
-
-def _is_widening_text(old: str, new: str) -> bool:
-    old_match, new_match = _VARCHAR.match(old), _VARCHAR.match(new)
-    if new == "text" or (new_match and new_match.group(1) is None):
-        return bool(old_match) or old == "text"
-    if old_match and new_match:
-        old_len, new_len = old_match.group(1), new_match.group(1)
-        return old_len is not None and int(new_len) >= int(old_len)
-    return False
-
-
-def _is_widening_numeric(old: str, new: str) -> bool:
-    old_match, new_match = _NUMERIC.match(old), _NUMERIC.match(new)
-    if not (old_match and new_match):
-        return False
-    if new_match.group(1) is None:
-        return True
-    if old_match.group(1) is None:
-        return False
-    same_scale = old_match.group(2) == new_match.group(2)
-    return same_scale and int(new_match.group(1)) >= int(old_match.group(1))

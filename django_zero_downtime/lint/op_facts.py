@@ -20,9 +20,24 @@ from django.db.models import CheckConstraint, Q
 
 from django_zero_downtime.lint import facts
 from django_zero_downtime.sql.classify import classify_sql
+from django_zero_downtime.sql.columns import VOLATILE_DEFAULT
 from django_zero_downtime.sql.state import Column, ColumnLookup, Schema
 
 AUTO_FIELD_TYPES = ("AutoField", "BigAutoField", "SmallAutoField")
+
+
+def volatile(expression: Any) -> bool:
+    """Whether a ``db_default`` expression calls a volatile function (``RandomUUID()``,
+    ``Random()``, ``Func(function="clock_timestamp")``): ADD COLUMN then rewrites the table."""
+    if type(expression).__name__ in ("RandomUUID", "Random"):
+        return True
+    extra = getattr(expression, "extra", None) or {}
+    for attribute in ("function", "template"):
+        text = extra.get(attribute) or getattr(expression, attribute, None)
+        if isinstance(text, str) and VOLATILE_DEFAULT.search(text + "("):
+            return True
+    sources: Any = getattr(expression, "get_source_expressions", None)
+    return callable(sources) and any(volatile(s) for s in sources() if s is not None)
 
 
 def not_null_field(constraint: Any) -> str | None:
@@ -101,12 +116,32 @@ def observe(
     if found is None:
         return
     model_state, table = found
-    if isinstance(operation, migrations.AddConstraint | pg_ops.AddConstraintNotValid):
+    if isinstance(operation, migrations.AlterField):
+        _alter_field(schema, view, table, model_state, operation)
+    elif isinstance(operation, migrations.AddConstraint | pg_ops.AddConstraintNotValid):
         _constraint(schema, table, model_state, operation)
     elif isinstance(operation, pg_ops.ValidateConstraint):
         schema.not_valid.discard(operation.name)
         if operation.name in schema.proofs:
             schema.validated.add(operation.name)
+
+
+def _alter_field(
+    schema: Schema, view: StateView, table: str, model_state: Any, operation: Any
+) -> None:
+    """A NOT NULL column losing its database default or identity: the previous release's
+    INSERTs fail, unless a later operation of the same transaction restores one (ZDT114)."""
+    old = model_state.fields.get(operation.name)
+    if old is None or view.state is None or table in schema.new_tables:
+        return
+    column = facts.bound(operation.name, operation.field).column
+    new = operation.field
+    had = old.has_db_default() or old.get_internal_type() in AUTO_FIELD_TYPES
+    has = new.has_db_default() or new.get_internal_type() in AUTO_FIELD_TYPES
+    if had and not has and not new.null:
+        schema.pending_defaults[(table, column)] = (schema.origin, "ZDT114")
+    elif has:
+        schema.pending_defaults.pop((table, column), None)
 
 
 def _constraint(schema: Schema, table: str, model_state: Any, operation: Any) -> None:

@@ -2,7 +2,8 @@
 
 SQL is collected in one pass over the plan with one evolving project state (never one
 ``sqlmigrate`` per migration, design.md §5), with Django's schema editor in ``collect_sql``
-mode, so nothing touches the schema. Each statement is classified by :mod:`.impact`.
+mode, so nothing touches the schema. Each statement is classified by
+:mod:`django_zero_downtime.sql.classify`.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.migration import Migration
 from django.db.migrations.state import ProjectState
 
+from django_zero_downtime import conf
 from django_zero_downtime.exceptions import RefusedByRule
 from django_zero_downtime.sql.classify import LOCKS, Impact, classify_sql
+from django_zero_downtime.sql.state import Schema
 
 PlanEntry = tuple[Migration, bool]
 DEFERRED = "deferred SQL"
@@ -113,9 +116,22 @@ def collect_steps(
         transaction.set_rollback(True, using=connection.alias)
     for later in outside:
         later.collect(connection)
-    for step in steps:
-        step.impacts = [i for sql in step.sql for i in classify_sql(sql)]
+    classify_steps(steps, Schema(version=server_major(connection)))
     return steps
+
+
+def classify_steps(steps: list[PlanStep], schema: Schema) -> None:
+    """Every step's statements through the one classification, in plan order, so what an
+    earlier step established (a new table, a validated NOT NULL proof) counts for later ones."""
+    for step in steps:
+        step.impacts = [i for sql in step.sql for i in classify_sql(sql, schema)]
+
+
+def server_major(connection: BaseDatabaseWrapper) -> int:
+    try:
+        return int(connection.pg_version) // 10000  # type: ignore[attr-defined]
+    except Exception:  # not connected or not PostgreSQL: the setting decides
+        return conf.get_settings().POSTGRES_VERSION
 
 
 @dataclass

@@ -178,7 +178,17 @@ def test_add_indexed_unique_and_foreign_key_columns() -> None:
         [migrations.AddField("item", "b", models.IntegerField(null=True, unique=True))]
     ) == ["ZDT110"]
     fk = models.ForeignKey("shop.Category", models.CASCADE, null=True, related_name="+")
-    assert codes([migrations.AddField("item", "c", fk)]) == ["ZDT109", "ZDT111"]
+    assert codes([migrations.AddField("item", "c", fk)]) == ["ZDT109"]  # the index only:
+    # Django adds the constraint inline, and a column with no default is NULL in every
+    # row, so PostgreSQL validates nothing (tests/sql: "ADD COLUMN x int REFERENCES p").
+    unindexed = models.ForeignKey(
+        "shop.Category", models.CASCADE, null=True, db_index=False, related_name="+"
+    )
+    assert codes([migrations.AddField("item", "e", unindexed)]) == []
+    filled = models.ForeignKey(
+        "shop.Category", models.CASCADE, db_default=1, db_index=False, related_name="+"
+    )
+    assert codes([migrations.AddField("item", "f", filled)]) == ["ZDT111"]
     no_constraint = models.ForeignKey(
         "shop.Category",
         models.CASCADE,
@@ -269,7 +279,105 @@ def test_plain_integer_column_does_not_rewrite() -> None:
 
 
 def test_foreign_key_hint_names_the_target_table_and_column() -> None:
-    fk = models.ForeignKey("shop.Category", models.CASCADE, null=True, related_name="+")
-    [_, finding] = lint([migrations.AddField("item", "main", fk)])
+    fk = models.ForeignKey(
+        "shop.Category", models.CASCADE, db_default=1, db_index=False, related_name="+"
+    )
+    [finding] = lint([migrations.AddField("item", "main", fk)])
     assert finding.rule == "ZDT111"
     assert 'FOREIGN KEY ("main_id") REFERENCES "shop_category" ("id") NOT VALID' in finding.hint
+
+
+def test_volatile_db_default_rewrites_and_stable_one_does_not() -> None:
+    from django.contrib.postgres.functions import RandomUUID
+    from django.db.models.functions import Now
+
+    volatile = migrations.AddField("item", "key", models.UUIDField(db_default=RandomUUID()))
+    clock = models.DateTimeField(db_default=models.Func(function="clock_timestamp"))
+    stable = migrations.AddField("item", "at", models.DateTimeField(db_default=Now()))
+    assert codes([volatile]) == ["ZDT108"]
+    assert codes([migrations.AddField("item", "clock", clock)]) == ["ZDT108"]
+    assert codes([stable]) == []
+
+
+def test_dropping_the_identity_breaks_old_inserts() -> None:
+    to_integer = migrations.AlterField("category", "id", models.BigIntegerField(primary_key=True))
+    [finding] = lint([to_integer])
+    assert (finding.rule, finding.severity, finding.operation_index) == ("ZDT114", "error", 0)
+
+
+def test_default_dropped_and_restored_in_one_transaction_is_not_reported() -> None:
+    add = migrations.AddField("item", "level", models.IntegerField(db_default=1))
+    drop = migrations.AlterField("item", "level", models.IntegerField())
+    restore = migrations.AlterField("item", "level", models.IntegerField(db_default=3))
+    assert codes([add, drop, restore]) == ["ZDT216"]  # three ALTER TABLEs, but no break
+    assert sorted(codes([add, drop, restore], atomic=False)) == ["ZDT114", "ZDT216"]
+
+
+def test_set_not_null_proved_by_a_check_validated_in_an_earlier_migration() -> None:
+    from django.contrib.postgres.operations import AddConstraintNotValid, ValidateConstraint
+
+    from django_zero_downtime.lint.collect import offline_connection
+    from django_zero_downtime.lint.engine import Linter
+    from tests.lint.helpers import initial_operations, make_migration
+
+    check = models.CheckConstraint(condition=models.Q(note__isnull=False), name="note_nn")
+    steps = [
+        make_migration("0001_initial", initial_operations()),
+        make_migration("0002_check", [AddConstraintNotValid("item", check)]),
+        make_migration("0003_validate", [ValidateConstraint("item", "note_nn")], atomic=False),
+        make_migration(
+            "0004_not_null", [migrations.AlterField("item", "note", models.TextField())]
+        ),
+    ]
+    result = Linter(offline_connection("default")).run(steps, {("shop", "0004_not_null")})
+    assert [f.rule for f in result.findings] == []
+    unvalidated = [steps[0], steps[1], steps[3]]
+    result = Linter(offline_connection("default")).run(unvalidated, {("shop", "0004_not_null")})
+    assert [f.rule for f in result.findings] == ["ZDT106"]
+
+
+def test_not_null_hint_never_suggests_an_operation_that_refuses_the_field() -> None:
+    import uuid
+
+    callable_default = models.UUIDField(default=uuid.uuid4)
+    [finding] = lint([migrations.AddField("item", "token", callable_default)])
+    assert finding.rule == "ZDT107" and "cannot add it" in finding.hint
+    assert "zdt.AddColumnWithDefault(" not in finding.hint
+    constant = models.IntegerField(default=0)
+    [finding] = lint([migrations.AddField("item", "level", constant)])
+    assert 'zdt.AddColumnWithDefault("Item", "level"' in finding.hint
+
+
+def test_unique_constraint_hint_keeps_condition_include_and_deferrable() -> None:
+    partial = models.UniqueConstraint(
+        fields=["name"], name="item_name_uq", condition=models.Q(count__gt=0), include=["code"]
+    )
+    [finding] = lint([migrations.AddConstraint("item", partial)])
+    assert 'CREATE UNIQUE INDEX CONCURRENTLY "item_name_uq" ON "shop_item" ("name")' in finding.hint
+    assert 'INCLUDE ("legacy_code") WHERE "count" > 0' in finding.hint
+    assert "USING INDEX" not in finding.hint  # a partial index cannot back a constraint
+    deferred = models.UniqueConstraint(
+        fields=["name"], name="item_name_uq", deferrable=models.Deferrable.DEFERRED
+    )
+    [finding] = lint([migrations.AddConstraint("item", deferred)])
+    assert 'USING INDEX "item_name_uq" DEFERRABLE INITIALLY DEFERRED' in finding.hint
+
+
+def test_exclusion_constraint_and_stored_generated_column_say_there_is_no_online_path() -> None:
+    from django.contrib.postgres.constraints import ExclusionConstraint
+
+    exclusion = ExclusionConstraint(name="no_overlap", expressions=[("count", "=")])
+    [finding] = lint([migrations.AddConstraint("item", exclusion)])
+    assert finding.rule == "ZDT110" and "no online path" in finding.hint
+    generated = models.GeneratedField(
+        expression=models.F("count") * 2, output_field=models.IntegerField(), db_persist=True
+    )
+    [finding] = lint([migrations.AddField("item", "double", generated)])
+    assert finding.rule == "ZDT108" and "no online path" in finding.hint
+
+
+def test_index_names_in_hints_are_qualified_by_the_table() -> None:
+    field = models.IntegerField(null=True, db_index=True)
+    [finding] = lint([migrations.AddField("item", "a_rather_long_field_name", field)])
+    name = finding.hint.split('name="')[1].split('"')[0]
+    assert name.startswith("shop_item_") and len(name) <= 30

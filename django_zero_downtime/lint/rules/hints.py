@@ -8,6 +8,7 @@ can be pasted. The operations named here are Django's (``AddIndexConcurrently``,
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from django.db.migrations.writer import MigrationWriter
@@ -128,16 +129,34 @@ def set_not_null(model: str, field: str, column: str, table: str) -> str:
     )
 
 
-def add_not_null_column(model: str, field: str, field_code: str) -> str:
+def add_not_null_column(model: str, field: str, field_code: str, field_obj: Any = None) -> str:
+    from django_zero_downtime.operations.columns import default_problem
+
+    problem = default_problem(field_obj) if field_obj is not None else None
+    if problem is None:
+        return (
+            "Add it with a database default that both versions get on insert "
+            f"({ZDT_OPS}):\n"
+            f'    zdt.AddColumnWithDefault("{model}", "{field}", {field_code})\n'
+            "or make it nullable (null=True) or give it a constant db_default=..."
+        )
     return (
-        "Add it with a database default that both versions get on insert "
-        f"({ZDT_OPS}):\n"
-        f'    zdt.AddColumnWithDefault("{model}", "{field}", {field_code})\n'
-        "or make it nullable (null=True) or give it db_default=..."
+        f"zdt.AddColumnWithDefault cannot add it ({problem.split(';')[0].rstrip('.')}). "
+        f'Add "{field}" with null=True (and without unique/db_index), fill it with '
+        f"zdt.BatchedBackfill in an atomic = False migration, build any index with "
+        "AddIndexConcurrently, then make it NOT NULL through a validated CHECK constraint "
+        "(see ZDT106) once no running release inserts without it."
     )
 
 
-def add_column_rewrite(model: str, field: str) -> str:
+def add_column_rewrite(model: str, field: str, stored_generated: bool = False) -> str:
+    if stored_generated:
+        return (
+            "There is no online path for a stored generated column: PostgreSQL computes it "
+            "for every row under ACCESS EXCLUSIVE. Use db_persist=False on PostgreSQL 18+ "
+            f'(virtual, nothing stored), or add "{field}" as a plain nullable column kept up '
+            "to date by a trigger and filled with zdt.BatchedBackfill (atomic = False)."
+        )
     return (
         f'Add "{field}" as a plain nullable column, fill it with zdt.BatchedBackfill in an '
         "atomic = False migration, then add the default/identity/constraint separately."
@@ -154,15 +173,40 @@ def create_index(model: str, index_code: str, field: str = "") -> str:
     )
 
 
-def add_unique(table: str, columns: str, name: str) -> str:
+def add_unique(table: str, columns: str, name: str, deferrable: str = "") -> str:
     return (
         f"Build the index concurrently ({NON_ATOMIC}), then attach it (brief lock):\n"
         f'    RunSQL(\'CREATE UNIQUE INDEX CONCURRENTLY "{name}" ON "{table}" ({columns})\')\n'
         f'    RunSQL(\'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" UNIQUE USING INDEX '
-        f'"{name}"\')\n'
+        f'"{name}"{deferrable}\')\n'
         "wrapped in SeparateDatabaseAndState with the AlterField/AddConstraint as "
         "state_operations."
     )
+
+
+def add_unique_index(model: str, index_sql: str, name: str, constraint_code: str) -> str:
+    """A UniqueConstraint Django builds as a unique *index* (condition, include, opclasses,
+    expressions): the same index, built concurrently, with the constraint as state."""
+    concurrent = index_sql.replace("CREATE UNIQUE INDEX", "CREATE UNIQUE INDEX CONCURRENTLY", 1)
+    reverse = f'DROP INDEX CONCURRENTLY IF EXISTS "{name}"'
+    return (
+        f"Build the same unique index without blocking writes ({NON_ATOMIC}):\n"
+        "    migrations.SeparateDatabaseAndState(\n"
+        f"        database_operations=[migrations.RunSQL({concurrent!r}, {reverse!r})],\n"
+        f'        state_operations=[migrations.AddConstraint("{model}", {constraint_code})],\n'
+        "    )"
+    )
+
+
+def index_name(table: str, column: str, suffix: str = "idx") -> str:
+    """An index name qualified by its table (index names are schema-wide), within Django's
+    30 characters: whole words where they fit, else cut parts and a hash of the full name."""
+    name = f"{table}_{column}_{suffix}"
+    if len(name) <= 30:
+        return name
+    digest = hashlib.sha1(name.encode()).hexdigest()[:6]
+    room = (30 - len(suffix) - len(digest) - 3) // 2
+    return f"{table[:room].rstrip('_')}_{column[:room].rstrip('_')}_{digest}_{suffix}"
 
 
 def add_foreign_key(table: str, column: str, target: str, name: str) -> str:

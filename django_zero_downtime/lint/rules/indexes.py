@@ -55,7 +55,9 @@ def alter_unique_together(ctx: OperationContext) -> list[Violation]:
             f"AlterUniqueTogether {ctx.app_label}.{model_state.name}: the unique constraint on "
             f"{', '.join(fields)} is built under ACCESS EXCLUSIVE, blocking reads and writes.",
             hints.add_unique(
-                table, _columns(ctx, model_state, fields), f"{table}_{'_'.join(fields)}_uniq"[:63]
+                table,
+                _columns(ctx, model_state, fields),
+                hints._name(table, "_".join(fields), "uniq"),
             ),
         )
         for fields in sorted(added)
@@ -67,7 +69,7 @@ def alter_index_together(ctx: OperationContext) -> list[Violation]:
     found = _added_together(ctx, "index_together")
     if found is None:
         return []
-    model_state, _table, added = found
+    model_state, table, added = found
     return [
         Violation(
             "ZDT109",
@@ -75,7 +77,8 @@ def alter_index_together(ctx: OperationContext) -> list[Violation]:
             f"{', '.join(fields)} is built with CREATE INDEX, which blocks writes.",
             hints.create_index(
                 model_state.name,
-                f'models.Index(fields={list(fields)!r}, name="{"_".join(fields)[:26]}_idx")',
+                f"models.Index(fields={list(fields)!r}, "
+                f'name="{hints.index_name(table, "_".join(fields))}")',
             ),
         )
         for fields in sorted(added)
@@ -134,13 +137,41 @@ def add_constraint(ctx: OperationContext) -> list[Violation]:
             )
         ]
     if isinstance(constraint, UniqueConstraint | ExclusionConstraint):
-        columns = _columns(ctx, model_state, getattr(constraint, "fields", ()) or ())
         return [
             Violation(
                 "ZDT110",
                 f'{where}: {constraint.name} builds its index on "{table}" while the table '
                 "is locked.",
-                hints.add_unique(table, columns or "...", constraint.name),
+                _unique_hint(ctx, model_state, table, constraint),
             )
         ]
     return []
+
+
+def _unique_hint(ctx: OperationContext, model_state: Any, table: str, constraint: Any) -> str:
+    if isinstance(constraint, ExclusionConstraint):
+        return hints.NO_ONLINE_EXCLUSION
+    sql = _django_sql(ctx, model_state, constraint)
+    if sql and sql.startswith("CREATE UNIQUE INDEX"):
+        return hints.add_unique_index(
+            model_state.name, sql, constraint.name, hints.code(constraint)
+        )
+    columns = _columns(ctx, model_state, constraint.fields or ()) or "..."
+    deferrable = ""
+    if sql and " DEFERRABLE" in sql:
+        deferrable = " DEFERRABLE" + sql.split(" DEFERRABLE", 1)[1]
+    return hints.add_unique(table, columns, constraint.name, deferrable)
+
+
+def _django_sql(ctx: OperationContext, model_state: Any, constraint: Any) -> str | None:
+    """The SQL Django runs for ``constraint`` (rendered offline on a copy of the state), so
+    the hint keeps its condition, include, opclasses and deferrable exactly."""
+    from django_zero_downtime.lint.collect import SqlCollector
+
+    try:
+        model = ctx.state.clone().apps.get_model(ctx.app_label, model_state.name)
+        editor_class = SqlCollector(ctx.connection).editor_class
+        editor = editor_class(ctx.connection, collect_sql=True, atomic=False)
+        return str(constraint.create_sql(model, editor))
+    except Exception:  # a model the state cannot render offline: the generic hint
+        return None

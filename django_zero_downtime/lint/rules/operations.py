@@ -14,11 +14,13 @@ from typing import Any
 from django.contrib.postgres import operations as pg_ops
 from django.db import migrations
 from django.db.migrations.operations.base import Operation
+from django.db.models import NOT_PROVIDED
 
 from django_zero_downtime.findings.catalogue import Violation
-from django_zero_downtime.lint import facts
+from django_zero_downtime.lint import facts, op_facts
 from django_zero_downtime.lint.context import OperationContext, is_safe_operation
 from django_zero_downtime.lint.rules import hints
+from django_zero_downtime.sql.types import type_change
 
 Checker = Callable[[OperationContext], list[Violation]]
 _CHECKERS: dict[type, Checker] = {}
@@ -121,9 +123,9 @@ def add_field(ctx: OperationContext) -> list[Violation]:
         out.append(
             Violation(
                 "ZDT108",
-                f"AddField {where}: adding {column} of this kind "
+                f"AddField {where}: adding {column} ({_rewrite_kind(op.field)}) "
                 "rewrites the whole table under ACCESS EXCLUSIVE.",
-                hints.add_column_rewrite(model, op.name),
+                hints.add_column_rewrite(model, op.name, _stored_generated(op.field)),
             )
         )
     elif not new.null and not new.db_default and not _is_generated(op.field):
@@ -131,19 +133,37 @@ def add_field(ctx: OperationContext) -> list[Violation]:
             Violation(
                 "ZDT107",
                 f"AddField {where}: {column} is NOT NULL without a "
-                "database default; the live version's INSERTs omit it and fail.",
-                hints.add_not_null_column(model, op.name, field_code),
+                "database default; the previous release's INSERTs omit it and fail.",
+                hints.add_not_null_column(model, op.name, field_code, op.field),
             )
         )
     out += _index_violations(ctx, "AddField", where, table, new, op.name, model)
-    if new.fk_constraint:
+    if new.fk_constraint and _filled_on_add(op.field, new):
         out.append(_fk_violation(ctx, "AddField", where, table, new))
     return out
 
 
+def _filled_on_add(field: Any, new: facts.ColumnFacts) -> bool:
+    """A new column with no default is NULL in every row: its foreign key has nothing to
+    validate (PostgreSQL skips the check). A default fills it, and then it is validated."""
+    return new.db_default or (not new.null and field.default is not NOT_PROVIDED)
+
+
+def _stored_generated(field: Any) -> bool:
+    return _is_generated(field) and getattr(field, "db_persist", False)
+
+
 def _rewrites_on_add(field: Any) -> bool:
-    stored_generated = _is_generated(field) and getattr(field, "db_persist", False)
-    return stored_generated or field.get_internal_type() in AUTO_FIELD_TYPES
+    volatile = field.has_db_default() and op_facts.volatile(field.db_default)
+    return _stored_generated(field) or volatile or field.get_internal_type() in AUTO_FIELD_TYPES
+
+
+def _rewrite_kind(field: Any) -> str:
+    if _stored_generated(field):
+        return "a stored generated column"
+    if field.get_internal_type() in AUTO_FIELD_TYPES:
+        return "an identity column"
+    return "a volatile database default, computed for every row"
 
 
 def _is_generated(field: Any) -> bool:
@@ -162,7 +182,7 @@ def _index_violations(
 ) -> list[Violation]:
     column = str(new.column)
     if (new.unique and not (old and old.unique)) or (new.primary_key and not _old_pk(old)):
-        index = f"{table}_{column}_uniq"[:63]
+        index = hints._name(table, column, "uniq")
         return [
             Violation(
                 "ZDT110",
@@ -172,7 +192,7 @@ def _index_violations(
             )
         ]
     if new.indexed and not (old and (old.indexed or old.unique)):
-        index_name = f"{column}_idx"[:30]
+        index_name = hints.index_name(table, column)
         index_code = f'models.Index(fields=["{name}"], name="{index_name}")'
         return [
             Violation(
@@ -192,7 +212,7 @@ def _old_pk(old: facts.ColumnFacts | None) -> bool:
 def _fk_violation(
     ctx: OperationContext, verb: str, where: str, table: str, new: facts.ColumnFacts
 ) -> Violation:
-    constraint = f"{table}_{new.column}_fk"[:63]
+    constraint = hints._name(table, str(new.column), "fk")
     target = facts.target_table(ctx.state, str(new.fk_target), ctx.connection)
     target_column = new.fk_target_column or "id"
     references = f'"{target}" ("{target_column}")' if target else f"<table of {new.fk_target}>"
@@ -249,7 +269,7 @@ def alter_field(ctx: OperationContext) -> list[Violation]:
     if old.column is None or new.column is None:
         return []
     where = _where(ctx, model, op.name)
-    out = _alter_column_violations(where, table, model, op, old, new)
+    out = _alter_column_violations(where, table, model, op, old, new, ctx.schema)
     out += _index_violations(ctx, "AlterField", where, table, new, op.name, model, old)
     if new.fk_constraint and (not old.fk_constraint or old.fk_target != new.fk_target):
         out.append(_fk_violation(ctx, "AlterField", where, table, new))
@@ -257,7 +277,13 @@ def alter_field(ctx: OperationContext) -> list[Violation]:
 
 
 def _alter_column_violations(
-    where: str, table: str, model: str, op: Any, old: facts.ColumnFacts, new: facts.ColumnFacts
+    where: str,
+    table: str,
+    model: str,
+    op: Any,
+    old: facts.ColumnFacts,
+    new: facts.ColumnFacts,
+    schema: Any,
 ) -> list[Violation]:
     out: list[Violation] = []
     column = f'"{table}"."{old.column}"'
@@ -270,17 +296,23 @@ def _alter_column_violations(
                 hints.rename_column(model, str(old.column), str(new.column), hints.code(op.field)),
             )
         )
-    if facts.classify_type_change(old.type, new.type) == "rewrite":
+    change = type_change(old.type, new.type)
+    if old.type != new.type and old.type and new.type and not change.free:
+        what = (
+            "rewrites the table and its indexes"
+            if change.rewrites
+            else ("rebuilds the column's indexes (no table rewrite)")
+        )
         out.append(
             Violation(
                 "ZDT105",
                 f"AlterField {where}: changing {column} from {old.type} "
-                f"to {new.type} rewrites the table and its indexes under "
-                "ACCESS EXCLUSIVE.",
+                f"to {new.type} {what} under ACCESS EXCLUSIVE.",
                 hints.alter_type(model, op.name, hints.code(op.field)),
             )
         )
-    if old.null and not new.null and not new.primary_key:
+    proved = schema.proves_not_null(table, str(old.column))
+    if old.null and not new.null and not new.primary_key and not proved:
         out.append(
             Violation(
                 "ZDT106",
@@ -289,16 +321,7 @@ def _alter_column_violations(
                 hints.set_not_null(model, op.name, str(new.column), table),
             )
         )
-    if old.db_default and not new.db_default and not new.null:
-        out.append(
-            Violation(
-                "ZDT114",
-                f"AlterField {where}: drops the database default of "
-                f"NOT NULL {column}; the live version's INSERTs rely on it.",
-                "Keep db_default until no running version omits the column.",
-            )
-        )
-    return out
+    return out  # ZDT114 (a dropped default/identity) is judged at the commit: op_facts
 
 
 @checks(migrations.RenameField)
