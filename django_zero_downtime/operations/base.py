@@ -27,6 +27,9 @@ class ZdtOperation(Operation):
     # Traits every consumer asks (django_zero_downtime.traits documents each one).
     requires_non_atomic_migration: bool = False
     deploy_cycle_gated: bool = False
+    # For the size rule (ZDT401): every statement is catalog-only, CONCURRENTLY, batched, or
+    # a scan under SHARE UPDATE EXCLUSIVE / proved by a validated CHECK, whatever the size.
+    cheap_at_any_size: bool = False
     safe_category: str | None = None
     backfills_rows: bool = False
     uses_ledger: bool = True

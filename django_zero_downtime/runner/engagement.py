@@ -176,6 +176,14 @@ def refine(cursor: Any, impact: Impact, quote: Any) -> Impact:
     return replace(impact, rewrites=False, builds_index=rebuilds)
 
 
+def cheap_at_any_size(migration: Migration, step: PlanStep) -> bool:
+    """The step's operation says every statement it runs is catalog-only, CONCURRENTLY,
+    batched or proved (``cheap_at_any_size = True``): the size rule has nothing to judge."""
+    if step.index is None or step.index >= len(migration.operations):
+        return False
+    return bool(getattr(migration.operations[step.index], "cheap_at_any_size", False))
+
+
 def judge_steps(
     connection: Any,
     steps: list[PlanStep],
@@ -197,6 +205,8 @@ def judge_steps(
     with connection.cursor() as cursor:
         for step in steps:
             migration = migrations[(step.app, step.migration)]
+            if cheap_at_any_size(migration, step):
+                continue
             reason = approval_reason(migration, LARGE_TABLE[0], step.index)
             for impact in step.impacts:
                 if impact.table is None or not impact.judged:

@@ -19,6 +19,8 @@ from django.core.management.base import CommandError, CommandParser
 from django.core.management.commands import makemigrations
 from django.db.migrations.writer import MigrationWriter
 
+from django_zero_downtime.autodetect import phases
+
 # The autodetector and the linter are imported where used: Django's system checks load
 # this module (migrate and makemigrations must share an autodetector) in every
 # ``manage.py check``, which should not pay for the linter (issue 16).
@@ -55,7 +57,15 @@ class Command(makemigrations.Command):
             for migration in migrations:
                 if not migration.atomic:
                     mark_non_atomic(MigrationWriter(migration).path)
+                if phases.is_contract_migration(migration):
+                    phases.mark_contract(MigrationWriter(migration).path)
+        self.report_contracts(migrations)
         self.report_findings(migrations)
+
+    def report_contracts(self, migrations: list[Any]) -> None:
+        for migration in filter(phases.is_contract_migration, migrations):
+            path = self.get_relative_path(MigrationWriter(migration).path)
+            self.log(phases.contract_note(migration, path))
 
     def report_findings(self, migrations: list[Any]) -> None:
         from django_zero_downtime.autodetect.autodetector import FINDINGS
