@@ -138,8 +138,18 @@ def _compat_message(finding: Finding) -> checks.CheckMessage:
 
 @checks.register(TAG)
 def check_migrations(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    """zdt.E010: an error finding in a new migration of the project (E011: unreadable one);
+    """zdt.E010: an error finding in a new migration of the project (E011: unreadable one;
+    zdt.W011: the same finding where no command asked for judgement, see lint/gate.py);
     zdt.W010: a ZDT_RULES_* setting names no rule."""
     from django_zero_downtime.lint.system_check import migration_messages
 
     return migration_messages(app_configs)
+
+
+@checks.register(TAG)
+def check_baseline(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """zdt.E012: the adoption baseline names a migration that does not exist (or is
+    unreadable). Separate from zdt.E010 so that it is reported whatever else fails."""
+    from django_zero_downtime.lint.system_check import baseline_messages
+
+    return baseline_messages()

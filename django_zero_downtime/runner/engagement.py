@@ -29,6 +29,7 @@ from django_zero_downtime import conf
 from django_zero_downtime.findings import locate
 from django_zero_downtime.findings.approvals import read_suppressions
 from django_zero_downtime.findings.catalogue import Violation, hint_for
+from django_zero_downtime.findings.dangers import COVERED_BY
 from django_zero_downtime.findings.factory import make_finding
 from django_zero_downtime.findings.model import Finding, Severity
 from django_zero_downtime.findings.policy import Policy
@@ -44,8 +45,14 @@ BACKWARDS = ("ZDT402", "backwards-migration")
 
 def approval_reason(migration: Migration, rule: str, index: int | None = None) -> str | None:
     """The reason given for approving ``rule`` on ``migration`` or on its operation ``index``;
-    "" when the reason is empty. A marker that is not a dict is refused (ZeroDowntimeError)."""
-    return read_suppressions(migration, strict=True).reason(rule, index)
+    "" when the reason is empty. A marker that is not a dict is refused (ZeroDowntimeError).
+    The approval of the same danger under a static code counts (findings/dangers.py)."""
+    found = read_suppressions(migration, strict=True)
+    for code in (rule, *COVERED_BY.get(rule, ())):
+        reason = found.reason(code, index)
+        if reason is not None:
+            return reason if code == rule or not reason else f"{reason} ({code})"
+    return None
 
 
 @dataclass(frozen=True)

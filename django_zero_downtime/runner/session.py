@@ -152,6 +152,15 @@ def _by_key(plan: list[PlanEntry]) -> Iterator[tuple[tuple[str, str], Any]]:
     return (((m.app_label, m.name), m) for m, _ in plan)
 
 
+@dataclass
+class Planned:
+    """What ``--plan`` judged: for ``--format json``/``github`` (runner/cli.py)."""
+
+    steps: list[PlanStep]
+    verdicts: dict[str, list[str]]
+    findings: list[Finding]
+
+
 class Run:
     def __init__(
         self, connection: Any, options: RunOptions, limits: Limits, report: RunReport, say: Say
@@ -219,6 +228,7 @@ class Run:
         for line in format_plan(steps, verdicts):
             self.say(line)
         findings += [*size_findings, *refusals(steps)]
+        self.planned = Planned(steps, verdicts, locate.fill(findings))
         for finding in findings:
             self.say(brief(finding))
         return 1 if any(finding.is_error for finding in findings) else 0
