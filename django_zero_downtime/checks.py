@@ -116,12 +116,15 @@ def check_compatibility(app_configs: Any = None, **kwargs: Any) -> list[checks.C
     """zdt.E040 / zdt.W040: the previous release (ZDT_COMPAT_GIT_REF) breaks on the new
     schema; zdt.E041: the check could not run. Does nothing unless ZDT_COMPAT_GIT_REF is set
     (it reads git and migration files only, never the database)."""
-    from django_zero_downtime.bluegreen import compatibility as compat
     from django_zero_downtime.exceptions import ZeroDowntimeError
 
     try:
         ref = conf.get_settings().COMPAT_GIT_REF
-        findings = compat.check_compatibility(git_ref=ref) if ref else []
+        if not ref:
+            return []  # not even imported: every check run would pay for it
+        from django_zero_downtime.bluegreen import compatibility as compat
+
+        findings = compat.check_compatibility(git_ref=ref)
     except ImproperlyConfigured:
         return []  # reported as zdt.E001
     except ZeroDowntimeError as exc:

@@ -11,7 +11,9 @@ migration) is its own check, so it is reported even when linting cannot run.
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import pkgutil
 import site
 import sysconfig
 from collections.abc import Iterable
@@ -22,6 +24,7 @@ from django.apps import AppConfig, apps
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
+from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.state import ProjectState
 
 from django_zero_downtime import conf, project
@@ -30,8 +33,11 @@ from django_zero_downtime.findings.catalogue import unknown_codes
 from django_zero_downtime.findings.render import check_message
 from django_zero_downtime.lint import baseline as adoption
 from django_zero_downtime.lint import gate
-from django_zero_downtime.lint.engine import LintConfig, Linter
 from django_zero_downtime.lint.select import full_plan, load
+
+OWN_LABEL = "django_zero_downtime"
+"""This product's own ledger migrations are never the project's (even when installed
+editable, outside site-packages): they are tested here, not linted on every check."""
 
 
 def _installed_roots() -> list[str]:
@@ -60,9 +66,11 @@ def migration_messages(app_configs: Iterable[AppConfig] | None = None) -> list[A
         return []  # zdt.E001 / zdt.E012 report it
     messages: list[Any] = _unknown_code_warnings(settings)
     configs = list(app_configs) if app_configs is not None else list(apps.get_app_configs())
-    labels = {config.label for config in configs if is_first_party(config)}
+    labels = {config.label for config in configs if is_first_party(config)} - {OWN_LABEL}
+    if nothing_new(labels, dict(baseline)):
+        return messages  # no migration to lint: the graph is not even loaded
     try:
-        findings = _lint(labels, baseline, LintConfig.from_settings())
+        findings = _lint(labels, baseline)
     except ZeroDowntimeError as exc:
         return [*messages, checks.Error(str(exc), id="zdt.E011")]
     return messages + [_message(finding) for finding in findings]
@@ -99,14 +107,48 @@ def _baseline_message(text: str, hint: str | None) -> Any:
     return checks.Warning(text, hint=hint, id="zdt.W012")
 
 
-def _lint(labels: set[str], baseline: dict[str, str], config: LintConfig) -> list[Any]:
+def nothing_new(labels: set[str], baseline: dict[str, str]) -> bool:
+    """True when no app in ``labels`` has a migration file after its ``ZDT_BASELINE``: a
+    look at file names on disk, without importing a migration or building the graph (what
+    ``manage.py check`` and every ``runserver`` reload would otherwise pay). False when
+    unsure: the full check then decides."""
+    for label in labels:
+        names = migration_names(label)
+        if names is None:
+            return False
+        last = baseline.get(label)
+        if names and (last is None or last not in names or max(names) > last):
+            return False
+    return True
+
+
+def migration_names(label: str) -> list[str] | None:
+    """Names of the migration files of app ``label`` ([] without migrations; None unknown)."""
+    module, _ = MigrationLoader.migrations_module(label)
+    if module is None:
+        return []
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        return []
+    if spec is None:
+        return []
+    if spec.submodule_search_locations is None:
+        return None
+    found = pkgutil.iter_modules(spec.submodule_search_locations)
+    return [name for _, name, is_pkg in found if not is_pkg and name[0] not in "_~"]
+
+
+def _lint(labels: set[str], baseline: dict[str, str]) -> list[Any]:
+    from django_zero_downtime.lint.engine import LintConfig, Linter  # only when needed
+
     loader = load(None)
     plan = full_plan(loader)
     skip = adoption.exempt(loader, baseline)
     chosen = {(m.app_label, m.name) for m in plan if m.app_label in labels} - skip
     if not chosen:
         return []
-    linter = Linter(connections[conf.migration_alias()], config)
+    linter = Linter(connections[conf.migration_alias()], LintConfig.from_settings())
     return linter.run(plan, chosen, ProjectState(real_apps=loader.unmigrated_apps)).errors
 
 

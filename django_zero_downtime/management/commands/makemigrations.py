@@ -20,10 +20,10 @@ from django.core.management.commands import makemigrations
 from django.db.migrations.writer import MigrationWriter
 
 from django_zero_downtime.autodetect import phases
-from django_zero_downtime.autodetect.autodetector import FINDINGS, compose, needs_non_atomic
-from django_zero_downtime.findings import locate
-from django_zero_downtime.lint import report
-from django_zero_downtime.lint.engine import LintResult
+
+# The autodetector and the linter are imported where used: Django's system checks load
+# this module (migrate and makemigrations must share an autodetector) in every
+# ``manage.py check``, which should not pay for the linter (issue 16).
 
 
 class Command(makemigrations.Command):
@@ -39,6 +39,8 @@ class Command(makemigrations.Command):
         )
 
     def handle(self, *app_labels: Any, **options: Any) -> None:
+        from django_zero_downtime.autodetect.autodetector import compose
+
         # Whatever autodetector the command would use now (pgtrigger's after its ready()).
         detector = compose(makemigrations.Command.autodetector)
         if not options.get("zero_downtime_rewrite", True):
@@ -66,6 +68,11 @@ class Command(makemigrations.Command):
             self.log(phases.contract_note(migration, path))
 
     def report_findings(self, migrations: list[Any]) -> None:
+        from django_zero_downtime.autodetect.autodetector import FINDINGS
+        from django_zero_downtime.findings import locate
+        from django_zero_downtime.lint import report
+        from django_zero_downtime.lint.engine import LintResult
+
         result = LintResult()
         for migration in migrations:
             path = MigrationWriter(migration).path
@@ -83,6 +90,8 @@ class Command(makemigrations.Command):
 def check_atomicity(migration: Any) -> None:
     """``--update`` merges new operations into the last migration: refuse a merge that mixes
     operations needing ``atomic = False`` with others; mark one made only of them."""
+    from django_zero_downtime.autodetect.autodetector import needs_non_atomic
+
     needs = [needs_non_atomic(operation) for operation in migration.operations]
     if any(needs) and not all(needs):
         raise CommandError(
