@@ -40,6 +40,7 @@ from django_zero_downtime.findings.policy import Policy
 from django_zero_downtime.findings.render import brief
 from django_zero_downtime.guard import runtime as guard
 from django_zero_downtime.rehearsal.probe import Statement, StatementProbe
+from django_zero_downtime.sql.classify import classify_sql
 
 INDEX_BUILD_BYTES_PER_S = 50 * 1024 * 1024
 """Rough heap bytes per second of one index build (measured on a 2-core test machine)."""
@@ -144,7 +145,7 @@ def non_transactional(op: Operation) -> bool:
     """Operations that cannot run inside the rehearsal's transaction."""
     if isinstance(op, AddIndexConcurrently | RemoveIndexConcurrently):
         return True
-    if isinstance(op, RunSQL) and "CONCURRENTLY" in str(op.sql).upper():
+    if isinstance(op, RunSQL) and any(i.concurrent for i in classify_sql(str(op.sql))):
         return True
     return type(op).__name__ in NON_TRANSACTIONAL_NAMES
 
