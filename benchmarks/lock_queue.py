@@ -4,8 +4,9 @@ transaction that stays open for 5 s? Plain ``migrate`` versus ``safemigrate``, o
     python benchmarks/lock_queue.py            # uses DATABASE_URL or .../zdt_runner
 
 With plain ``migrate`` the ALTER waits for the 5 s transaction and every SELECT queues behind
-it (design.md §4); with ``safemigrate`` the ALTER gives up after ``lock_timeout`` and retries,
-so no SELECT waits much longer than the lock timeout. Prints both maxima and their ratio.
+it (docs/postgres-facts.md); with ``safemigrate`` the ALTER gives up after ``lock_timeout``
+and retries, so no SELECT waits much longer than the lock timeout. Prints both maxima and
+their ratio.
 """
 
 from __future__ import annotations

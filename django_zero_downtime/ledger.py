@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import router
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -144,3 +145,44 @@ def gate_drop(
     if not verdict.allowed:
         raise RefusedByRule(refusal_message(target, verdict, deprecation.deprecated_in_cycle))
     return deprecation
+
+
+# --- the migration being applied ---------------------------------------------------------
+
+RUNNING_MIGRATION: ContextVar[str] = ContextVar("zdt_running_migration", default="")
+"""``app.0002_name`` of the migration being applied, for ledger rows and messages. Set by
+the runner around each migration and, for Django's executor (``migrate``, the test
+database, direct use), by :func:`naming_migrations` through its progress callback."""
+
+
+@contextmanager
+def running(migration: Any) -> Iterator[None]:
+    """Name ``migration`` as the running one for the duration of the block."""
+    token = RUNNING_MIGRATION.set(f"{migration.app_label}.{migration.name}")
+    try:
+        yield
+    finally:
+        RUNNING_MIGRATION.reset(token)
+
+
+@contextmanager
+def naming_migrations(executor: Any) -> Iterator[None]:
+    """While ``executor.migrate`` runs, keep :data:`RUNNING_MIGRATION` on the migration it
+    is applying (Django announces each one to ``progress_callback``)."""
+    previous = executor.progress_callback
+    token = RUNNING_MIGRATION.set("")
+
+    def callback(action: str, migration: Any = None, fake: bool = False) -> None:
+        if action == "apply_start" and migration is not None:
+            RUNNING_MIGRATION.set(f"{migration.app_label}.{migration.name}")
+        elif action.endswith("_success") or action == "unapply_start":
+            RUNNING_MIGRATION.set("")
+        if previous is not None:
+            previous(action, migration, fake)
+
+    executor.progress_callback = callback
+    try:
+        yield
+    finally:
+        executor.progress_callback = previous
+        RUNNING_MIGRATION.reset(token)

@@ -79,6 +79,7 @@ def test_every_docs_page_is_in_the_nav() -> None:
     assert [p for p in pages if not re.search(rf":\s*{re.escape(p)}\s*$", config, re.M)] == []
 
 
+@pytest.mark.slow
 def test_mkdocs_build_is_strict_clean(tmp_path: Path) -> None:
     pytest.importorskip("mkdocs", reason="mkdocs comes with the dev and docs extras")
     pytest.importorskip("material", reason="mkdocs-material comes with the dev and docs extras")

@@ -4,7 +4,9 @@
 (Django's, or django-pgtrigger's which adds trigger migrations; see :func:`compose`), and
 rewrites what the autodetector produced, before the migrations get their names:
 
-- ``RenameField`` that renames the column -> ``DualWriteRename``;
+- ``RenameField`` that renames the column -> ``DualWriteRename`` (see :mod:`.renames`: the
+  Remove/Add pairs of indexes and constraints it carries are left out; a primary key is
+  refused);
 - ``RemoveField`` of a column -> ``DeprecateColumn`` (the drop comes cycles later);
 - ``AddField`` NOT NULL with a constant default -> ``AddColumnWithDefault``;
 - ``AddIndex`` / ``RemoveIndex`` -> ``AddIndexConcurrently`` / ``RemoveIndexConcurrently``.
@@ -26,6 +28,8 @@ from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
 from django.db.models import NOT_PROVIDED
 
+from django_zero_downtime import traits
+from django_zero_downtime.autodetect import renames
 from django_zero_downtime.lint import facts
 from django_zero_downtime.lint.context import OperationContext
 
@@ -41,13 +45,11 @@ def _zdt() -> Any:
 
 
 def needs_non_atomic(operation: Operation) -> bool:
-    ops = _zdt()
-    non_atomic = (AddIndexConcurrently, RemoveIndexConcurrently, ops.DualWriteRename)
-    return isinstance(operation, non_atomic)
+    return traits.cannot_run_in_transaction(operation)
 
 
 def uses_ledger(operation: Operation) -> bool:
-    return type(operation).__module__ == "django_zero_downtime.operations"
+    return traits.uses_ledger(operation)
 
 
 def rewrite_operation(ctx: OperationContext) -> Operation:
@@ -55,6 +57,9 @@ def rewrite_operation(ctx: OperationContext) -> Operation:
     op: Any = ctx.operation
     kind = type(op)
     if kind is migrations.RenameField and _renames_column(ctx):
+        field = ctx.existing_table(op.model_name)[0].fields[op.old_name]  # type: ignore[index]
+        columns = (facts.bound(op.old_name, field).column, facts.bound(op.new_name, field).column)
+        renames.refuse_primary_key(ctx.app_label, op, field, columns)
         return _zdt().DualWriteRename(op.model_name, op.old_name, op.new_name)
     if kind is migrations.RemoveField and _drops_column(ctx):
         return _zdt().DeprecateColumn(op.model_name, op.name)
@@ -155,10 +160,12 @@ def rewrite_changes(
         rewritten: list[Migration] = []
         try:
             for migration in app_migrations:
-                migration.operations = rewrite_operations(  # type: ignore[misc]
-                    app_label, list(migration.operations), state
-                )
+                start = state.clone()
+                operations = rewrite_operations(app_label, list(migration.operations), state)
+                migration.operations = renames.fold(app_label, operations, start)  # type: ignore[misc]
                 rewritten += split_by_atomicity(migration)
+        except renames.RenameRefused:
+            raise
         except Exception:  # never break makemigrations: keep what Django detected
             out[app_label] = app_migrations
             continue

@@ -14,34 +14,36 @@ operation may take a field out of the migration *state* while its column stays i
 *database* (``SeparateDatabaseAndState``, ``DeprecateColumn``, the expand step of
 ``DualWriteRename``). Such columns stay in the compared schema as "kept" columns, and
 columns a dual-write trigger fills count as having a default. Operations tell the check
-about this through :class:`Effect` (:data:`OPERATION_EFFECTS`, or a ``zdt_compat_effect()``
-method on any operation class).
+about this through :class:`Effect`, returned by a ``zdt_compat_effect()`` method on the
+operation class (this project's operations all declare theirs; any package's may).
 """
 
 from __future__ import annotations
 
-import subprocess
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
-from importlib import import_module
-from pathlib import Path
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
-from django.db import DatabaseError, connections
+from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations import Migration
-from django.db.migrations.exceptions import (
-    AmbiguityError,
-    BadMigrationError,
-    MigrationSchemaMissing,
-    NodeNotFoundError,
-)
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.operations.base import Operation
 from django.db.migrations.operations.special import SeparateDatabaseAndState
 from django.db.migrations.state import ProjectState
 
+from django_zero_downtime import traits
+from django_zero_downtime.bluegreen import mirrors
+from django_zero_downtime.bluegreen.previous import (
+    Key,
+    Step,
+    applied_nodes,
+    load_migrations,
+    nodes_at_git_ref,
+    nodes_up_to,
+    plan_after,
+)
 from django_zero_downtime.bluegreen.schema import Break, Column, Schema, Table, compare_schemas
 from django_zero_downtime.bluegreen.schema import schema_of as schema_of
 from django_zero_downtime.exceptions import ZeroDowntimeError
@@ -52,71 +54,15 @@ from django_zero_downtime.findings.factory import make_finding
 from django_zero_downtime.findings.model import Finding
 from django_zero_downtime.findings.policy import Policy
 
-Key = tuple[str, str]
-Step = tuple[str, Migration]
-
-
 # --- what an operation does to the database beyond its state change ----------------------
 
 
-@dataclass(frozen=True)
-class Effect:
-    """Database effect of an operation that its state change does not show.
-
-    ``kept``: (model_name, field_name) whose column stays in the database although the state
-    drops or renames the field (looked up in the from-state). ``kept_tables``: models whose
-    table stays usable under its name (a table or an updatable view) although the state
-    deletes the model. ``filled``: (model_name, field_name) of the to-state whose column the
-    database fills when a write leaves it out (a trigger, or a database default the state
-    does not show). ``unfilled``: such columns no longer filled. ``dropped``: (model_name,
-    field_name, or "" for the table) of kept columns/tables it finally drops.
-    """
-
-    kept: tuple[Key, ...] = ()
-    kept_tables: tuple[str, ...] = ()
-    filled: tuple[Key, ...] = ()
-    unfilled: tuple[Key, ...] = ()
-    dropped: tuple[Key, ...] = ()
-
-
-def _attr(op: Operation, *names: str) -> str:
-    for name in names:
-        value = getattr(op, name, None)
-        if isinstance(value, str):
-            return value
-    return ""
-
-
-OPERATION_EFFECTS: dict[str, Callable[[Operation], Effect]] = {
-    "AddColumnWithDefault": lambda op: Effect(
-        filled=((_attr(op, "model_name"), _attr(op, "name")),)
-    ),
-    "DualWriteRename": lambda op: Effect(
-        kept=((_attr(op, "model_name"), _attr(op, "old_name")),),
-        filled=((_attr(op, "model_name"), _attr(op, "new_name")),),
-    ),
-    "CompleteDualWriteRename": lambda op: Effect(
-        dropped=((_attr(op, "model_name"), _attr(op, "old_name")),),
-        unfilled=((_attr(op, "model_name"), _attr(op, "new_name")),),
-    ),
-    "DeprecateColumn": lambda op: Effect(kept=((_attr(op, "model_name"), _attr(op, "name")),)),
-    "DropDeprecatedColumn": lambda op: Effect(
-        dropped=((_attr(op, "model_name"), _attr(op, "name")),)
-    ),
-    "DeprecateTable": lambda op: Effect(kept_tables=(_attr(op, "name", "model_name"),)),
-    "DropDeprecatedTable": lambda op: Effect(dropped=((_attr(op, "name", "model_name"), ""),)),
-}
-"""Effects of django-zero-downtime's own operations, by class name. An operation of any
-package declares its own by defining a ``zdt_compat_effect(self) -> Effect`` method."""
+Effect = traits.Effect
+"""Re-exported from :mod:`django_zero_downtime.traits` (operations return it)."""
 
 
 def effect_of(op: Operation) -> Effect | None:
-    declared = getattr(op, "zdt_compat_effect", None)
-    if callable(declared):
-        result = declared()
-        return result if isinstance(result, Effect) else None
-    factory = OPERATION_EFFECTS.get(type(op).__name__)
-    return factory(op) if factory else None
+    return traits.schema_effect(op)
 
 
 # --- the database as the new migrations leave it ----------------------------------------
@@ -132,6 +78,7 @@ class DatabaseTrack:
         self.kept: dict[tuple[str, str], Column] = {}
         self.kept_tables: dict[str, Table] = {}
         self.filled: set[tuple[str, str]] = set()
+        self.mirrors: dict[str, list[mirrors.Mirror]] = {}
 
     def schema(self) -> Schema:
         schema = schema_of(self.state, self.connection, self.cache)
@@ -144,15 +91,27 @@ class DatabaseTrack:
             columns = schema[table_name].columns if table_name in schema else {}
             if column_name in columns:
                 columns[column_name] = replace(columns[column_name], filled=True)
+        for table_name, mirrored in self.mirrors.items():
+            if table_name in schema:
+                model = self._model_of(schema[table_name].model)
+                schema[table_name] = mirrors.as_mirrored(schema[table_name], model, mirrored)
         return schema
+
+    def _model_of(self, label: str) -> Any:
+        try:
+            return self.state.apps.get_model(label)
+        except LookupError:
+            return None
 
     def apply(self, app_label: str, op: Operation) -> None:
         effect = effect_of(op)
         if effect is not None:
             self._keep(app_label, effect)
             self._drop(app_label, effect)
+            olds = [self._locate(app_label, m, old) for m, old, _ in effect.mirrored]
             op.state_forwards(app_label, self.state)
             self._fill(app_label, effect)
+            self._mirror(app_label, effect, olds)
         elif isinstance(op, SeparateDatabaseAndState):
             self._apply_separate(app_label, op)
         else:
@@ -202,6 +161,16 @@ class DatabaseTrack:
             place = self._locate(app_label, model_name, field_name)
             if place:
                 self.filled.discard(place)
+
+    def _mirror(self, app_label: str, effect: Effect, olds: list[Key | None]) -> None:
+        for (model_name, old, new), before in zip(effect.mirrored, olds, strict=True):
+            after = self._locate(app_label, model_name, new)
+            if before and after:
+                mirror = mirrors.Mirror(old, new, before[1], after[1])
+                self.mirrors.setdefault(after[0], []).append(mirror)
+        for model_name, _ in effect.unfilled:  # the contract: the old column goes
+            for table_name in self._tables_of(app_label, model_name):
+                self.mirrors.pop(table_name, None)
 
     def _apply_separate(self, app_label: str, op: SeparateDatabaseAndState) -> None:
         database = self.state.clone()
@@ -287,90 +256,6 @@ def _finding(found: Break, migration: Migration, index: int | None) -> list[Find
     return [finding] if finding is not None else []
 
 
-# --- which migrations the previous release had ------------------------------------------
-
-
-def applied_nodes(loader: MigrationLoader) -> set[Key]:
-    """Migrations applied on the loader's database: the release currently deployed."""
-    return {key for key in loader.applied_migrations or {} if key in loader.graph.nodes}
-
-
-def nodes_up_to(loader: MigrationLoader, migrations: Mapping[str, str]) -> set[Key]:
-    """Up to (and including) the named migration of each app; other apps: all migrations."""
-    graph, old = loader.graph, set()
-    for app_label, name in migrations.items():
-        try:
-            key = (app_label, loader.get_migration_by_prefix(app_label, name).name)
-        except (KeyError, AmbiguityError) as exc:
-            raise ZeroDowntimeError(
-                f"Previous release {app_label}.{name}: no single migration matches ({exc})."
-            ) from None
-        old |= set(graph.forwards_plan(key))
-    named_apps = set(migrations)
-    return old | {key for key in graph.nodes if key[0] not in named_apps}
-
-
-def nodes_at_git_ref(loader: MigrationLoader, ref: str) -> set[Key]:
-    """Migrations whose files exist at git ``ref``; apps not tracked in git count as old."""
-    old: set[Key] = set()
-    for app_label in sorted(loader.migrated_apps):
-        app_nodes = {key for key in loader.graph.nodes if key[0] == app_label}
-        names = _migration_files_at(_migrations_dir(app_label), ref)
-        old |= app_nodes if names is None else {key for key in app_nodes if key[1] in names}
-    return {dep for key in old for dep in loader.graph.forwards_plan(key)}
-
-
-def _migrations_dir(app_label: str) -> Path:
-    module_name, _ = MigrationLoader.migrations_module(app_label)
-    module = import_module(str(module_name))
-    return Path(module.__file__ or "").parent if module.__file__ else Path(module.__path__[0])
-
-
-def _git(directory: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    command = ["git", "-C", str(directory), *args]
-    return subprocess.run(command, capture_output=True, text=True, check=False)
-
-
-def _migration_files_at(directory: Path, ref: str) -> set[str] | None:
-    """Migration names in ``directory`` at ``ref``; None when git does not track it."""
-    if not _git(directory, "ls-files", "--", ".").stdout.strip():
-        return None
-    if _git(directory, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").returncode:
-        raise ZeroDowntimeError(
-            f"git ref {ref!r} not found in the repository of {directory}. Fetch it (CI clones "
-            "are often shallow: `git fetch origin main`) or name another ref."
-        )
-    listed = _git(directory, "ls-tree", "--name-only", ref, "--", ".").stdout.split()
-    return {Path(name).stem for name in listed if name.endswith(".py")}
-
-
-def plan_after(loader: MigrationLoader, old: set[Key]) -> tuple[ProjectState, list[Step]]:
-    """The previous release's state and the new migrations (in order) that follow it."""
-    graph, plan, seen = loader.graph, [], set(old)
-    for leaf in sorted(graph.leaf_nodes()):
-        for key in graph.forwards_plan(leaf):
-            if key not in seen:
-                seen.add(key)
-                plan.append((key[0], loader.graph.nodes[key]))
-    real_apps = set(loader.unmigrated_apps)
-    if not old:
-        return ProjectState(real_apps=real_apps), plan
-    return graph.make_state(nodes=sorted(old), at_end=True, real_apps=real_apps), plan
-
-
-def _loader(connection: BaseDatabaseWrapper | None) -> MigrationLoader:
-    try:
-        return MigrationLoader(connection, ignore_no_migrations=True)
-    except (MigrationSchemaMissing, BadMigrationError, NodeNotFoundError, ImportError) as exc:
-        raise ZeroDowntimeError(f"Cannot load the migrations: {exc}") from exc
-    except DatabaseError as exc:
-        alias = connection.alias if connection else "?"
-        raise ZeroDowntimeError(
-            f"Cannot read the applied migrations on database {alias!r} ({exc}). Pass git_ref= "
-            "or migrations= to name the previous release without a database."
-        ) from exc
-
-
 def check_compatibility(
     *,
     database: str = "default",
@@ -390,7 +275,7 @@ def check_compatibility(
         raise ZeroDowntimeError(f"Database alias {database!r} is not in DATABASES.")
     connection = connections[database]
     from_database = git_ref is None and migrations is None
-    loader = loader or _loader(connection if from_database else None)
+    loader = loader or load_migrations(connection if from_database else None)
     if from_database:
         old = applied_nodes(loader)
     elif git_ref:

@@ -106,7 +106,10 @@ def guarded(migrate: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(migrate)
     def migrate_if_allowed(self: Any, *args: Any, **kwargs: Any) -> Any:
         refuse_if_web_process("migrations (MigrationExecutor.migrate)")
-        return migrate(self, *args, **kwargs)
+        from django_zero_downtime import ledger  # imports models: not at module import
+
+        with ledger.naming_migrations(self):  # operations name the migration in the ledger
+            return migrate(self, *args, **kwargs)
 
     setattr(migrate_if_allowed, _GUARD_MARK, True)
     return migrate_if_allowed

@@ -2,44 +2,20 @@
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
-from functools import cache
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ModelState, ProjectState
 
+from django_zero_downtime import traits
 from django_zero_downtime.lint import facts
 from django_zero_downtime.sql.state import Schema
 
-SAFE_OPERATION_NAMES = (
-    "AddColumnWithDefault",
-    "DualWriteRename",
-    "CompleteDualWriteRename",
-    "DeprecateColumn",
-    "DropDeprecatedColumn",
-    "DeprecateTable",
-    "DropDeprecatedTable",
-    "BatchedBackfill",
-)
-"""This project's operations: safe by construction (the Drop*/Complete* ones are gated at
-run time by deploy cycles), so operation rules never flag them."""
-
-
-@cache
-def safe_operation_classes() -> tuple[type, ...]:
-    """The classes of :data:`SAFE_OPERATION_NAMES` that this installation provides."""
-    try:
-        operations = importlib.import_module("django_zero_downtime.operations")
-    except ImportError:
-        return ()
-    found = (getattr(operations, name, None) for name in SAFE_OPERATION_NAMES)
-    return tuple(cls for cls in found if isinstance(cls, type))
-
 
 def is_safe_operation(operation: Operation) -> bool:
-    return isinstance(operation, safe_operation_classes())
+    """Safe by construction (declares a ``safe_category``): operation rules never flag it."""
+    return traits.is_safe(operation)
 
 
 @dataclass

@@ -31,6 +31,8 @@ class BatchedBackfill(base.ModelOperation):
 
     __module__ = PUBLIC_MODULE
     requires_non_atomic_migration = True
+    safe_category = "backfill"
+    backfills_rows = True
     category = OperationCategory.ALTERATION
     reduces_to_sql = False
     arguments = (

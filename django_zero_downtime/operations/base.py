@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
-from contextvars import ContextVar
 from typing import Any
 
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
@@ -12,6 +10,7 @@ from django.db.models import Field, Model
 from django.db.models.functions import Now
 
 from django_zero_downtime import ledger as cycles
+from django_zero_downtime import traits
 from django_zero_downtime.models import Deprecation
 from django_zero_downtime.operations import batches as backfill
 from django_zero_downtime.sql.identifiers import quote_ident
@@ -25,10 +24,16 @@ class ZdtOperation(Operation):
 
     # (argument name, default) in constructor order; REQUIRED marks required arguments.
     arguments: tuple[tuple[str, Any], ...] = ()
-    # For the linter and the runner: must the migration be ``atomic = False``? Is the
-    # operation refused until ZDT_DEPRECATION_CYCLES deploy cycles have passed?
+    # Traits every consumer asks (django_zero_downtime.traits documents each one).
     requires_non_atomic_migration: bool = False
     deploy_cycle_gated: bool = False
+    safe_category: str | None = None
+    backfills_rows: bool = False
+    uses_ledger: bool = True
+
+    def zdt_compat_effect(self) -> traits.Effect | None:
+        """What this operation does to the previous release's schema beyond its state."""
+        return None
 
     def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
         kwargs = {
@@ -93,25 +98,13 @@ def table_exists(schema_editor: BaseDatabaseSchemaEditor, table: str) -> bool:
         return cursor.fetchone()[0] is not None
 
 
-# Set by a runner that knows which migration it applies ("app.0002_name"); when empty,
-# the migration is looked up on the call stack (Django's executor, plain ``migrate``).
-RUNNING_MIGRATION: ContextVar[str] = ContextVar("zdt_running_migration", default="")
+RUNNING_MIGRATION = cycles.RUNNING_MIGRATION
+"""Set by whoever applies the migration (:data:`..ledger.RUNNING_MIGRATION`)."""
 
 
 def running_migration_name() -> str:
-    """``app.name`` of the migration being applied, for the ledger and error messages."""
-    return RUNNING_MIGRATION.get() or _migration_on_stack()
-
-
-def _migration_on_stack() -> str:
-    """Best effort: the ``Migration`` bound to ``self`` in a frame of the call stack."""
-    from django.db.migrations.migration import Migration
-
-    for frame_info in inspect.stack(context=0):
-        candidate = frame_info.frame.f_locals.get("self")
-        if isinstance(candidate, Migration):
-            return f"{candidate.app_label}.{candidate.name}"
-    return ""
+    """``app.name`` of the migration being applied ("" when applied by hand)."""
+    return RUNNING_MIGRATION.get()
 
 
 def located(app_label: str, what: str) -> str:

@@ -23,7 +23,6 @@ NOT NULL paths.
 
 from __future__ import annotations
 
-import random
 import sys
 import time
 from collections.abc import Callable
@@ -33,10 +32,14 @@ from typing import Any, TextIO
 from django.db import OperationalError, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from django_zero_downtime import conf, events
+from django_zero_downtime import events, retry
 from django_zero_downtime.exceptions import LockTimeoutExhausted, UnsafeOperationError
 from django_zero_downtime.operations import backfill_ledger as ledger
 from django_zero_downtime.operations import throttle
+from django_zero_downtime.operations.batch_plan import START_BATCH as START_BATCH
+from django_zero_downtime.operations.batch_plan import BackfillPlan as BackfillPlan
+from django_zero_downtime.operations.batch_plan import make_plan as make_plan
+from django_zero_downtime.operations.batch_plan import retry_delays as retry_delays
 from django_zero_downtime.operations.batch_sql import BatchSql
 from django_zero_downtime.sql.identifiers import quote_ident
 
@@ -44,68 +47,12 @@ from django_zero_downtime.sql.identifiers import quote_ident
 BatchUpdater = Callable[[Any, Any, Any], int]
 Update = BatchUpdater | BatchSql
 
-START_BATCH = 1_000
 MIN_BATCH = 100
 SAY_EVERY_S = 2.0
 PLAN_CHECK_ROWS = 100_000
 """Check the UPDATE's plan only when there are this many rows (small tables seq-scan)."""
-LOCK_TIMEOUT, CANCELLED = "55P03", "57014"
 
 forget = ledger.forget
-
-
-@dataclass(frozen=True)
-class BackfillPlan:
-    """What to backfill (a stable key for the progress row, the table and its key column)
-    and how gently (batch sizes, pause, lock timeout, budget and retry delays of a batch)."""
-
-    key: str
-    table: str
-    pk_column: str
-    batch_size: int
-    pause_s: float
-    lock_timeout_ms: int = 500
-    retry_delays_s: tuple[float, ...] = ()
-    adaptive: bool = False
-    target_ms: int = 200
-    max_batch: int = 100_000
-    budget_ms: int = 2_000
-    label: str = ""
-    throttle: throttle.ThrottleSettings = throttle.NO_THROTTLE
-
-
-def make_plan(
-    key: str,
-    table: str,
-    pk_column: str,
-    batch_size: int | None,
-    pause_s: float | None,
-    label: str = "",
-) -> BackfillPlan:
-    """A plan from the settings; ``batch_size`` (or ZDT_BACKFILL_BATCH_SIZE) fixes the size."""
-    settings = conf.get_settings()
-    fixed = batch_size if batch_size is not None else settings.BACKFILL_BATCH_SIZE
-    return BackfillPlan(
-        key=key,
-        table=table,
-        pk_column=pk_column,
-        batch_size=fixed or min(START_BATCH, settings.BACKFILL_MAX_BATCH_SIZE),
-        pause_s=pause_s if pause_s is not None else settings.BACKFILL_PAUSE_S,
-        lock_timeout_ms=settings.LOCK_TIMEOUT_MS,
-        retry_delays_s=retry_delays(settings),
-        adaptive=fixed is None,
-        target_ms=settings.BACKFILL_TARGET_MS,
-        max_batch=settings.BACKFILL_MAX_BATCH_SIZE,
-        budget_ms=settings.MAX_BLOCKING_MS,
-        label=label or key,
-        throttle=throttle.ThrottleSettings.from_settings(),
-    )
-
-
-def retry_delays(settings: conf.ZdtSettings) -> tuple[float, ...]:
-    """Exponential backoff from ZDT_RETRY_BACKOFF_MS, capped, ZDT_MAX_RETRIES of them."""
-    first, cap = settings.RETRY_BACKOFF_MS, settings.RETRY_MAX_DELAY_MS
-    return tuple(min(first * 2**n, cap) / 1000 for n in range(settings.MAX_RETRIES))
 
 
 def refuse_in_atomic_block(connection: BaseDatabaseWrapper, what: str) -> None:
@@ -265,40 +212,38 @@ def _check_plan(
         throttle.say(out, f"backfill {run.plan.key}: warning: {problem}")
 
 
-def _sqlstate(exc: BaseException) -> str | None:
-    return getattr(exc.__cause__, "sqlstate", None)
-
-
 def _run_batch_retrying(
     connection: BaseDatabaseWrapper, run: Run, update: Update, out: TextIO
 ) -> tuple[int, float]:
-    """One batch; on a lock timeout or a cancel (over the blocking budget), wait and retry
-    it (it rolled back, nothing is lost), a cancelled one at half the size.
+    """One batch; on a lock timeout, a deadlock or a cancel (over the blocking budget), wait
+    and retry it (it rolled back, nothing is lost), a cancelled one at half the size.
     Returns (keys visited, seconds of the successful attempt)."""
     for number, delay in enumerate([*run.plan.retry_delays_s, None], start=1):
         began = time.monotonic()
         try:
             return _run_batch(connection, run, update, out), time.monotonic() - began
         except OperationalError as exc:
-            state = _sqlstate(exc)
-            if state not in (LOCK_TIMEOUT, CANCELLED):
+            state = retry.sqlstate(exc)
+            if not (retry.is_lock_failure(exc) or retry.is_cancel(exc)):
                 raise
             if delay is None:
                 raise LockTimeoutExhausted(_gave_up(run, number, state)) from exc
             why = _retry_reason(run, state, time.monotonic() - began)
-            if state == CANCELLED:
+            if state == retry.QUERY_CANCELED:
                 run.size = max(run.size // 2, 1)
             throttle.say(
                 out,
                 f"backfill {run.plan.key}: {why}, retry {number}/"
                 f"{len(run.plan.retry_delays_s)} in {delay:.2f}s",
             )
-            _pause(run, why, delay * random.uniform(0.5, 1.0))
+            _pause(run, why, delay)
     raise AssertionError("unreachable")
 
 
 def _retry_reason(run: Run, state: str | None, seconds: float) -> str:
-    if state == LOCK_TIMEOUT:
+    if state == retry.DEADLOCK_DETECTED:
+        return "deadlock with another transaction"
+    if state in retry.LOCK_FAILURES:
         return "rows locked by another transaction"
     return (
         f"batch cancelled after {seconds:.2f} s (over the blocking budget, ZDT_MAX_BLOCKING_MS "
@@ -318,7 +263,7 @@ def _gave_up(run: Run, attempts: int, state: str | None) -> str:
     plan = run.plan
     what = (
         "its rows stayed locked by another transaction"
-        if state == LOCK_TIMEOUT
+        if state in retry.LOCK_FAILURES
         else "it was cancelled each time (over the blocking budget)"
     )
     return (

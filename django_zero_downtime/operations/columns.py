@@ -14,6 +14,7 @@ from django_zero_downtime.exceptions import UnsafeOperationError
 from django_zero_downtime.operations import base, ddl
 from django_zero_downtime.operations.base import PUBLIC_MODULE, REQUIRED
 from django_zero_downtime.sql.identifiers import quote_ident
+from django_zero_downtime.traits import Effect
 
 NULLABLE_PATH = (
     "Add the column as nullable instead (AddField with null=True), fill it with "
@@ -98,8 +99,12 @@ class AddColumnWithDefault(base.FieldOperation):
     """
 
     __module__ = PUBLIC_MODULE
+    safe_category = "expand"
     category = OperationCategory.ADDITION
     arguments = (("model_name", REQUIRED), ("name", REQUIRED), ("field", REQUIRED))
+
+    def zdt_compat_effect(self) -> Effect:
+        return Effect(filled=((self.model_name, self.name),))
 
     def __init__(self, model_name: str, name: str, field: Field) -> None:
         self.model_name = model_name
@@ -159,8 +164,12 @@ class DeprecateColumn(base.FieldOperation):
     """
 
     __module__ = PUBLIC_MODULE
+    safe_category = "deprecate"
     category = OperationCategory.REMOVAL
     arguments = (("model_name", REQUIRED), ("name", REQUIRED))
+
+    def zdt_compat_effect(self) -> Effect:
+        return Effect(kept=((self.model_name, self.name),))
 
     def __init__(self, model_name: str, name: str) -> None:
         self.model_name = model_name
@@ -220,9 +229,13 @@ class DropDeprecatedColumn(base.ModelOperation):
     """
 
     __module__ = PUBLIC_MODULE
+    safe_category = "contract"
     deploy_cycle_gated = True
     category = OperationCategory.REMOVAL
     arguments = (("model_name", REQUIRED), ("name", REQUIRED), ("column", None))
+
+    def zdt_compat_effect(self) -> Effect:
+        return Effect(dropped=((self.model_name, self.name),))
 
     def __init__(self, model_name: str, name: str, column: str | None = None) -> None:
         self.model_name = model_name
@@ -233,8 +246,15 @@ class DropDeprecatedColumn(base.ModelOperation):
         """Nothing: DeprecateColumn already removed the field from the state."""
 
     def _column(self, schema_editor: Any, table: str) -> str:
-        if self.column or base.collecting(schema_editor):
-            return self.column or self.name
+        """The column the ledger holds: ``name`` or, for a ForeignKey, ``name_id``.
+
+        Looked up also while only collecting SQL (``safemigrate --plan`` judges the gate
+        there), whenever the ledger can be read.
+        """
+        if self.column:
+            return self.column
+        if base.collecting(schema_editor) and not base.ledger_readable(schema_editor):
+            return self.name
         using = schema_editor.connection.alias
         for candidate in (self.name, f"{self.name}_id"):
             if cycles.find_deprecation(using, "column", table, candidate):

@@ -9,12 +9,13 @@ from django.db.migrations.state import ProjectState
 from django.db.models import Field
 
 from django_zero_downtime.exceptions import UnsafeOperationError
-from django_zero_downtime.operations import base, ddl
+from django_zero_downtime.operations import base, ddl, dependents, references, twins
 from django_zero_downtime.operations import batches as backfill
 from django_zero_downtime.operations.base import PUBLIC_MODULE, REQUIRED
 from django_zero_downtime.operations.batch_sql import BatchSql
 from django_zero_downtime.operations.triggers import DualWriteTrigger, dual_write_pgid
 from django_zero_downtime.sql.identifiers import quote_ident
+from django_zero_downtime.traits import Effect
 
 
 def rename_problem(field: Any, old: str | None, new: str | None) -> str | None:
@@ -70,6 +71,8 @@ class DualWriteRename(_RenameBase):
 
     __module__ = PUBLIC_MODULE
     requires_non_atomic_migration = True
+    safe_category = "expand"
+    backfills_rows = True
     category = OperationCategory.ALTERATION
     arguments = (
         ("model_name", REQUIRED),
@@ -78,6 +81,13 @@ class DualWriteRename(_RenameBase):
         ("batch_size", None),
         ("pause_s", None),
     )
+
+    def zdt_compat_effect(self) -> Effect:
+        return Effect(
+            kept=((self.model_name, self.old_name),),
+            filled=((self.model_name, self.new_name),),
+            mirrored=((self.model_name, self.old_name, self.new_name),),
+        )
 
     def __init__(
         self,
@@ -92,7 +102,15 @@ class DualWriteRename(_RenameBase):
         self.pause_s = pause_s
 
     def state_forwards(self, app_label: str, state: ProjectState) -> None:
-        state.rename_field(app_label, self.model_name.lower(), self.old_name, self.new_name)
+        """Django's field rename, and the field renamed in ``Meta.indexes``/``constraints``
+        (the database gets twins of those on the new column: they agree)."""
+        key = (app_label, self.model_name.lower())
+        references.unshare_referencing_fields(state, self.old_name)
+        state.rename_field(app_label, key[1], self.old_name, self.new_name)
+        model_state = state.models[key]
+        table = model_state.options.get("db_table") or f"{app_label}_{key[1]}"
+        references.rename_in_options(model_state, table, self.old_name, self.new_name)
+        state.reload_model(*key, delay=True)
 
     def database_forwards(
         self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
@@ -113,8 +131,8 @@ class DualWriteRename(_RenameBase):
             base.note(schema_editor, f"copy {old} to {new} in batches: {copy_sql(model, old, new)}")
         else:
             self._backfill(connection, model, old, new)
-        if field.unique or getattr(field, "db_index", False):
-            ddl.ensure_index(schema_editor, model._meta.db_table, new, unique=field.unique)
+        mapping = renamed_index_names(app_label, self.model_name, from_state, to_state)
+        twins.build(schema_editor, model._meta.db_table, old, new, mapping)
 
     def _expand(self, schema_editor: Any, app_label: str, model: Any, field: Field) -> None:
         """New column, then trigger, then ledger row: each statement on its own, so
@@ -182,8 +200,15 @@ class CompleteDualWriteRename(_RenameBase):
     __module__ = PUBLIC_MODULE
     requires_non_atomic_migration = True
     deploy_cycle_gated = True
+    safe_category = "contract"
     category = OperationCategory.REMOVAL
     arguments = (("model_name", REQUIRED), ("old_name", REQUIRED), ("new_name", REQUIRED))
+
+    def zdt_compat_effect(self) -> Effect:
+        return Effect(
+            dropped=((self.model_name, self.old_name),),
+            unfilled=((self.model_name, self.new_name),),
+        )
 
     def state_forwards(self, app_label: str, state: ProjectState) -> None:
         """Nothing: the state already has the field under its new name."""
@@ -198,29 +223,31 @@ class CompleteDualWriteRename(_RenameBase):
         base.gate(schema_editor, "column", table, old, self.describe())
         base.refuse_in_atomic_block(schema_editor, app_label, self.describe())
         if base.column_exists(schema_editor, table, old):  # not yet dropped by an earlier try
-            # The previous release writes only the new column: once the trigger is gone,
-            # nothing fills the old one, so it must accept NULL before the trigger goes.
-            qt, qold = quote_ident(table), quote_ident(old)
-            ddl.step(schema_editor, f"ALTER TABLE {qt} ALTER COLUMN {qold} DROP NOT NULL")
-            ddl.step(schema_editor, straggler_sql(table, old, new))
-        ddl.step(schema_editor, self.trigger(table, field).uninstall_sql)
-        self._constrain(schema_editor, model, field)
+            self._complete_new_column(schema_editor, model, field, old, new)
+            twins.move_incoming(schema_editor, table, old, new)
+        # One statement, one transaction: no moment without the trigger but with the old
+        # column (whose NOT NULL, checks or default nobody would fill any more).
+        drop = f"ALTER TABLE {quote_ident(table)} DROP COLUMN IF EXISTS {quote_ident(old)}"
         ddl.step(
-            schema_editor,
-            f"ALTER TABLE {quote_ident(table)} DROP COLUMN IF EXISTS {quote_ident(old)}",
+            schema_editor, self.trigger(table, field).uninstall_sql.replace("; ", f"; {drop}; ", 1)
         )
+        twins.finish_names(schema_editor, table)
         base.mark_dropped(schema_editor, "column", table, old, dropped=True)
 
     @staticmethod
-    def _constrain(schema_editor: Any, model: Any, field: Field) -> None:
-        """Give the new column what the field declares and dual-writing left out."""
-        table, column = model._meta.db_table, base.column_of(field)
+    def _complete_new_column(
+        schema_editor: Any, model: Any, field: Field, old: str, new: str
+    ) -> None:
+        """Everything the serving release's writes need on the new column, while the
+        trigger still runs: the default first (its INSERTs may say DEFAULT), stragglers
+        copied, then NOT NULL (CHECK NOT VALID, VALIDATE, SET NOT NULL), then any index or
+        constraint an earlier expand did not build."""
+        table = model._meta.db_table
+        set_default(schema_editor, model, field, old)
+        ddl.step(schema_editor, straggler_sql(table, old, new))
         if not field.null:
-            ddl.set_not_null(schema_editor, table, column)
-        if field.has_db_default():
-            ddl.set_db_default(schema_editor, model, field)
-        if field.remote_field is not None and getattr(field, "db_constraint", False):
-            ddl.add_foreign_key(schema_editor, model, field)
+            ddl.set_not_null(schema_editor, table, new)
+        twins.build(schema_editor, table, old, new, {})
 
     def database_backwards(
         self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
@@ -251,6 +278,29 @@ class CompleteDualWriteRename(_RenameBase):
             f"complete_rename_{self.old_name.lower()}_{self.model_name.lower()}_"
             f"{self.new_name.lower()}"
         )
+
+
+def set_default(schema_editor: Any, model: Any, field: Field, old: str) -> None:
+    """The field's ``db_default`` on the new column; without one, the old column's
+    default (from ``pg_attrdef``; e.g. AddColumnWithDefault's), if it has one."""
+    if field.has_db_default():
+        ddl.set_db_default(schema_editor, model, field)
+        return
+    table = model._meta.db_table
+    found = twins.read(schema_editor, lambda c: dependents.column_default(c, table, old), None)
+    if found:
+        qt, qc = quote_ident(table), quote_ident(base.column_of(field))
+        ddl.step(schema_editor, f"ALTER TABLE {qt} ALTER COLUMN {qc} SET DEFAULT {found}")
+
+
+def renamed_index_names(
+    app_label: str, model_name: str, before: ProjectState, after: ProjectState
+) -> dict[str, str]:
+    """Old name -> new name of ``Meta.indexes`` whose generated name changed."""
+    key = (app_label, model_name.lower())
+    olds = before.models[key].options.get("indexes") or []
+    news = after.models[key].options.get("indexes") or []
+    return {o.name: n.name for o, n in zip(olds, news, strict=False) if o.name != n.name}
 
 
 def straggler_sql(table: str, old: str, new: str) -> str:

@@ -10,9 +10,11 @@ from django.db.migrations.operations.base import OperationCategory
 from django.db.migrations.state import ProjectState
 
 from django_zero_downtime.exceptions import UnsafeOperationError
+from django_zero_downtime.models import Deprecation
 from django_zero_downtime.operations import base
 from django_zero_downtime.operations.base import PUBLIC_MODULE, REQUIRED, ZdtOperation
 from django_zero_downtime.sql.identifiers import quote_ident
+from django_zero_downtime.traits import Effect
 
 PREFIX = "zdt_deprecated_"
 
@@ -40,17 +42,46 @@ def referencing_constraints(schema_editor: Any, table: str) -> list[tuple[str, s
         return [(row[0], row[1]) for row in cursor.fetchall()]
 
 
+def join_tables(model: Any) -> list[str]:
+    """The auto-created many-to-many join tables of ``model``'s own M2M fields: they go
+    with it (the previous release still adds and removes links through them)."""
+    return [
+        field.m2m_db_table()
+        for field in model._meta.local_many_to_many
+        if field.remote_field.through._meta.auto_created
+    ]
+
+
+def deprecated_join_tables(schema_editor: Any, renamed: str) -> list[str]:
+    """Deprecated tables (original names, from the ledger) whose foreign keys point at the
+    deprecated table ``renamed``: its M2M join tables, dropped before it."""
+    if base.collecting(schema_editor) and not base.ledger_readable(schema_editor):
+        return []
+    referencing = {child for child, _ in referencing_constraints(schema_editor, renamed)}
+    rows = Deprecation.objects.using(schema_editor.connection.alias).filter(
+        kind="table", dropped_at__isnull=True
+    )
+    return [row.table for row in rows if deprecated_table_name(row.table) in referencing]
+
+
 class DeprecateTable(ZdtOperation):
     """Remove a model from the state; rename its table and leave a view under the old name.
 
     The previous release may still query the model: a simple view is automatically
     updatable in PostgreSQL, so its SELECT/INSERT/UPDATE/DELETE keep working through it
-    (defaults and identity of the renamed table apply). The ledger records the cycle.
+    (defaults and identity of the renamed table apply). The model's own M2M join tables are
+    deprecated with it, the same way. Other tables' foreign keys to it stay (they follow the
+    rename) until those fields are deprecated; DropDeprecatedTable refuses while any
+    remains. The ledger records the cycle.
     """
 
     __module__ = PUBLIC_MODULE
+    safe_category = "deprecate"
     category = OperationCategory.REMOVAL
     arguments = (("name", REQUIRED),)
+
+    def zdt_compat_effect(self) -> Effect:
+        return Effect(kept_tables=(self.name,))
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -64,11 +95,11 @@ class DeprecateTable(ZdtOperation):
         model = from_state.apps.get_model(app_label, self.name)
         if not self.allowed(schema_editor, model):
             return
-        table = model._meta.db_table
-        base.record(schema_editor, "table", table, "", app_label)
-        old, new = quote_ident(table), quote_ident(deprecated_table_name(table))
-        base.execute(schema_editor, f"ALTER TABLE {old} RENAME TO {new}")
-        base.execute(schema_editor, f"CREATE VIEW {old} AS SELECT * FROM {new}")
+        for table in [model._meta.db_table, *join_tables(model)]:
+            base.record(schema_editor, "table", table, "", app_label)
+            old, new = quote_ident(table), quote_ident(deprecated_table_name(table))
+            base.execute(schema_editor, f"ALTER TABLE {old} RENAME TO {new}")
+            base.execute(schema_editor, f"CREATE VIEW {old} AS SELECT * FROM {new}")
 
     def database_backwards(
         self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
@@ -77,14 +108,15 @@ class DeprecateTable(ZdtOperation):
         if not self.allowed(schema_editor, model):
             return
         table = model._meta.db_table
-        base.forget_deprecation(schema_editor, "table", table)
-        renamed = deprecated_table_name(table)
-        if not base.table_exists(schema_editor, renamed):
+        if not base.table_exists(schema_editor, deprecated_table_name(table)):
+            base.forget_deprecation(schema_editor, "table", table)
             schema_editor.create_model(model)
             return
-        base.execute(schema_editor, f"DROP VIEW IF EXISTS {quote_ident(table)}")
-        rename = f"ALTER TABLE {quote_ident(renamed)} RENAME TO {quote_ident(table)}"
-        base.execute(schema_editor, rename)
+        for name in [table, *join_tables(model)]:
+            base.forget_deprecation(schema_editor, "table", name)
+            renamed = quote_ident(deprecated_table_name(name))
+            base.execute(schema_editor, f"DROP VIEW IF EXISTS {quote_ident(name)}")
+            base.execute(schema_editor, f"ALTER TABLE {renamed} RENAME TO {quote_ident(name)}")
 
     def references_model(self, name: str, app_label: str) -> bool:
         return name.lower() == self.name.lower()
@@ -104,9 +136,13 @@ class DropDeprecatedTable(ZdtOperation):
     """
 
     __module__ = PUBLIC_MODULE
+    safe_category = "contract"
     deploy_cycle_gated = True
     category = OperationCategory.REMOVAL
     arguments = (("name", REQUIRED), ("db_table", None))
+
+    def zdt_compat_effect(self) -> Effect:
+        return Effect(dropped=((self.name, ""),))
 
     def __init__(self, name: str, db_table: str | None = None) -> None:
         self.name = name
@@ -130,7 +166,14 @@ class DropDeprecatedTable(ZdtOperation):
             return
         table = self.table(app_label)
         base.gate(schema_editor, "table", table, "", self.describe())
+        for join in deprecated_join_tables(schema_editor, deprecated_table_name(table)):
+            base.gate(schema_editor, "table", join, "", self.describe())
+            self._drop(schema_editor, join)
         self._refuse_if_referenced(app_label, schema_editor, deprecated_table_name(table))
+        self._drop(schema_editor, table)
+
+    @staticmethod
+    def _drop(schema_editor: Any, table: str) -> None:
         base.execute(schema_editor, f"DROP VIEW IF EXISTS {quote_ident(table)}")
         renamed = quote_ident(deprecated_table_name(table))
         base.execute(schema_editor, f"DROP TABLE IF EXISTS {renamed}")

@@ -17,19 +17,16 @@ from argparse import ArgumentParser
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from django.contrib.postgres.operations import AddIndexConcurrently, RemoveIndexConcurrently
 from django.core.management.base import BaseCommand
 from django.db import DatabaseError, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations import Migration
-from django.db.migrations.exceptions import AmbiguityError
 from django.db.migrations.executor import MigrationExecutor
-from django.db.migrations.operations import RunSQL
 from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
 
-from django_zero_downtime import conf
-from django_zero_downtime.bluegreen.compatibility import applied_nodes
+from django_zero_downtime import conf, traits
+from django_zero_downtime.bluegreen.previous import applied_nodes
 from django_zero_downtime.exceptions import ZeroDowntimeError
 from django_zero_downtime.findings import locate
 from django_zero_downtime.findings.approvals import approval
@@ -40,14 +37,11 @@ from django_zero_downtime.findings.policy import Policy
 from django_zero_downtime.findings.render import brief
 from django_zero_downtime.guard import runtime as guard
 from django_zero_downtime.rehearsal.probe import Statement, StatementProbe
-from django_zero_downtime.sql.classify import classify_sql
+from django_zero_downtime.targets import migration_targets
 
 INDEX_BUILD_BYTES_PER_S = 50 * 1024 * 1024
 """Rough heap bytes per second of one index build (measured on a 2-core test machine)."""
 BACKFILL_ROWS_PER_S = 146_000
-NON_TRANSACTIONAL_NAMES = {"BatchedBackfill", "DualWriteRename", "CompleteDualWriteRename"}
-"""Our operations that commit batches on their own (they refuse to run in a transaction)."""
-BACKFILLS = NON_TRANSACTIONAL_NAMES - {"CompleteDualWriteRename"}
 
 
 @dataclass
@@ -143,11 +137,7 @@ def _rehearse_operation(
 
 def non_transactional(op: Operation) -> bool:
     """Operations that cannot run inside the rehearsal's transaction."""
-    if isinstance(op, AddIndexConcurrently | RemoveIndexConcurrently):
-        return True
-    if isinstance(op, RunSQL) and any(i.concurrent for i in classify_sql(str(op.sql))):
-        return True
-    return type(op).__name__ in NON_TRANSACTIONAL_NAMES
+    return traits.cannot_run_in_transaction(op)
 
 
 def _estimate(
@@ -163,7 +153,7 @@ def _estimate(
             [connection.ops.quote_name(table)],
         )
         size, rows = cursor.fetchone() or (0, 0)
-    if type(op).__name__ in BACKFILLS:
+    if traits.backfills_rows(op):
         seconds, how = rows / BACKFILL_ROWS_PER_S, "in short batches, no long lock"
     else:
         seconds, how = 2 * size / INDEX_BUILD_BYTES_PER_S, "without blocking reads or writes"
@@ -260,14 +250,7 @@ def _targets(using: str, options: dict[str, Any]) -> list[tuple[str, str]] | Non
     if not app_label:
         return None
     loader = MigrationExecutor(connections[using]).loader
-    if app_label not in loader.migrated_apps:
-        raise ZeroDowntimeError(f"App {app_label!r} has no migrations.")
-    if not name:
-        return [key for key in loader.graph.leaf_nodes() if key[0] == app_label]
-    try:
-        return [(app_label, loader.get_migration_by_prefix(app_label, name).name)]
-    except (KeyError, AmbiguityError) as exc:
-        raise ZeroDowntimeError(f"No single migration {app_label}.{name}: {exc}") from None
+    return migration_targets(loader, app_label, name)  # type: ignore[return-value]
 
 
 def format_text(using: str, reports: list[MigrationReport]) -> list[str]:

@@ -10,8 +10,8 @@ drives it, so every operation (Django's, ours, third-party) runs unchanged:
   transaction (``CONCURRENTLY``) get session-level timeouts that are reset right after; an
   INVALID index left by an earlier failed concurrent build is dropped concurrently first.
 
-Retries follow :func:`~.locks.backoff_schedule`; when it is spent the run gives up with
-:class:`LockTimeoutExhausted` naming the sessions that held the lock.
+Retries follow :func:`django_zero_downtime.retry.backoff_schedule`; when it is spent the
+run gives up with :class:`LockTimeoutExhausted` naming the sessions that held the lock.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from django.db.migrations.migration import Migration
 from django.db.migrations.recorder import MigrationRecorder
 from django.db.migrations.state import ProjectState
 
+from django_zero_downtime import ledger as cycles
+from django_zero_downtime import retry
 from django_zero_downtime.exceptions import LockTimeoutExhausted
 from django_zero_downtime.runner import locks
 from django_zero_downtime.runner.monitor import Monitor
@@ -47,24 +49,23 @@ class Limits:
     budget_ms: int
 
 
-def run_operations(self: Migration, applier: Applier, state: ProjectState, editor: Any) -> None:
-    """Mirror of ``Migration.apply`` that marks each operation as the applier's current step.
-
-    The migration is deliberately bound to a local named ``self``: helpers that look for the
-    running migration on the stack (``operations.base.running_migration_name``) find it as
-    they would inside ``Migration.apply``.
-    """
-    for index, operation in enumerate(self.operations):
-        applier.enter(self, index)
-        old_state = state.clone()
-        operation.state_forwards(self.app_label, state)
-        atomic_op = operation.atomic or (self.atomic and operation.atomic is not False)
-        args = (self.app_label, editor, old_state, state)
-        if not editor.atomic_migration and atomic_op:
-            applier.retrying(partial(applier.atomic_operation, operation, args))
-        else:
-            operation.database_forwards(*args)
-        applier.leave()
+def run_operations(
+    migration: Migration, applier: Applier, state: ProjectState, editor: Any
+) -> None:
+    """Mirror of ``Migration.apply`` that marks each operation as the applier's current step,
+    with the migration named as the running one (``ledger.RUNNING_MIGRATION``)."""
+    with cycles.running(migration):
+        for index, operation in enumerate(migration.operations):
+            applier.enter(migration, index)
+            old_state = state.clone()
+            operation.state_forwards(migration.app_label, state)
+            atomic_op = operation.atomic or (migration.atomic and operation.atomic is not False)
+            args = (migration.app_label, editor, old_state, state)
+            if not editor.atomic_migration and atomic_op:
+                applier.retrying(partial(applier.atomic_operation, operation, args))
+            else:
+                operation.database_forwards(*args)
+            applier.leave()
 
 
 class Applier:
@@ -192,7 +193,7 @@ class Applier:
             locks.set_local_timeouts(cursor, limits.lock_timeout_ms, limits.statement_timeout_ms)
 
     def retrying(self, attempt: Callable[[], T]) -> T:
-        delays = locks.backoff_schedule(
+        delays = retry.backoff_schedule(
             self.limits.max_retries, self.limits.backoff_ms, self.limits.max_delay_ms
         )
         for number in range(len(delays) + 1):
@@ -216,15 +217,17 @@ class Applier:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _retryable(self, exc: BaseException) -> bool:
-        cancelled = locks.sqlstate(exc) == locks.QUERY_CANCELED and self.monitor.cancelled.is_set()
-        return locks.is_lock_failure(exc) or cancelled
+        cancelled = retry.is_cancel(exc) and self.monitor.cancelled.is_set()
+        return retry.is_lock_failure(exc) or cancelled
 
     def _count_failure(self, exc: BaseException) -> None:
-        if locks.is_lock_failure(exc):
+        if retry.is_lock_failure(exc):
             self._step().lock_timeouts += 1
 
     def _reason(self, exc: BaseException) -> str:
-        if locks.is_lock_failure(exc):
+        if retry.sqlstate(exc) == retry.DEADLOCK_DETECTED:
+            return "deadlock with another session (rolled back)"
+        if retry.is_lock_failure(exc):
             return f"lock not available within {self.limits.lock_timeout_ms} ms"
         return f"live sessions waited longer than {self.limits.budget_ms} ms: cancelled"
 

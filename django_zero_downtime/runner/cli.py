@@ -120,7 +120,7 @@ def run(command: BaseCommand, options: dict[str, Any]) -> int:
 def _run(command: BaseCommand, options: dict[str, Any], limits: Limits, report: RunReport) -> int:
     connection = connections[options["database"]]
     say = _printer(command, options)
-    run = session.Run(connection, options, limits, report, say)
+    run = session.Run(connection, session.RunOptions.from_command(options), limits, report, say)
     if options.get("plan"):
         return run.show_plan()
     with session.run_lock(connection, no_wait=bool(options.get("no_wait")), say=say) as lock:

@@ -3,7 +3,8 @@
 - **Waiting holds no snapshot.** A run waiting its turn polls ``pg_try_advisory_lock`` in
   autocommit (never ``pg_advisory_lock``, never an open transaction). A blocked
   ``pg_advisory_lock`` keeps a snapshot, and ``CREATE INDEX CONCURRENTLY`` of the run holding
-  the lock waits for every snapshot: a deadlock PostgreSQL cannot see (design.md §6).
+  the lock waits for every snapshot: a deadlock PostgreSQL cannot see
+  (docs/postgres-facts.md#measured).
 - **The lock is kept alive and re-verified.** The lock session turns off
   ``idle_session_timeout`` and friends for itself, uses TCP keepalives, and a keeper thread
   pings it every :data:`KEEPALIVE_S`. Before every step the runner calls :meth:`RunLock.verify`.

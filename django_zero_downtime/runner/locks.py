@@ -2,10 +2,11 @@
 
 - Every DDL runs with ``SET LOCAL lock_timeout`` (and ``statement_timeout``) in a short
   transaction, so a DDL waiting behind a long transaction gives up after a fraction of a
-  second instead of queueing every later query on the table (design.md §4, the lock queue).
+  second instead of queueing every later query on the table (docs/postgres-facts.md#lock-queue).
   ``SET LOCAL`` dies with its transaction, so nothing leaks through a transaction pooler.
-- A timed-out step is retried after :func:`backoff_schedule` delays (exponential, capped,
-  with jitter); when the schedule is spent the run gives up naming the blocking sessions.
+- A timed-out step is retried after :func:`django_zero_downtime.retry.backoff_schedule`
+  delays (exponential, capped, with jitter; the batch engine uses the same schedule); when
+  the schedule is spent the run gives up naming the blocking sessions.
 - One run per database at a time: :mod:`.exclusion` (the run lock, keyed by
   :func:`advisory_key`).
 """
@@ -13,43 +14,8 @@
 from __future__ import annotations
 
 import hashlib
-import random
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-
-LOCK_NOT_AVAILABLE = "55P03"
-QUERY_CANCELED = "57014"
-DEADLOCK_DETECTED = "40P01"
-
-
-def backoff_schedule(
-    retries: int, base_ms: int, max_ms: int, rng: Callable[[], float] = random.random
-) -> list[float]:
-    """Delays in seconds before retry 1..``retries``: ``min(max, base·2^i)`` with equal jitter.
-
-    Each delay lies in ``[d/2, d]`` for its capped exponential ``d``, so the schedule is
-    bounded (sum ≤ retries·max_ms) and retries of two runs do not stay in lock step.
-    """
-    delays = []
-    for attempt in range(retries):
-        ceiling = min(max_ms, base_ms * 2**attempt)
-        delays.append((ceiling / 2 + rng() * ceiling / 2) / 1000)
-    return delays
-
-
-def sqlstate(exc: BaseException) -> str | None:
-    """The SQLSTATE of a database error (Django wraps the driver's error as ``__cause__``)."""
-    for error in (exc, exc.__cause__):
-        code = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
-        if code:
-            return str(code)
-    return None
-
-
-def is_lock_failure(exc: BaseException) -> bool:
-    """A lock timeout or deadlock: the step did nothing and may be retried."""
-    return sqlstate(exc) in (LOCK_NOT_AVAILABLE, DEADLOCK_DETECTED)
 
 
 def set_local_timeouts(cursor: Any, lock_timeout_ms: int, statement_timeout_ms: int) -> None:

@@ -1,8 +1,8 @@
 """The plan: which migrations run, and per operation the SQL, its lock and its cost.
 
 SQL is collected in one pass over the plan with one evolving project state (never one
-``sqlmigrate`` per migration, design.md §5), with Django's schema editor in ``collect_sql``
-mode, so nothing touches the schema. Each statement is classified by
+``sqlmigrate`` per migration, docs/postgres-facts.md#traps), with Django's schema editor in
+``collect_sql`` mode, so nothing touches the schema. Each statement is classified by
 :mod:`django_zero_downtime.sql.classify`.
 """
 
@@ -71,20 +71,6 @@ def migration_plan(
 ) -> list[PlanEntry]:
     """The plan Django's ``migrate`` would run for ``targets`` (may contain backwards steps)."""
     return list(executor.migration_plan(targets))
-
-
-def targets_for(
-    executor: MigrationExecutor, app_label: str | None, name: str | None
-) -> list[tuple[str, str | None]]:
-    """Turn the command's positional arguments into executor targets, like ``migrate``."""
-    if app_label is None:
-        return executor.loader.graph.leaf_nodes()
-    if name is None:
-        return [key for key in executor.loader.graph.leaf_nodes() if key[0] == app_label]
-    if name == "zero":
-        return [(app_label, None)]
-    migration = executor.loader.get_migration_by_prefix(app_label, name)
-    return [(app_label, migration.name)]
 
 
 def start_state(executor: MigrationExecutor, plan: list[PlanEntry]) -> ProjectState:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -32,9 +33,9 @@ from django_zero_downtime.runner.plan import (
     collect_steps,
     format_plan,
     start_state,
-    targets_for,
 )
 from django_zero_downtime.runner.report import RunReport, StepReport, step_line
+from django_zero_downtime.targets import migration_targets
 
 Say = Callable[[str], None]
 APPLICATION_NAME = exclusion.MIGRATION_APP
@@ -95,16 +96,29 @@ def _cancel_statement(connection: Any) -> None:
         pass  # nothing to cancel, or the session is gone already
 
 
-def plan_for(executor: MigrationExecutor, options: dict[str, Any]) -> list[PlanEntry]:
-    app_label, name = options.get("app_label"), options.get("migration_name")
-    try:
-        if app_label is not None and app_label not in executor.loader.migrated_apps:
-            raise ZeroDowntimeError(f"App {app_label!r} does not have migrations.")
-        targets = targets_for(executor, app_label, name)
-    except (KeyError, ValueError) as exc:  # AmbiguityError is a ValueError
-        raise ZeroDowntimeError(
-            f"Cannot find a migration matching {name!r} from app {app_label!r}: {exc}"
-        ) from exc
+@dataclass(frozen=True)
+class RunOptions:
+    """What a run needs of the command's options (typed; the rest stays in the command)."""
+
+    app_label: str | None = None
+    migration_name: str | None = None
+    release: str | None = None
+    verbosity: int = 1
+    interactive: bool = False
+
+    @classmethod
+    def from_command(cls, options: Mapping[str, Any]) -> RunOptions:
+        return cls(
+            app_label=options.get("app_label"),
+            migration_name=options.get("migration_name"),
+            release=options.get("release"),
+            verbosity=int(options.get("verbosity", 1)),
+            interactive=bool(options.get("interactive", False)),
+        )
+
+
+def plan_for(executor: MigrationExecutor, options: RunOptions) -> list[PlanEntry]:
+    targets = migration_targets(executor.loader, options.app_label, options.migration_name)
     return list(executor.migration_plan(targets))
 
 
@@ -140,7 +154,7 @@ def _by_key(plan: list[PlanEntry]) -> Iterator[tuple[tuple[str, str], Any]]:
 
 class Run:
     def __init__(
-        self, connection: Any, options: dict[str, Any], limits: Limits, report: RunReport, say: Say
+        self, connection: Any, options: RunOptions, limits: Limits, report: RunReport, say: Say
     ) -> None:
         self.connection = connection
         self.options = options
@@ -285,9 +299,7 @@ class Run:
         )
 
     def _signal(self, emit: Callable[..., None], apps: Any, plan: list[PlanEntry]) -> None:
-        verbosity = int(self.options.get("verbosity", 1))
-        interactive = bool(self.options.get("interactive", False))
-        emit(verbosity, interactive, self.alias, apps=apps, plan=plan)
+        emit(self.options.verbosity, self.options.interactive, self.alias, apps=apps, plan=plan)
 
     def _final_apps(self) -> Any:
         executor = MigrationExecutor(self.connection)
@@ -311,18 +323,18 @@ class Run:
     def tentative_release(self) -> None:
         """Record the release inside the plan's rolled-back transaction, so drop gates judge
         the plan with this release counted (it is recorded for real only if not refused)."""
-        if self.options.get("release"):
-            cycles.record_release(self.options["release"], self.alias)
+        if self.options.release:
+            cycles.record_release(self.options.release, self.alias)
 
     def _record_release(self) -> None:
-        label = self.options.get("release")
+        label = self.options.release
         if label:
             self.report.cycle, created = cycles.record_release(label, self.alias)
             state = "new deploy cycle" if created else "already recorded"
             self.say(f"Release {label!r}: deploy cycle {self.report.cycle} ({state}).")
 
     def _store_report(self) -> None:
-        label = self.options.get("release")
+        label = self.options.release
         if label and self._ledger_ready():
             self.report.finish(0)
             DeployCycle.objects.using(self.alias).filter(release=label).update(

@@ -1,5 +1,5 @@
 """THE classification of a SQL statement: what it locks, on which tables, what it costs, and
-what it changes for the previous release's reads and writes (design.md §4, §6).
+what it changes for the previous release's reads and writes (docs/postgres-facts.md).
 
 Pure, no database. :func:`classify_sql` splits SQL into statements and returns one
 :class:`Impact` per statement, with one :class:`Action` per ``ALTER TABLE`` clause. What

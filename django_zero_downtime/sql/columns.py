@@ -1,4 +1,4 @@
-"""``ADD COLUMN``: what a column definition costs on a table with rows (design.md §4, §6).
+"""``ADD COLUMN``: what a column definition costs on a table with rows (docs/postgres-facts.md).
 
 A constant or stable default is stored once in the catalog (PostgreSQL 11+); a volatile one
 (``random()``, ``gen_random_uuid()``, ``clock_timestamp()``, ``nextval``), serial, identity

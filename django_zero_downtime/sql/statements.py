@@ -1,4 +1,4 @@
-"""Statement handlers: which statement it is, its table, lock and costs (design.md §4)."""
+"""Statement handlers: which statement it is, its table, lock and costs (docs/postgres-facts.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What changing a column's type costs, from PostgreSQL's own cast rules (design.md §4, §6).
+"""What changing a column's type costs, from PostgreSQL's own cast rules (docs/postgres-facts.md).
 
 ``ALTER COLUMN ... TYPE`` skips the table rewrite when the conversion is binary-coercible
 (``pg_cast.castmethod = 'b'``, captured in :data:`BINARY_COERCIBLE`) and any length or

@@ -31,7 +31,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.state import ProjectState
 from django.test.utils import override_settings
 
-from django_zero_downtime.bluegreen.compatibility import Key, nodes_up_to
+from django_zero_downtime.bluegreen.previous import Key, nodes_up_to
 
 Values = Mapping[str, Mapping[str, Any]]
 """Per model label (``"people.Person"``), field values to use instead of generated ones."""

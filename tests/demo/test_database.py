@@ -33,6 +33,7 @@ def test_database_url_round_trips_through_the_projects_parser() -> None:
     assert {k: parsed[k] for k in config} == config
 
 
+@pytest.mark.slow
 def test_recreate_marks_and_drop_removes(scratch: dict[str, Any]) -> None:
     database.recreate(scratch)
     database.recreate(scratch)  # its own mark: dropped and created again

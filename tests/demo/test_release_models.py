@@ -39,6 +39,7 @@ print(json.dumps([
     ("number", "expected"),
     [(1, []), (2, ["AddField:last_name"]), (3, []), (4, [])],
 )
+@pytest.mark.slow
 def test_release_models_match_their_schema(number: int, expected: list[str]) -> None:
     env = {
         **os.environ,

@@ -83,6 +83,7 @@ def test_entrypoint_project_reports_neither_its_release_script_nor_its_dockerfil
     assert "Dockerfile" not in result.stderr
 
 
+@pytest.mark.slow
 def test_missing_extra_start_file_is_a_warning() -> None:
     result = check_project("extra_start_files")
     assert "(zdt.W021) ZDT_EXTRA_START_FILES lists 'deploy/missing-start'" in result.stderr

@@ -207,6 +207,7 @@ def test_all_mode_has_no_previous_release_to_compare() -> None:
     assert not [f for f in json.loads(out)["findings"] if f["rule"].startswith("ZDT5")]
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_fresh_ci_database_does_not_fail_on_installed_packages(scratch_database_url: str) -> None:
     """Everything is unapplied on a fresh database, Django's contrib migrations included:

@@ -26,7 +26,8 @@ APP = "zdtlab"
 class Lab:
     """Applies operations to an evolving state; remembers tables to drop at the end."""
 
-    def __init__(self) -> None:
+    def __init__(self, app: str = APP) -> None:
+        self.app = app
         self.state = ProjectState()
         self.history: list[ProjectState] = [self.state]
         self.tables: set[str] = set()
@@ -44,17 +45,17 @@ class Lab:
         """Model state only; the table comes from raw SQL (Django's quote_name cannot make
         names with a double quote in them)."""
         self.sql(create_sql)
-        CreateModel(name, fields, options=options).state_forwards(APP, self.state)
+        CreateModel(name, fields, options=options).state_forwards(self.app, self.state)
         self.tables.add(self.model(name)._meta.db_table)
 
     def model(self, name: str, state: ProjectState | None = None) -> Any:
-        return (state or self.state).apps.get_model(APP, name)
+        return (state or self.state).apps.get_model(self.app, name)
 
     def apply(self, operation: Operation, atomic: bool = True) -> ProjectState:
         new = self.state.clone()
-        operation.state_forwards(APP, new)
+        operation.state_forwards(self.app, new)
         with connection.schema_editor(atomic=atomic) as editor:
-            operation.database_forwards(APP, editor, self.state, new)
+            operation.database_forwards(self.app, editor, self.state, new)
         self.state = new
         self.history.append(new)
         return new
@@ -62,7 +63,7 @@ class Lab:
     def unapply(self, operation: Operation, atomic: bool = True) -> ProjectState:
         before = self.history[-2]
         with connection.schema_editor(atomic=atomic) as editor:
-            operation.database_backwards(APP, editor, self.state, before)
+            operation.database_backwards(self.app, editor, self.state, before)
         self.history.pop()
         self.state = before
         return before

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -49,6 +50,7 @@ def worker_env() -> dict[str, str]:
     return {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
 
 
+@pytest.mark.slow
 def test_sigkill_mid_batch_then_rerun_finishes_every_row_exactly_once(counters: Lab) -> None:
     worker = subprocess.Popen(
         [sys.executable, "-m", "tests.operations.backfill_worker", TABLE, "kill-test", "7"],
@@ -223,4 +225,62 @@ def test_a_batch_retries_after_a_lock_timeout_and_finishes(counters: Lab) -> Non
         holder.release.set()
         holder.join()
     assert "rows locked by another transaction, retry 1/3" in out.getvalue()
+    assert counters.sql(f"SELECT count(*) FROM {TABLE} WHERE touched = 1") == [(200,)]
+
+
+class DeadlockPartner(threading.Thread):
+    """Locks row ``held``, waits until the backfill's batch waits for it, then updates
+    ``wanted`` (a row the batch has already updated): a real deadlock, which PostgreSQL
+    resolves by cancelling the batch (it checks first: its ``deadlock_timeout`` is shorter)."""
+
+    def __init__(self, held: int, wanted: int) -> None:
+        super().__init__()
+        self.held, self.wanted, self.locked = held, wanted, threading.Event()
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SET LOCAL deadlock_timeout = '60s'")
+                cursor.execute(f"UPDATE {TABLE} SET touched = touched WHERE id = %s", [self.held])
+                self.locked.set()
+                self._wait_for_the_batch(cursor)
+                cursor.execute(f"UPDATE {TABLE} SET touched = touched WHERE id = %s", [self.wanted])
+        except BaseException as exc:
+            self.error = exc
+        finally:
+            self.locked.set()
+            connection.close()
+
+    def _wait_for_the_batch(self, cursor: Any) -> None:
+        """Until another session waits for a lock we hold (a state we cannot subscribe to)."""
+        for _ in range(2000):
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks WHERE NOT granted AND pid <> pg_backend_pid()"
+                " AND pg_backend_pid() = ANY(pg_blocking_pids(pid))"
+            )
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.005)
+        raise AssertionError("the batch never waited for the partner's row")
+
+
+@override_settings(ZDT_LOCK_TIMEOUT_MS=20_000, ZDT_MAX_RETRIES=3, ZDT_RETRY_BACKOFF_MS=10)
+def test_a_batch_chosen_as_deadlock_victim_is_retried_and_finishes(counters: Lab) -> None:
+    """SQLSTATE 40P01 is a lock failure for the batch engine too (the shared retry module)."""
+    partner = DeadlockPartner(held=35, wanted=31)
+    partner.start()
+    partner.locked.wait()
+    out = io.StringIO()
+    plan = backfill.make_plan("deadlocked", TABLE, "id", batch_size=30, pause_s=0)
+    with connection.cursor() as cursor:
+        cursor.execute("SET deadlock_timeout = '300ms'")
+    try:
+        assert backfill.run_backfill(connection, plan, set_double, out) == 200
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET deadlock_timeout")
+        partner.join()
+    assert partner.error is None
+    assert "deadlock with another transaction, retry 1/3" in out.getvalue()
     assert counters.sql(f"SELECT count(*) FROM {TABLE} WHERE touched = 1") == [(200,)]

@@ -235,3 +235,48 @@ def test_table_drop_names_foreign_keys_still_pointing_at_it(lab: Lab) -> None:
     with pytest.raises(ZeroDowntimeError, match=r"zdtlab_badge \(zdtlab_badge_person_id_"):
         lab.apply(DropDeprecatedTable("Person"))
     assert lab.sql("SELECT relkind FROM pg_class WHERE relname = %s", [TABLE]) == [("v",)]
+
+
+def test_foreign_key_drop_is_judged_by_its_column_also_when_only_collecting_sql(lab: Lab) -> None:
+    """``safemigrate --plan`` collects SQL and judges the gate: the ledger has ``team_id``."""
+    lab.create("Team", [("id", models.BigAutoField(primary_key=True))])
+    fields = [*person_fields(), ("team", models.ForeignKey("zdtlab.Team", models.CASCADE))]
+    lab.create("Person", fields)
+    lab.apply(DeprecateColumn("Person", "team"))
+    assert Deprecation.objects.get(table=TABLE).column == "team_id"
+    drop = DropDeprecatedColumn("Person", "team")
+    with (
+        override_settings(ZDT_DEPRECATION_CYCLES=0),
+        connection.schema_editor(collect_sql=True) as editor,
+    ):
+        drop.database_forwards("zdtlab", editor, lab.state, lab.state)
+    assert any('DROP COLUMN IF EXISTS "team_id"' in sql for sql in editor.collected_sql)
+    with (
+        connection.schema_editor(collect_sql=True) as editor,
+        pytest.raises(RefusedByRule, match="team_id"),
+    ):
+        drop.database_forwards("zdtlab", editor, lab.state, lab.state)
+
+
+@override_settings(ZDT_DEPRECATION_CYCLES=0)
+def test_table_with_a_many_to_many_field_takes_its_join_table_along(lab: Lab) -> None:
+    release("v1")
+    lab.create("Tag", [("id", models.BigAutoField(primary_key=True))])
+    lab.create("Person", [*person_fields(), ("tags", models.ManyToManyField("zdtlab.Tag"))])
+    lab.apply(DeprecateTable("Person"))
+    previous = lab.model("Person", lab.history[-2])
+    tag = lab.model("Tag", lab.history[-2]).objects.create()
+    person = previous.objects.create(first_name="a", last_name="b")
+    person.tags.add(tag)  # the previous release links through the join table's view
+    assert list(previous.objects.get(pk=person.pk).tags.all()) == [tag]
+    person.tags.remove(tag)
+    kinds = lab.sql(
+        "SELECT relname, relkind FROM pg_class WHERE relname IN (%s, %s)",
+        [TABLE, "zdtlab_person_tags"],
+    )
+    assert sorted(kinds) == [("zdtlab_person", "v"), ("zdtlab_person_tags", "v")]
+    lab.apply(DropDeprecatedTable("Person"))
+    left = lab.sql("SELECT relname FROM pg_class WHERE relname LIKE %s", ["%zdtlab_person%"])
+    assert left == []
+    lab.model("Tag").objects.create()  # the other side is untouched
+    lab.unapply(DropDeprecatedTable("Person"))

@@ -21,6 +21,7 @@ def _columns(url: str) -> set[str]:
         return {row[0] for row in rows}
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_whole_history_applies_on_a_fresh_database(scratch_database_url: str) -> None:
     result = manage(scratch_database_url, "safemigrate", "--release", "r1")

@@ -10,9 +10,10 @@ from django.core.management.base import CommandError
 from django.test.utils import override_settings
 
 from django_zero_downtime.management.commands.migrate import production_refusal
+from django_zero_downtime.retry import backoff_schedule, sqlstate
 from django_zero_downtime.runner.cli import limits_from
 from django_zero_downtime.runner.engagement import judge_size, rows_text
-from django_zero_downtime.runner.locks import Session, advisory_key, backoff_schedule, sqlstate
+from django_zero_downtime.runner.locks import Session, advisory_key
 from django_zero_downtime.runner.plan import PlanStep
 from django_zero_downtime.sql.classify import classify_sql
 

@@ -1,4 +1,4 @@
-"""What a real PostgreSQL server does with a statement: the ground truth of design.md §4.
+"""What a real PostgreSQL server does with a statement: ground truth (docs/postgres-facts.md).
 
 :class:`Truth` runs SQL on a populated table inside a transaction that is rolled back, with
 ``client_min_messages = debug1`` and ``TimeZone = UTC``, and reports the notices (``rewriting

@@ -14,18 +14,15 @@ from typing import Any
 from django.contrib.postgres import operations as pg_ops
 from django.db import migrations
 from django.db.migrations.operations.base import Operation
-from django.db.models import NOT_PROVIDED
 
 from django_zero_downtime.findings.catalogue import Violation
-from django_zero_downtime.lint import facts, op_facts
+from django_zero_downtime.lint import facts
 from django_zero_downtime.lint.context import OperationContext, is_safe_operation
-from django_zero_downtime.lint.rules import hints
+from django_zero_downtime.lint.rules import added, hints
 from django_zero_downtime.sql.types import type_change
 
 Checker = Callable[[OperationContext], list[Violation]]
 _CHECKERS: dict[type, Checker] = {}
-
-AUTO_FIELD_TYPES = ("AutoField", "BigAutoField", "SmallAutoField")
 
 
 def checks(*classes: type) -> Callable[[Checker], Checker]:
@@ -119,16 +116,16 @@ def add_field(ctx: OperationContext) -> list[Violation]:
     where, column = _where(ctx, model, op.name), f'"{table}"."{new.column}"'
     field_code = hints.code(op.field)
     out: list[Violation] = []
-    if _rewrites_on_add(op.field):
+    if added.rewrites_on_add(op.field):
         out.append(
             Violation(
                 "ZDT108",
-                f"AddField {where}: adding {column} ({_rewrite_kind(op.field)}) "
+                f"AddField {where}: adding {column} ({added.rewrite_kind(op.field)}) "
                 "rewrites the whole table under ACCESS EXCLUSIVE.",
-                hints.add_column_rewrite(model, op.name, _stored_generated(op.field)),
+                hints.add_column_rewrite(model, op.name, added.stored_generated(op.field)),
             )
         )
-    elif not new.null and not new.db_default and not _is_generated(op.field):
+    elif not new.null and not new.db_default and not added.is_generated(op.field):
         out.append(
             Violation(
                 "ZDT107",
@@ -138,36 +135,9 @@ def add_field(ctx: OperationContext) -> list[Violation]:
             )
         )
     out += _index_violations(ctx, "AddField", where, table, new, op.name, model)
-    if new.fk_constraint and _filled_on_add(op.field, new):
+    if new.fk_constraint and added.filled_on_add(op.field, new):
         out.append(_fk_violation(ctx, "AddField", where, table, new))
     return out
-
-
-def _filled_on_add(field: Any, new: facts.ColumnFacts) -> bool:
-    """A new column with no default is NULL in every row: its foreign key has nothing to
-    validate (PostgreSQL skips the check). A default fills it, and then it is validated."""
-    return new.db_default or (not new.null and field.default is not NOT_PROVIDED)
-
-
-def _stored_generated(field: Any) -> bool:
-    return _is_generated(field) and getattr(field, "db_persist", False)
-
-
-def _rewrites_on_add(field: Any) -> bool:
-    volatile = field.has_db_default() and op_facts.volatile(field.db_default)
-    return _stored_generated(field) or volatile or field.get_internal_type() in AUTO_FIELD_TYPES
-
-
-def _rewrite_kind(field: Any) -> str:
-    if _stored_generated(field):
-        return "a stored generated column"
-    if field.get_internal_type() in AUTO_FIELD_TYPES:
-        return "an identity column"
-    return "a volatile database default, computed for every row"
-
-
-def _is_generated(field: Any) -> bool:
-    return type(field).__name__ == "GeneratedField"
 
 
 def _index_violations(

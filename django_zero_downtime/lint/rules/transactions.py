@@ -7,11 +7,11 @@ from typing import Any
 
 from django.contrib.postgres import operations as pg_ops
 from django.db import migrations
-from django.db.migrations.operations.base import Operation
 
+from django_zero_downtime import traits
 from django_zero_downtime.findings.catalogue import Violation
 from django_zero_downtime.lint import facts
-from django_zero_downtime.lint.context import OperationContext, safe_operation_classes
+from django_zero_downtime.lint.context import OperationContext, is_safe_operation
 from django_zero_downtime.lint.rules import hints
 
 _MODEL_LEVEL = (
@@ -40,17 +40,6 @@ _FIELD_OR_INDEX = (
 )
 
 
-NON_ATOMIC_OPERATIONS = ("DualWriteRename", "CompleteDualWriteRename", "BatchedBackfill")
-"""This project's operations that commit step by step and refuse an atomic migration."""
-
-
-def _needs_non_atomic(operation: Operation) -> bool:
-    return any(
-        isinstance(operation, cls) and cls.__name__ in NON_ATOMIC_OPERATIONS
-        for cls in safe_operation_classes()
-    )
-
-
 def schema_table(ctx: OperationContext) -> str | None:
     """The pre-existing table this operation changes in the database, if any."""
     op: Any = ctx.operation
@@ -58,9 +47,7 @@ def schema_table(ctx: OperationContext) -> str | None:
         return _altered_table(ctx)
     if isinstance(op, _MODEL_LEVEL):
         found = ctx.existing_table(op.name)
-    elif isinstance(op, _FIELD_OR_INDEX) or (
-        isinstance(op, safe_operation_classes()) and hasattr(op, "model_name")
-    ):
+    elif isinstance(op, _FIELD_OR_INDEX) or (is_safe_operation(op) and hasattr(op, "model_name")):
         found = ctx.existing_table(op.model_name)
     else:
         return None
@@ -117,7 +104,7 @@ class TransactionTracker:
                     hints.non_atomic(name),
                 )
             ]
-        if _needs_non_atomic(op):
+        if traits.requires_non_atomic(op):
             return [
                 Violation(
                     "ZDT303",

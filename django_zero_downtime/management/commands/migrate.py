@@ -19,7 +19,9 @@ from django.db import connections
 from django.db.migrations.executor import MigrationExecutor
 
 from django_zero_downtime import conf
+from django_zero_downtime.exceptions import ZeroDowntimeError
 from django_zero_downtime.guard import runtime as guard
+from django_zero_downtime.targets import migration_targets
 
 
 def production_refusal(app_label: str | None, name: str | None, backwards: bool) -> str:
@@ -55,12 +57,9 @@ def _is_backwards(alias: str, app_label: str | None, name: str | None) -> bool:
         return False
     executor = MigrationExecutor(connections[alias])
     try:
-        if name == "zero":
-            targets: list[tuple[str, str | None]] = [(app_label, None)]
-        else:
-            targets = [(app_label, executor.loader.get_migration_by_prefix(app_label, name).name)]
+        targets = migration_targets(executor.loader, app_label, name)
         return any(backwards for _, backwards in executor.migration_plan(targets))
-    except (KeyError, ValueError):
+    except (ZeroDowntimeError, KeyError, ValueError):
         return False
 
 

@@ -1,0 +1,67 @@
+"""A backfill's plan: what to backfill and how gently, from the ``ZDT_*`` settings.
+
+Split from :mod:`batches` (the engine), which re-exports :class:`BackfillPlan`,
+:func:`make_plan` and :func:`retry_delays`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django_zero_downtime import conf, retry
+from django_zero_downtime.operations import throttle
+
+START_BATCH = 1_000
+
+
+@dataclass(frozen=True)
+class BackfillPlan:
+    """What to backfill (a stable key for the progress row, the table and its key column)
+    and how gently (batch sizes, pause, lock timeout, budget and retry delays of a batch)."""
+
+    key: str
+    table: str
+    pk_column: str
+    batch_size: int
+    pause_s: float
+    lock_timeout_ms: int = 500
+    retry_delays_s: tuple[float, ...] = ()
+    adaptive: bool = False
+    target_ms: int = 200
+    max_batch: int = 100_000
+    budget_ms: int = 2_000
+    label: str = ""
+    throttle: throttle.ThrottleSettings = throttle.NO_THROTTLE
+
+
+def make_plan(
+    key: str,
+    table: str,
+    pk_column: str,
+    batch_size: int | None,
+    pause_s: float | None,
+    label: str = "",
+) -> BackfillPlan:
+    """A plan from the settings; ``batch_size`` (or ZDT_BACKFILL_BATCH_SIZE) fixes the size."""
+    settings = conf.get_settings()
+    fixed = batch_size if batch_size is not None else settings.BACKFILL_BATCH_SIZE
+    return BackfillPlan(
+        key=key,
+        table=table,
+        pk_column=pk_column,
+        batch_size=fixed or min(START_BATCH, settings.BACKFILL_MAX_BATCH_SIZE),
+        pause_s=pause_s if pause_s is not None else settings.BACKFILL_PAUSE_S,
+        lock_timeout_ms=settings.LOCK_TIMEOUT_MS,
+        retry_delays_s=retry_delays(settings),
+        adaptive=fixed is None,
+        target_ms=settings.BACKFILL_TARGET_MS,
+        max_batch=settings.BACKFILL_MAX_BATCH_SIZE,
+        budget_ms=settings.MAX_BLOCKING_MS,
+        label=label or key,
+        throttle=throttle.ThrottleSettings.from_settings(),
+    )
+
+
+def retry_delays(settings: conf.ZdtSettings) -> tuple[float, ...]:
+    """The runner's schedule (:mod:`django_zero_downtime.retry`): ZDT_MAX_RETRIES delays."""
+    return tuple(retry.schedule_from_settings(settings))
