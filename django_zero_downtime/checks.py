@@ -116,12 +116,15 @@ def check_compatibility(app_configs: Any = None, **kwargs: Any) -> list[checks.C
     """zdt.E040 / zdt.W040: the previous release (ZDT_COMPAT_GIT_REF) breaks on the new
     schema; zdt.E041: the check could not run. Does nothing unless ZDT_COMPAT_GIT_REF is set
     (it reads git and migration files only, never the database)."""
-    from django_zero_downtime.bluegreen import compatibility as compat
     from django_zero_downtime.exceptions import ZeroDowntimeError
 
     try:
         ref = conf.get_settings().COMPAT_GIT_REF
-        findings = compat.check_compatibility(git_ref=ref) if ref else []
+        if not ref:
+            return []  # not even imported: every check run would pay for it
+        from django_zero_downtime.bluegreen import compatibility as compat
+
+        findings = compat.check_compatibility(git_ref=ref)
     except ImproperlyConfigured:
         return []  # reported as zdt.E001
     except ZeroDowntimeError as exc:
@@ -135,8 +138,18 @@ def _compat_message(finding: Finding) -> checks.CheckMessage:
 
 @checks.register(TAG)
 def check_migrations(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    """zdt.E010: an error finding in a new migration of the project (E011: unreadable one);
+    """zdt.E010: an error finding in a new migration of the project (E011: unreadable one;
+    zdt.W011: the same finding where no command asked for judgement, see lint/gate.py);
     zdt.W010: a ZDT_RULES_* setting names no rule."""
     from django_zero_downtime.lint.system_check import migration_messages
 
     return migration_messages(app_configs)
+
+
+@checks.register(TAG)
+def check_baseline(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """zdt.E012: the adoption baseline names a migration that does not exist (or is
+    unreadable). Separate from zdt.E010 so that it is reported whatever else fails."""
+    from django_zero_downtime.lint.system_check import baseline_messages
+
+    return baseline_messages()

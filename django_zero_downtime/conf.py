@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
+from os import PathLike
 from typing import Any
 
 from django.conf import settings as django_settings
@@ -44,6 +45,7 @@ class ZdtSettings:
     RULES_IGNORE: tuple[str, ...] = ()
     RULES_SEVERITY: Mapping[str, str] = field(default_factory=dict)
     BASELINE: Mapping[str, str] = field(default_factory=dict)
+    BASELINE_FILE: str | None = None
     EXTRA_START_FILES: tuple[str, ...] = ()
     COMPAT_GIT_REF: str | None = None
     POSTGRES_VERSION: int = 13
@@ -106,6 +108,12 @@ def _optional_string(name: str, value: Any) -> str | None:
     return value
 
 
+def _optional_path(name: str, value: Any) -> str | None:
+    if value is not None and (not isinstance(value, str | PathLike) or not str(value).strip()):
+        raise _fail(name, value, "None or a file path (relative to BASE_DIR, or absolute)")
+    return None if value is None else str(value)
+
+
 def _string_tuple(name: str, value: Any) -> tuple[str, ...]:
     if isinstance(value, str) or not isinstance(value, list | tuple):
         raise _fail(name, value, "a list of strings")
@@ -165,6 +173,7 @@ VALIDATORS: dict[str, Validator] = {
     "RULES_IGNORE": _string_tuple,
     "RULES_SEVERITY": _severity_map,
     "BASELINE": _string_map,
+    "BASELINE_FILE": _optional_path,
     "EXTRA_START_FILES": _string_tuple,
     "COMPAT_GIT_REF": _optional_string,
     "POSTGRES_VERSION": _postgres_major,

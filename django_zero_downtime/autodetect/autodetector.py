@@ -9,7 +9,9 @@ rewrites what the autodetector produced, before the migrations get their names:
   refused);
 - ``RemoveField`` of a column -> ``DeprecateColumn`` (the drop comes cycles later);
 - ``AddField`` NOT NULL with a constant default -> ``AddColumnWithDefault``;
-- ``AddIndex`` / ``RemoveIndex`` -> ``AddIndexConcurrently`` / ``RemoveIndexConcurrently``.
+- ``RemoveIndex`` -> ``RemoveIndexConcurrently``;
+- indexes, constraints, foreign keys, NOT NULL, callable/volatile defaults and type
+  changes: the paths of :mod:`.paths` (contract steps moved out by :mod:`.phases`).
 
 Only operations on tables that already exist are rewritten. Operations that need
 ``atomic = False`` are split into their own migration, chained in order with the rest, and
@@ -22,14 +24,16 @@ from graphlib import TopologicalSorter
 from typing import Any
 
 from django.contrib.postgres.operations import AddIndexConcurrently, RemoveIndexConcurrently
+from django.core.management.base import CommandError
 from django.db import connection, migrations
 from django.db.migrations.migration import Migration
 from django.db.migrations.operations.base import Operation
+from django.db.migrations.questioner import NonInteractiveMigrationQuestioner
 from django.db.migrations.state import ProjectState
 from django.db.models import NOT_PROVIDED
 
 from django_zero_downtime import traits
-from django_zero_downtime.autodetect import renames
+from django_zero_downtime.autodetect import guesses, paths, phases, renames
 from django_zero_downtime.lint import facts
 from django_zero_downtime.lint.context import OperationContext
 
@@ -105,7 +109,7 @@ def rewrite_operations(
     out = []
     for operation in operations:
         ctx = OperationContext(app_label, operation, state, connection, new_tables=new_tables)
-        out.append(rewrite_operation(ctx))
+        out.extend(paths.safe_path(ctx) or [rewrite_operation(ctx)])
         operation.state_forwards(app_label, state)
         if isinstance(operation, migrations.CreateModel):
             model_state = facts.get_model_state(state, app_label, operation.name)
@@ -163,7 +167,14 @@ def rewrite_changes(
                 start = state.clone()
                 operations = rewrite_operations(app_label, list(migration.operations), state)
                 migration.operations = renames.fold(app_label, operations, start)  # type: ignore[misc]
+            *expand, contract = phases.split_contracts(app_label, app_migrations)
+            for migration in expand:
                 rewritten += split_by_atomicity(migration)
+            rewritten += (
+                [contract]
+                if phases.is_contract_migration(contract)
+                else split_by_atomicity(contract)
+            )
         except renames.RenameRefused:
             raise
         except Exception:  # never break makemigrations: keep what Django detected
@@ -182,6 +193,11 @@ class ZeroDowntimeAutodetectorMixin:
     zero_downtime_rewrite = True
 
     def arrange_for_graph(self, changes: Any, graph: Any, migration_name: Any = None) -> Any:
+        asks = not isinstance(getattr(self, "questioner", None), NonInteractiveMigrationQuestioner)
+        if self.zero_downtime_rewrite and not asks:
+            found = guesses.likely_renames(changes, self.from_state)
+            if found:
+                raise CommandError(guesses.refusal(found))
         if self.zero_downtime_rewrite:
             changes = rewrite_changes(changes, self.from_state)
         changes = super().arrange_for_graph(changes, graph, migration_name)  # type: ignore[misc]

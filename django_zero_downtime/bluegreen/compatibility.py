@@ -104,6 +104,8 @@ class DatabaseTrack:
             return None
 
     def apply(self, app_label: str, op: Operation) -> None:
+        if getattr(op, "zero_downtime_state_only", False):
+            return  # the model state only; its contract migration changes the database
         effect = effect_of(op)
         if effect is not None:
             self._keep(app_label, effect)

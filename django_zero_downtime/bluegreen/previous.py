@@ -25,6 +25,7 @@ from django.db.migrations.exceptions import (
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.state import ProjectState
 
+from django_zero_downtime import project
 from django_zero_downtime.exceptions import ZeroDowntimeError
 
 Key = tuple[str, str]
@@ -52,11 +53,15 @@ def nodes_up_to(loader: MigrationLoader, migrations: Mapping[str, str]) -> set[K
 
 
 def nodes_at_git_ref(loader: MigrationLoader, ref: str) -> set[Key]:
-    """Migrations whose files exist at git ``ref``; apps not tracked in git count as old."""
+    """Migrations whose files exist at git ``ref`` in the project's repository; apps not
+    tracked there (installed packages, an app in another repository) count as old."""
     old: set[Key] = set()
+    top = project.repository()
     for app_label in sorted(loader.migrated_apps):
         app_nodes = {key for key in loader.graph.nodes if key[0] == app_label}
-        names = _migration_files_at(_migrations_dir(app_label), ref)
+        directory = _migrations_dir(app_label)
+        inside = top is not None and project.repository(directory) == top
+        names = _migration_files_at(directory, ref) if inside else None
         old |= app_nodes if names is None else {key for key in app_nodes if key[1] in names}
     return {dep for key in old for dep in loader.graph.forwards_plan(key)}
 

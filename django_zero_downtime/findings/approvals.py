@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 
 from django_zero_downtime.exceptions import ZeroDowntimeError
 from django_zero_downtime.findings.catalogue import RULES, Violation
+from django_zero_downtime.findings.dangers import COVERED_BY
 from django_zero_downtime.findings.locate import migration_file
 
 MARKER = "zero_downtime"
@@ -142,8 +143,15 @@ def _no_reason(where: str, given: str) -> Violation:
 
 
 def approval(migration: Any, code: str, operation_index: int | None = None) -> str | None:
-    """The reason ``code`` is approved at that operation of ``migration`` (or on it)."""
-    return read_suppressions(migration).reason(code, operation_index) or None
+    """The reason ``code`` is approved at that operation of ``migration`` (or on it). The
+    approval of the same danger under another code counts too, named in the reason
+    (``zero_downtime = {"ZDT105": ...}`` covers the rehearsal's ZDT451: findings/dangers.py)."""
+    found = read_suppressions(migration)
+    for covering in (code, *COVERED_BY.get(code, ())):
+        reason = found.reason(covering, operation_index)
+        if reason:
+            return reason if covering == code else f"{reason} ({covering})"
+    return None
 
 
 def _file(migration: Any) -> str:

@@ -159,9 +159,10 @@ _RULES = [
         "ZDT401",
         "large-table",
         "error",
-        "A step rewrites, scans under lock, drops from or adds to a table over the size limit.",
-        "Make the change in a way that does not {what} (see the operations guide), schedule "
-        'it, or approve it on the migration class: zero_downtime = {{"ZDT401": "<reason>"}}',
+        "A step rewrites a table, scans it or builds an index under a write-blocking lock, on a "
+        "table over the size limit or for longer than the time budget.",
+        "{advice} Or run it in a maintenance window and approve it on the migration class: "
+        'zero_downtime = {{"ZDT401": "<reason>"}}',
     ),
     Rule(
         "ZDT402",

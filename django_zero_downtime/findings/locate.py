@@ -12,7 +12,8 @@ import ast
 import importlib.util
 import os
 import sys
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -146,3 +147,22 @@ def line_of(path: str, operation_index: int | None) -> int | None:
     if operation_index is not None and operation_index < len(operation_lines):
         return operation_lines[operation_index]
     return class_line
+
+
+def located(finding: Any, migration: Any) -> Any:
+    """``finding`` (a :class:`~django_zero_downtime.findings.model.Finding`) with the file
+    and line of its operation in the loaded ``migration``."""
+    where = of_migration(migration, finding.operation_index)
+    return replace(finding, file=where.file, line=where.line)
+
+
+def fill(findings: Iterable[Any]) -> list[Any]:
+    """Every finding with a file and line: those that name only app and migration (runner
+    findings) get them from the app's migrations module."""
+    out = []
+    for finding in findings:
+        if not (finding.file and finding.line):
+            where = location(finding.app, finding.migration, finding.operation_index)
+            finding = replace(finding, file=finding.file or where.file, line=where.line)
+        out.append(finding)
+    return out

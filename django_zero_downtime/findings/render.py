@@ -72,6 +72,17 @@ def render(findings: Sequence[Finding], fmt: str, summary: Summary | None = None
     return renderers[fmt](findings, summary or Summary())
 
 
+def render_command(
+    command: str, findings: Sequence[Finding], fmt: str, summary: Summary, **details: Any
+) -> str:
+    """:func:`render` for one command's output (check, plan, rehearse): in JSON the
+    document also names the command and carries its own details (steps, migrations)."""
+    if fmt != "json":
+        return render(findings, fmt, summary)
+    body = {**json_document(findings, summary), "command": command, **details}
+    return json.dumps(body, indent=2, default=str)
+
+
 def finding_dict(finding: Finding) -> dict[str, Any]:
     """One finding as the JSON document (and the runner's report) shows it."""
     data = finding.to_dict()

@@ -26,6 +26,7 @@ from django_zero_downtime import conf
 from django_zero_downtime.bluegreen import compatibility as compat
 from django_zero_downtime.exceptions import ZeroDowntimeError
 from django_zero_downtime.findings.model import Finding
+from django_zero_downtime.lint import baseline as adoption
 from django_zero_downtime.lint import report
 from django_zero_downtime.lint.collect import SqlCollector, offline_connection
 from django_zero_downtime.lint.engine import LintConfig, Linter, LintResult
@@ -33,19 +34,20 @@ from django_zero_downtime.lint.select import select
 from django_zero_downtime.lint.system_check import is_first_party
 
 
-class _CheckAction(Action):
-    """``--check`` also skips Django's system checks: linting reports zdt.E010's findings
-    itself, in the requested format, instead of stopping at a SystemCheckError first."""
+class SkippingChecks(Action):
+    """A flag that also skips Django's system checks: ``--check`` reports zdt.E010's
+    findings itself, in the requested format, instead of stopping at a SystemCheckError
+    first; ``--adopt`` must run whatever the baseline it rewrites says."""
 
     def __call__(self, parser: ArgumentParser, namespace: Namespace, *args: Any) -> None:
-        namespace.check = True
+        setattr(namespace, self.dest, True)
         namespace.skip_checks = True
 
 
 def add_arguments(parser: ArgumentParser) -> None:
     parser.add_argument(
         "--check",
-        action=_CheckAction,
+        action=SkippingChecks,
         nargs=0,
         default=False,
         help="Lint migrations (by default the unapplied ones); change nothing.",
@@ -65,7 +67,7 @@ def add_arguments(parser: ArgumentParser) -> None:
         choices=report.FORMATS,
         default="text",
         dest="lint_format",
-        help="With --check: output format (default text).",
+        help="Output of --check, --plan and --rehearse (default text).",
     )
 
 
@@ -80,7 +82,7 @@ def lint(options: dict[str, Any]) -> LintResult:
     selection = select(
         mode=mode or "unapplied",
         alias=alias,
-        baseline=dict(settings.BASELINE),
+        baseline=adoption.effective(settings.BASELINE),
         app_label=options.get("app_label"),
         migration_name=options.get("migration_name"),
         since=options.get("lint_since"),

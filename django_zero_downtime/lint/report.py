@@ -50,7 +50,7 @@ def _closing(result: LintResult) -> str:
 
 
 def render(result: LintResult, fmt: str) -> str:
-    return renderer.render(result.findings, fmt, run_summary(result))
+    return renderer.render_command("check", result.findings, fmt, run_summary(result))
 
 
 def as_text(result: LintResult) -> str:

@@ -2,9 +2,9 @@
 
 Years of history were safe when written (the tables were empty), so by default only what is
 new is linted: migrations not yet applied on the target database. ``--all`` lints every
-migration, ``--since REF`` those whose files changed since a git ref, and
-``ZDT_BASELINE = {"app": "0042_last_old"}`` exempts each app's history up to and including
-the named migration in every mode (unless that migration is asked for by name).
+migration, ``--since REF`` those whose files changed since a git ref, and the baseline
+(``safemigrate --adopt``'s file, and ``ZDT_BASELINE``) exempts each app's history up to and
+including the named migration in every mode (unless that migration is asked for by name).
 """
 
 from __future__ import annotations
@@ -22,7 +22,9 @@ from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.migration import Migration
 from django.db.migrations.state import ProjectState
 
+from django_zero_downtime import project
 from django_zero_downtime.exceptions import ZeroDowntimeError
+from django_zero_downtime.lint import baseline as adoption
 
 Key = tuple[str, str]
 
@@ -113,16 +115,14 @@ def _narrow(
 
 
 def baseline_keys(loader: MigrationLoader, baseline: dict[str, str]) -> set[Key]:
-    """Each app's migrations up to and including its ``ZDT_BASELINE`` migration."""
-    out: set[Key] = set()
-    for app_label, name in baseline.items():
-        if (app_label, name) not in loader.graph.nodes:
-            raise SelectionError(
-                f'ZDT_BASELINE names "{app_label}": "{name}", which is not a migration of '
-                "this project. Name an existing migration (python manage.py showmigrations)."
-            )
-        out |= {key for key in loader.graph.forwards_plan((app_label, name)) if key[0] == app_label}
-    return out
+    """Each app's migrations up to and including its baseline migration.
+
+    A baseline entry that names no migration is an error here (the checker must not judge
+    a history the user meant to exempt); the message says what to write instead."""
+    wrong = adoption.missing(loader, baseline)
+    if wrong:
+        raise SelectionError(" ".join(f"{w.message()} {w.hint()}" for w in wrong))
+    return adoption.exempt(loader, baseline)
 
 
 def migration_path(migration: Any) -> str:
@@ -131,8 +131,9 @@ def migration_path(migration: Any) -> str:
 
 
 def changed_since(ref: str, plan: list[Migration]) -> set[Key]:
-    """Migrations whose file was added or changed since ``ref`` (committed or not)."""
-    top = _git("rev-parse", "--show-toplevel").strip()
+    """Migrations whose file was added or changed since ``ref`` (committed or not), in the
+    project's own repository (that of the project root); apps elsewhere are ignored."""
+    top = _git("rev-parse", "--show-toplevel", cwd=str(project.root())).strip()
     names = _git("diff", "--name-only", "--diff-filter=AMR", ref, "--", cwd=top).splitlines()
     names += _git("ls-files", "--others", "--exclude-standard", cwd=top).splitlines()
     changed = {os.path.realpath(os.path.join(top, name)) for name in names if name}

@@ -11,16 +11,35 @@ from django_zero_downtime.operations.columns import (
     DeprecateColumn,
     DropDeprecatedColumn,
 )
+from django_zero_downtime.operations.constraints import AddConstraintInSteps, AddIndexInSteps
+from django_zero_downtime.operations.fields import AddFieldInSteps, AlterFieldInSteps
+from django_zero_downtime.operations.modelrename import RenameModelWithView
+from django_zero_downtime.operations.phased import (
+    DeclareModelChange,
+    EnforceConstraint,
+    EnforceField,
+)
 from django_zero_downtime.operations.rename import CompleteDualWriteRename, DualWriteRename
+from django_zero_downtime.operations.retype import CompleteRetypeField, RetypeField
 from django_zero_downtime.operations.tables import DeprecateTable, DropDeprecatedTable
 
 __all__ = [
     "AddColumnWithDefault",
+    "AddConstraintInSteps",
+    "AddFieldInSteps",
+    "AddIndexInSteps",
+    "AlterFieldInSteps",
     "BatchedBackfill",
     "CompleteDualWriteRename",
+    "CompleteRetypeField",
+    "DeclareModelChange",
     "DeprecateColumn",
     "DeprecateTable",
     "DropDeprecatedColumn",
     "DropDeprecatedTable",
     "DualWriteRename",
+    "EnforceConstraint",
+    "EnforceField",
+    "RenameModelWithView",
+    "RetypeField",
 ]

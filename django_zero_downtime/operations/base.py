@@ -13,6 +13,7 @@ from django_zero_downtime import ledger as cycles
 from django_zero_downtime import traits
 from django_zero_downtime.models import Deprecation
 from django_zero_downtime.operations import batches as backfill
+from django_zero_downtime.operations import portable
 from django_zero_downtime.sql.identifiers import quote_ident
 
 # The migration writer writes ``cls.__module__`` into migration files: it must be this path.
@@ -27,6 +28,9 @@ class ZdtOperation(Operation):
     # Traits every consumer asks (django_zero_downtime.traits documents each one).
     requires_non_atomic_migration: bool = False
     deploy_cycle_gated: bool = False
+    # For the size rule (ZDT401): every statement is catalog-only, CONCURRENTLY, batched, or
+    # a scan under SHARE UPDATE EXCLUSIVE / proved by a validated CHECK, whatever the size.
+    cheap_at_any_size: bool = False
     safe_category: str | None = None
     backfills_rows: bool = False
     uses_ledger: bool = True
@@ -34,6 +38,14 @@ class ZdtOperation(Operation):
     def zdt_compat_effect(self) -> traits.Effect | None:
         """What this operation does to the previous release's schema beyond its state."""
         return None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Every subclass's database methods run its plain Django equivalent on databases
+        other than PostgreSQL (:mod:`django_zero_downtime.operations.portable`)."""
+        super().__init_subclass__(**kwargs)
+        for name, backwards in (("database_forwards", False), ("database_backwards", True)):
+            if name in cls.__dict__:
+                setattr(cls, name, portable.portable(cls.__dict__[name], backwards))
 
     def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
         kwargs = {

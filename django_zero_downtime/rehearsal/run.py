@@ -11,7 +11,7 @@ under ACCESS EXCLUSIVE (ZDT451), a migration that fails on the real data (ZDT452
 
 from __future__ import annotations
 
-import json
+import re
 import time
 from argparse import ArgumentParser
 from dataclasses import asdict, dataclass, field
@@ -22,6 +22,7 @@ from django.db import DatabaseError, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations import Migration
 from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.operations import RunSQL, SeparateDatabaseAndState
 from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
 
@@ -29,6 +30,7 @@ from django_zero_downtime import conf, traits
 from django_zero_downtime.bluegreen.previous import applied_nodes
 from django_zero_downtime.exceptions import ZeroDowntimeError
 from django_zero_downtime.findings import locate
+from django_zero_downtime.findings import render as renderer
 from django_zero_downtime.findings.approvals import approval
 from django_zero_downtime.findings.catalogue import Violation
 from django_zero_downtime.findings.factory import make_finding
@@ -104,9 +106,15 @@ def _rehearse_migration(
         try:
             _rehearse_operation(connection, migration, op, state, after, op_report)
         except (DatabaseError, ZeroDowntimeError) as exc:
-            report.failed = True
-            report.findings += _failed(migration, index, op, exc)
-            break
+            skipped = [o.index for o in report.operations if o.not_rehearsed]
+            if not skipped:
+                report.failed = True
+                report.findings += _failed(migration, index, op, exc)
+                break
+            op_report.not_rehearsed = (
+                f"failed after operation {skipped[-1]}, which could not be rehearsed "
+                f"(it may need what that one builds): not judged ({_first_line(exc)})"
+            )
         state = after
     report.seconds = time.perf_counter() - started
     report.findings += verdicts(report, migration, conf.get_settings().REHEARSAL_BUDGET)
@@ -136,8 +144,17 @@ def _rehearse_operation(
 
 
 def non_transactional(op: Operation) -> bool:
-    """Operations that cannot run inside the rehearsal's transaction."""
+    """Operations that cannot run inside the rehearsal's transaction, also when wrapped in
+    ``SeparateDatabaseAndState`` (what the ZDT110 hint recommends)."""
+    if isinstance(op, SeparateDatabaseAndState):
+        return any(non_transactional(inner) for inner in op.database_operations)
     return traits.cannot_run_in_transaction(op)
+
+
+def _sql_text(op: RunSQL) -> str:
+    """The forward SQL of a ``RunSQL`` as one string (it may be a list, or (sql, params))."""
+    items = op.sql if isinstance(op.sql, list | tuple) else [op.sql]
+    return "\n".join(str(item[0] if isinstance(item, list | tuple) else item) for item in items)
 
 
 def _estimate(
@@ -150,9 +167,10 @@ def _estimate(
         cursor.execute(
             "SELECT pg_relation_size(c.oid), greatest(c.reltuples, 0)::bigint FROM pg_class c "
             "WHERE c.oid = to_regclass(%s)",
-            [connection.ops.quote_name(table)],
+            [table if '"' in table or "." in table else connection.ops.quote_name(table)],
         )
         size, rows = cursor.fetchone() or (0, 0)
+    table = table.replace('"', "")
     if traits.backfills_rows(op):
         seconds, how = rows / BACKFILL_ROWS_PER_S, "in short batches, no long lock"
     else:
@@ -163,7 +181,18 @@ def _estimate(
     )
 
 
+_INDEX_TABLE = re.compile(
+    r"\bON\s+(?:ONLY\s+)?((?:\"[^\"]+\"|[\w$]+)(?:\.(?:\"[^\"]+\"|[\w$]+))?)", re.IGNORECASE
+)
+
+
 def _table_of(app_label: str, op: Operation, state: ProjectState) -> str | None:
+    if isinstance(op, SeparateDatabaseAndState):
+        inner = [o for o in op.database_operations if non_transactional(o)]
+        return _table_of(app_label, inner[0], state) if inner else None
+    if isinstance(op, RunSQL):
+        match = _INDEX_TABLE.search(_sql_text(op))
+        return match.group(1) if match else None
     model_name = getattr(op, "model_name", None) or getattr(op, "model_name_lower", None)
     if not isinstance(model_name, str):
         return None
@@ -212,8 +241,11 @@ def _finding(rule: str, migration: Migration, index: int | None, message: str) -
 
 
 def _failed(migration: Migration, index: int, op: Operation, exc: Exception) -> list[Finding]:
-    first_line = (str(exc).strip().splitlines() or [repr(exc)])[0]
-    return _finding("ZDT452", migration, index, f"{op.describe()} failed: {first_line}")
+    return _finding("ZDT452", migration, index, f"{op.describe()} failed: {_first_line(exc)}")
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [repr(exc)])[0]
 
 
 # --- the command ------------------------------------------------------------------------
@@ -229,8 +261,8 @@ def add_arguments(parser: ArgumentParser) -> None:
     parser.add_argument(
         "--rehearse-format",
         choices=("text", "json"),
-        default="text",
-        help="Output of --rehearse (default: text).",
+        default=None,
+        help="Deprecated spelling of --format for --rehearse.",
     )
 
 
@@ -238,11 +270,24 @@ def run(command: BaseCommand, options: dict[str, Any]) -> int:
     guard.refuse_if_web_process("safemigrate --rehearse")
     using = options["database"]
     reports = rehearse(using, _targets(using, options))
-    if options.get("rehearse_format") == "json":
-        command.stdout.write(json.dumps([asdict(r) for r in reports], indent=2, default=str))
-    else:
-        command.stdout.write("\n".join(format_text(using, reports)))
+    fmt = options.get("rehearse_format") or options.get("lint_format") or "text"
+    command.stdout.write(render(using, reports, fmt))
     return 1 if any(f.is_error for r in reports for f in r.findings) else 0
+
+
+def render(using: str, reports: list[MigrationReport], fmt: str) -> str:
+    """The rehearsal in ``fmt``: text, or any format of the one renderer (json: the
+    document with ``command: "rehearse"`` and the per-migration details)."""
+    if fmt == "text":
+        return "\n".join(format_text(using, reports))
+    findings = [f for r in reports for f in r.findings]
+    errors = sum(1 for f in findings if f.is_error)
+    closing = f"{errors} error(s), {len(findings) - errors} warning(s) in rehearsal."
+    summary = renderer.Summary({"migrations": len(reports)}, [], closing)
+    details = [{k: v for k, v in asdict(r).items() if k != "findings"} for r in reports]
+    return renderer.render_command(
+        "rehearse", findings, fmt, summary, database=using, migrations=details
+    )
 
 
 def _targets(using: str, options: dict[str, Any]) -> list[tuple[str, str]] | None:

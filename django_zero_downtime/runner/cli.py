@@ -16,6 +16,8 @@ from django.db import DatabaseError, connections
 
 from django_zero_downtime import conf
 from django_zero_downtime.exceptions import ZeroDowntimeError
+from django_zero_downtime.findings import locate
+from django_zero_downtime.findings import render as renderer
 from django_zero_downtime.guard import runtime as guard
 from django_zero_downtime.runner import session
 from django_zero_downtime.runner.apply import Limits
@@ -113,6 +115,7 @@ def run(command: BaseCommand, options: dict[str, Any]) -> int:
         )
         report.finish(3, message.strip())
         command.stderr.write(message)
+    report.findings[:] = locate.fill(report.findings)
     _finish(command, options, report)
     return report.exit_code
 
@@ -122,10 +125,34 @@ def _run(command: BaseCommand, options: dict[str, Any], limits: Limits, report: 
     say = _printer(command, options)
     run = session.Run(connection, session.RunOptions.from_command(options), limits, report, say)
     if options.get("plan"):
-        return run.show_plan()
+        return _plan(command, run, options.get("lint_format") or "text")
     with session.run_lock(connection, no_wait=bool(options.get("no_wait")), say=say) as lock:
         run.lock = lock
         return run.execute()
+
+
+def _plan(command: BaseCommand, run: session.Run, fmt: str) -> int:
+    """``--plan`` in ``fmt``: the text table, or the one JSON document / GitHub annotations."""
+    if fmt == "text":
+        return run.show_plan()
+    run.say = lambda line: None
+    code = run.show_plan()
+    planned = run.planned
+    steps = [_step_json(step, planned.verdicts.get(step.key, [])) for step in planned.steps]
+    closing = f"{len(planned.findings)} finding(s) in the plan of {len(steps)} step(s)."
+    summary = renderer.Summary({"steps": len(steps)}, [], closing)
+    command.stdout.write(
+        renderer.render_command("plan", planned.findings, fmt, summary, steps=steps)
+    )
+    return code
+
+
+def _step_json(step: Any, verdicts: list[str]) -> dict[str, Any]:
+    return {
+        "app": step.app, "migration": step.migration, "operation_index": step.index,
+        "operation": step.operation, "description": step.description, "atomic": step.atomic,
+        "lock": step.lock, "sql": step.sql, "verdicts": verdicts, "refusal": step.refusal,
+    }  # fmt: skip
 
 
 def _printer(command: BaseCommand, options: dict[str, Any]) -> Any:

@@ -1,33 +1,40 @@
 """Rules of engagement against the live database (ZDT4xx), judged before anything runs.
 
-- ZDT401 ``large-table``: a step that rewrites a table, scans it under a lock that blocks
-  writes, drops from it or adds to it is refused when the table has more than
-  ``ZDT_LARGE_TABLE_ROWS`` rows, unless the migration (or that operation, with
-  ``suppress``) approves it with a reason:
+- ZDT401 ``large-table``: judged by cost. A catalog-only change (nullable ADD COLUMN, a
+  constant default, DROP NOT NULL, ...) passes at any size. A step that rewrites a table,
+  scans it or builds an index under a lock that blocks writes is refused when the table has
+  more than ``ZDT_LARGE_TABLE_ROWS`` rows or the estimated time under the lock
+  (:mod:`~django_zero_downtime.runner.cost`, from the table's real size) exceeds
+  ``ZDT_REHEARSAL_BUDGET``, unless the migration (or that operation, with ``suppress``)
+  approves it with a reason:
   ``zero_downtime = {"ZDT401": "approved by DBA: off-peak window"}``.
 - ZDT402 ``backwards-migration``: migrations are never rolled back; fix forward.
 
 Drops of deprecated columns and tables are gated by the deploy-cycle ledger inside the
 ``DropDeprecated*`` operations themselves (they raise ``RefusedByRule``).
 
-The verdicts are pure functions; only :func:`table_rows` and :func:`current_type` ask the
-database.
+The verdicts are pure functions; only :func:`cost.table_size` and :func:`current_type` ask
+the database.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db.migrations.migration import Migration
 
+from django_zero_downtime import conf
 from django_zero_downtime.findings import locate
 from django_zero_downtime.findings.approvals import read_suppressions
 from django_zero_downtime.findings.catalogue import Violation, hint_for
+from django_zero_downtime.findings.dangers import COVERED_BY
 from django_zero_downtime.findings.factory import make_finding
 from django_zero_downtime.findings.model import Finding, Severity
 from django_zero_downtime.findings.policy import Policy
+from django_zero_downtime.runner import cost
+from django_zero_downtime.runner.cost import TableSize
 from django_zero_downtime.runner.plan import PlanStep
 from django_zero_downtime.sql.classify import Impact
 from django_zero_downtime.sql.types import type_change
@@ -38,51 +45,103 @@ BACKWARDS = ("ZDT402", "backwards-migration")
 
 def approval_reason(migration: Migration, rule: str, index: int | None = None) -> str | None:
     """The reason given for approving ``rule`` on ``migration`` or on its operation ``index``;
-    "" when the reason is empty. A marker that is not a dict is refused (ZeroDowntimeError)."""
-    return read_suppressions(migration, strict=True).reason(rule, index)
+    "" when the reason is empty. A marker that is not a dict is refused (ZeroDowntimeError).
+    The approval of the same danger under a static code counts (findings/dangers.py)."""
+    found = read_suppressions(migration, strict=True)
+    for code in (rule, *COVERED_BY.get(rule, ())):
+        reason = found.reason(code, index)
+        if reason is not None:
+            return reason if code == rule or not reason else f"{reason} ({code})"
+    return None
 
 
-def rows_text(rows: int, limit: int) -> str:
-    """``rows`` as counted by :func:`table_rows` (a count capped at ``limit + 1``)."""
-    return f"more than {limit:,} rows" if rows == limit + 1 else f"{rows:,} rows"
+@dataclass(frozen=True)
+class SizeLimits:
+    """ZDT401's limits: rows (ZDT_LARGE_TABLE_ROWS) and seconds under the lock
+    (ZDT_REHEARSAL_BUDGET)."""
+
+    rows: int
+    seconds: float
 
 
 def judge_size(
     step: PlanStep,
     impact: Impact,
-    rows: int,
-    limit: int,
+    size: TableSize,
+    limits: SizeLimits,
     reason: str | None,
     severity: Severity = "error",
 ) -> tuple[Finding | None, str]:
-    """ZDT401 on one statement: (finding when refused, the verdict line for ``--plan``)."""
-    size = f"{impact.table}: {rows_text(rows, limit)}, limit {limit:,}"
-    if not impact.judged or rows <= limit:
-        return None, f"ZDT401 large-table ({size}): ok"
+    """ZDT401 on one statement: (finding when refused, the verdict line for ``--plan``).
+
+    A catalog-only change passes at any size; a rewrite, a scan under a write-blocking lock
+    or an index build under one is refused when the table has more than ``limits.rows``
+    rows or the estimated time under the lock exceeds ``limits.seconds``.
+    """
+    kind = cost.work(impact)
+    if kind is None:
+        return None, f"ZDT401 large-table ({impact.table}: catalog-only, instant at any size): ok"
+    seconds = cost.estimate_seconds(kind, size)
+    facts = (
+        f"{impact.table}: {size.rows:,} rows ({size.how}), {size.total_bytes / cost.MB:,.0f} MB, "
+        f"{kind} est. {seconds:.1f} s; limits {limits.rows:,} rows, {limits.seconds:g} s"
+    )
+    if size.rows <= limits.rows and seconds <= limits.seconds:
+        return None, f"ZDT401 large-table ({facts}): ok"
     if reason:
-        return None, f"ZDT401 large-table ({size}): approved: {reason}"
-    what = _what(impact)
-    message = f"{step.description} would {what} {impact.table} ({size})."
-    verdict = Violation(LARGE_TABLE[0], message, params={"what": what})
+        return None, f"ZDT401 large-table ({facts}): approved: {reason}"
+    message = (
+        f"{step.description} would {_doing(kind)} {impact.table} under {impact.lock} for about "
+        f"{seconds:.1f} s, blocking {_blocked(impact.lock)} ({facts})."
+    )
+    verdict = Violation(LARGE_TABLE[0], message, params={"advice": advice(impact, kind)})
     if reason == "":
         verdict = replace(
-            verdict, hint="The approval of ZDT401 needs a reason: " + hint_for(verdict)
+            verdict, hint="The approval of ZDT401 needs a reason. " + hint_for(verdict)
         )
     finding = make_finding(verdict, _where(step), severity=severity)
+    outcome = "REFUSED" if severity == "error" else "warning"
+    return finding, f"ZDT401 large-table ({facts}): {outcome}"
+
+
+def _doing(kind: str) -> str:
+    return {"rewrite": "rewrite", "index build": "build an index on", "scan": "scan"}[kind]
+
+
+def _blocked(lock: str) -> str:
+    return "reads and writes" if lock == "ACCESS EXCLUSIVE" else "writes"
+
+
+def advice(impact: Impact, kind: str) -> str:
+    """What to do instead, with the table's and columns' own names."""
+    table = impact.table
+    if impact.type_changes:
+        column, new_type = impact.type_changes[0]
+        return (
+            f"Change the type without a rewrite: add a new column of type {new_type} to "
+            f"{table}, keep it in sync with {column} (a dual-write trigger, as DualWriteRename "
+            "does), backfill it with BatchedBackfill, switch reads, then drop "
+            f"{column} in a later release."
+        )
+    if kind == "index build":
+        return (
+            f"Build the index on {table} with CREATE INDEX CONCURRENTLY (AddIndexConcurrently), "
+            "then attach a unique or primary key constraint with ADD CONSTRAINT ... USING INDEX."
+        )
+    if "NOT NULL" in impact.kind:
+        return (
+            f"Prove the column NOT NULL without the long lock: ADD CONSTRAINT ... CHECK (column "
+            f"IS NOT NULL) NOT VALID on {table}, VALIDATE CONSTRAINT, then SET NOT NULL."
+        )
+    if kind == "scan":
+        return (
+            f"Add the constraint to {table} NOT VALID (AddConstraintNotValid), then validate "
+            "it with ValidateConstraint, which does not block reads or writes."
+        )
     return (
-        finding,
-        f"ZDT401 large-table ({size}): {'REFUSED' if severity == 'error' else 'warning'}",
+        f"Avoid the rewrite of {table}: add the column nullable without a volatile default, "
+        "backfill it with BatchedBackfill, then set the default (AddColumnWithDefault)."
     )
-
-
-def _what(impact: Impact) -> str:
-    if impact.rewrites:
-        return "rewrite"
-    if impact.drops:
-        return "drop from"
-    if impact.strong_scan:
-        return f"scan under {impact.lock} lock"
-    return "add a column to"
 
 
 def _where(step: PlanStep) -> locate.Location:
@@ -98,23 +157,6 @@ def backwards_finding(migration: Migration) -> Finding:
     finding = make_finding(Violation(BACKWARDS[0], message), locate.of_migration(migration))
     assert finding is not None  # ZDT402 cannot be switched off
     return finding
-
-
-def table_rows(cursor: Any, quoted_table: str, limit: int) -> int:
-    """Rows in a table: ``reltuples``, or an exact count capped at ``limit + 1`` when the
-    estimate is missing (-1: never vacuumed or analysed) or 0 while the table has pages."""
-    cursor.execute(
-        "SELECT reltuples::bigint, pg_relation_size(oid) FROM pg_class WHERE oid = to_regclass(%s)",
-        [quoted_table],
-    )
-    row = cursor.fetchone()
-    if row is None:
-        return 0  # created earlier in this run: empty
-    estimate, size = row
-    if estimate > 0 or size == 0:
-        return max(estimate, 0)
-    cursor.execute(f"SELECT count(*) FROM (SELECT 1 FROM {quoted_table} LIMIT %s) s", [limit + 1])
-    return int(cursor.fetchone()[0])
 
 
 def current_type(cursor: Any, quoted_table: str, column: str) -> str | None:
@@ -141,29 +183,56 @@ def refine(cursor: Any, impact: Impact, quote: Any) -> Impact:
     return replace(impact, rewrites=False, builds_index=rebuilds)
 
 
+def cheap_at_any_size(migration: Migration, step: PlanStep) -> bool:
+    """The step's operation says every statement it runs is catalog-only, CONCURRENTLY,
+    batched or proved (``cheap_at_any_size = True``): the size rule has nothing to judge."""
+    if step.index is None or step.index >= len(migration.operations):
+        return False
+    return bool(getattr(migration.operations[step.index], "cheap_at_any_size", False))
+
+
 def judge_steps(
     connection: Any,
     steps: list[PlanStep],
     migrations: Mapping[tuple[str, str], Migration],
     limit: int,
+    budget_s: float | None = None,
 ) -> tuple[list[Finding], dict[str, list[str]]]:
-    """ZDT401 for every step: the refusals, and the verdict lines per step key."""
+    """ZDT401 for every step: the refusals, and the verdict lines per step key. Sizes are
+    looked up once per table and only for statements that cost time under their lock."""
+    budget = conf.get_settings().REHEARSAL_BUDGET if budget_s is None else budget_s
+    limits = SizeLimits(limit, budget)
     findings: list[Finding] = []
     verdicts: dict[str, list[str]] = {}
     quote = connection.ops.quote_name
     severity = Policy.from_settings().severity_of(LARGE_TABLE[0])
     if severity is None:  # switched off by ZDT_RULES_IGNORE / _SELECT / _SEVERITY
         return findings, verdicts
+    sizes: dict[str, TableSize] = {}
     with connection.cursor() as cursor:
         for step in steps:
             migration = migrations[(step.app, step.migration)]
+            if cheap_at_any_size(migration, step):
+                continue
             reason = approval_reason(migration, LARGE_TABLE[0], step.index)
             for impact in step.impacts:
                 if impact.table is None or not impact.judged:
                     continue
-                impact = refine(cursor, impact, quote)
-                rows = table_rows(cursor, quote(impact.table), limit)
-                finding, verdict = judge_size(step, impact, rows, limit, reason, severity)
+                impact, size = _sized(cursor, refine(cursor, impact, quote), quote, sizes)
+                finding, verdict = judge_size(step, impact, size, limits, reason, severity)
                 verdicts.setdefault(step.key, []).append(verdict)
                 findings.extend([finding] if finding else [])
     return findings, verdicts
+
+
+EMPTY = TableSize(0, 0, 0, "not looked up")
+
+
+def _sized(
+    cursor: Any, impact: Impact, quote: Any, sizes: dict[str, TableSize]
+) -> tuple[Impact, TableSize]:
+    """``impact`` and its table's size, looked up (once) only when the statement costs."""
+    table = impact.table or ""
+    if table not in sizes and cost.work(impact):
+        sizes[table] = cost.table_size(cursor, quote(table))
+    return impact, sizes.get(table, EMPTY)

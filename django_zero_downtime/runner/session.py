@@ -22,7 +22,7 @@ from django_zero_downtime.findings.factory import make_finding
 from django_zero_downtime.findings.model import Finding
 from django_zero_downtime.findings.render import brief
 from django_zero_downtime.models import DeployCycle
-from django_zero_downtime.runner import engagement, exclusion
+from django_zero_downtime.runner import engagement, exclusion, phases
 from django_zero_downtime.runner.apply import Applier, Limits
 from django_zero_downtime.runner.exclusion import RunLock
 from django_zero_downtime.runner.locks import connect_kwargs
@@ -152,6 +152,15 @@ def _by_key(plan: list[PlanEntry]) -> Iterator[tuple[tuple[str, str], Any]]:
     return (((m.app_label, m.name), m) for m, _ in plan)
 
 
+@dataclass
+class Planned:
+    """What ``--plan`` judged: for ``--format json``/``github`` (runner/cli.py)."""
+
+    steps: list[PlanStep]
+    verdicts: dict[str, list[str]]
+    findings: list[Finding]
+
+
 class Run:
     def __init__(
         self, connection: Any, options: RunOptions, limits: Limits, report: RunReport, say: Say
@@ -176,6 +185,7 @@ class Run:
             return self._run(executor, plan)
 
     def _run(self, executor: MigrationExecutor, plan: list[PlanEntry]) -> int:
+        plan = phases.defer_contracts(self.connection, plan, self.options.release, self.say)
         state = start_state(executor, plan)
         ledger_ready = self._ledger_ready()
         tentative = self.tentative_release if ledger_ready else None
@@ -209,6 +219,7 @@ class Run:
         plan = plan_for(executor, self.options)
         findings = [engagement.backwards_finding(m) for m, back in plan if back]
         forwards = [entry for entry in plan if not entry[1]]
+        forwards = phases.defer_contracts(self.connection, forwards, self.options.release, self.say)
         tentative = self.tentative_release if self._ledger_ready() else None
         steps = collect_steps(self.connection, forwards, start_state(executor, plan), tentative)
         size_findings, verdicts = engagement.judge_steps(
@@ -217,6 +228,7 @@ class Run:
         for line in format_plan(steps, verdicts):
             self.say(line)
         findings += [*size_findings, *refusals(steps)]
+        self.planned = Planned(steps, verdicts, locate.fill(findings))
         for finding in findings:
             self.say(brief(finding))
         return 1 if any(finding.is_error for finding in findings) else 0

@@ -68,12 +68,12 @@ SIMPLE_VALUES: dict[str, Any] = {
 }
 
 
-def boundary_value(field: models.Field[Any, Any], using: str) -> Any:
+def boundary_value(field: models.Field[Any, Any], using: str, values: Values | None = None) -> Any:
     """The widest value the field accepts, so a narrowed column rejects it."""
     kind = field.get_internal_type()
     serial = next(_serial)
     if field.is_relation:
-        return _parent_row(field, using)
+        return _parent_row(field, using, values)
     if kind in INTEGER_MAX:
         return INTEGER_MAX[kind] - serial
     if kind == "DecimalField":
@@ -81,21 +81,49 @@ def boundary_value(field: models.Field[Any, Any], using: str) -> Any:
         return decimal.Decimal(f"{whole or 0}.{'9' * (field.decimal_places or 0)}")  # type: ignore[attr-defined]
     if kind == "UUIDField":
         return uuid.uuid4()
-    if kind in SIMPLE_VALUES:
-        return SIMPLE_VALUES[kind]
     if isinstance(field, models.CharField | models.FileField) and field.max_length:
         return f"{serial}-".ljust(field.max_length, "x")[: field.max_length]
-    raise OldCodeBroken(
-        f"No value known for {_label(field.model)}.{field.name} ({kind}); pass one with "
-        f'values={{"{_label(field.model)}": {{"{field.name}": ...}}}}.'
+    if not _is_django_field(field):
+        return own_value(field, SIMPLE_VALUES.get(kind), using)
+    if kind in SIMPLE_VALUES:
+        return SIMPLE_VALUES[kind]
+    raise OldCodeBroken(_no_value(field, kind))
+
+
+def _is_django_field(field: Any) -> bool:
+    return type(field).__module__.startswith("django.")
+
+
+def own_value(field: Any, generic: Any, using: str = "default") -> Any:
+    """A value built by a third-party field itself (a wagtail ``StreamField`` is stored as
+    JSON but accepts only its blocks' shape): its default, else the generic value of its
+    storage type, else an empty value, each only if the field's ``to_python`` accepts it."""
+    candidates = [field.get_default()] if field.has_default() else []
+    candidates += [generic, [], "", {}] if generic is not None else [[], "", {}]
+    for candidate in candidates:
+        try:
+            value = field.to_python(candidate)
+            field.get_db_prep_save(value, connection=connections[using])
+        except Exception:  # any refusal means: try the next candidate
+            continue
+        return value
+    raise OldCodeBroken(_no_value(field, field.get_internal_type()))
+
+
+def _no_value(field: Any, kind: str) -> str:
+    return (
+        f"No value known for {_label(field.model)}.{field.name} ({type(field).__name__}, "
+        f'stored as {kind}); pass one with values={{"{_label(field.model)}": '
+        f'{{"{field.name}": ...}}}}.'
     )
 
 
-def _parent_row(field: Any, using: str) -> Any:
+def _parent_row(field: Any, using: str, values: Values | None) -> Any:
     if field.null:
         return None
     parent = field.related_model
-    return parent._default_manager.using(using).create(**_row(parent, using, {}, widest=True))
+    row = _row(parent, using, values, widest=True)
+    return parent._default_manager.using(using).create(**row)
 
 
 def _writable(model: type[models.Model]) -> list[Any]:
@@ -103,18 +131,19 @@ def _writable(model: type[models.Model]) -> list[Any]:
 
 
 def _row(model: Any, using: str, values: Values | None, widest: bool) -> dict[str, Any]:
-    """Field values for one row: every field at its widest, or only what is required."""
+    """Field values for one row: every field at its widest, or only what is required.
+    ``values`` apply to every row made, the parents created for foreign keys included."""
     given = dict((values or {}).get(_label(model), {}))
     row = {}
     for field in _writable(model):
         if field.name in given:
             row[field.name] = given[field.name]
         elif widest and not field.has_db_default():
-            row[field.name] = boundary_value(field, using)
+            row[field.name] = boundary_value(field, using, values)
         elif not widest and field.null:
             row[field.name] = None
         elif not (field.has_default() or field.has_db_default()):
-            row[field.name] = boundary_value(field, using)
+            row[field.name] = boundary_value(field, using, values)
     return row
 
 
@@ -273,11 +302,17 @@ def restore_ledger(snapshot: str, using: str = "default") -> None:
             obj.save(using=using)
 
 
+def consistent(graph: Any, nodes: set[Key]) -> set[Key]:
+    """The members of ``nodes`` whose every dependency (transitively) is in ``nodes``."""
+    return {key for key in nodes if set(graph.forwards_plan(key)) <= nodes}
+
+
 class Migrator:
     """Move the test database between migration states (a scratch database: the test DB).
 
     Targets are ``{"app_label": "migration_name"}`` (a prefix is enough; ``None`` or
-    ``"zero"`` unapplies the app); apps not named stay at their latest migration.
+    ``"zero"`` unapplies the app); apps not named stay at their latest migration that does
+    not need a later migration of a named app.
     :meth:`reset` returns everything to the latest migrations (the pytest fixture calls it
     at teardown, so the next test finds the schema it expects).
 
@@ -293,10 +328,14 @@ class Migrator:
         return MigrationExecutor(connections[self.using])
 
     def _nodes(self, targets: Mapping[str, str | None]) -> set[Key]:
+        """The migrations of the state at ``targets``: a consistent set, so another app's
+        migration that depends on a later migration of a named app is left out (with it,
+        the state would silently include that later migration)."""
         loader = self._executor().loader
         named = {app: name for app, name in targets.items() if name not in (None, "zero")}
         nodes = nodes_up_to(loader, named)
-        return {key for key in nodes if targets.get(key[0], "") not in (None, "zero")}
+        nodes = {key for key in nodes if targets.get(key[0], "") not in (None, "zero")}
+        return consistent(loader.graph, nodes)
 
     def migrate(self, targets: Mapping[str, str | None] | None = None) -> None:
         """Apply or unapply migrations until the database is at ``targets``."""

@@ -58,7 +58,8 @@ def commit(repo: Path, message: str) -> None:
 
 @pytest.fixture
 def git_app(tmp_path: Path) -> Iterator[Path]:
-    """An app whose 0001 is committed and whose 0002 (a column drop) is new."""
+    """An app whose 0001 is committed and whose 0002 (a column drop) is new, in a project
+    whose root (``BASE_DIR``, whose git repository a ref is looked up in) is ``tmp_path``."""
     migrations_dir = tmp_path / "zdt_gitapp" / "migrations"
     migrations_dir.mkdir(parents=True)
     for init in (tmp_path / "zdt_gitapp", migrations_dir):
@@ -69,7 +70,8 @@ def git_app(tmp_path: Path) -> Iterator[Path]:
     (migrations_dir / "0002_drop_name.py").write_text(DROP_NAME)
     sys.path.insert(0, str(tmp_path))
     try:
-        with override_settings(INSTALLED_APPS=[*settings.INSTALLED_APPS, "zdt_gitapp"]):
+        apps = [*settings.INSTALLED_APPS, "zdt_gitapp"]
+        with override_settings(INSTALLED_APPS=apps, BASE_DIR=tmp_path):
             yield tmp_path
     finally:
         sys.path.remove(str(tmp_path))

@@ -25,7 +25,8 @@ def test_git_ref_finds_the_break_in_the_new_migration(git_app: Path) -> None:
         "zdt_gitapp",
         "0002_drop_name",
     )
-    assert finding.file.endswith("0002_drop_name.py")
+    assert finding.file == "zdt_gitapp/migrations/0002_drop_name.py"  # relative to BASE_DIR
+    assert finding.line is not None and finding.line > 0
     assert "zdt_gitapp.Thing.name" in finding.message
 
 

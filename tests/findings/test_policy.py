@@ -42,11 +42,13 @@ def test_refusals_the_product_enforces_ignore_the_settings() -> None:
 
 def test_factory_fills_name_hint_template_severity_and_approval() -> None:
     where = Location("shop", "0002_x", 0, "AddField", "shop/migrations/0002_x.py", 9)
-    verdict = Violation("ZDT401", "Add field x would add a column to t.", params={"what": "add"})
+    advice = {"advice": "Add it nullable."}
+    verdict = Violation("ZDT401", "Alter field x would rewrite t.", params=advice)
     finding = make_finding(verdict, where)
     assert finding is not None
     assert (finding.name, finding.severity, finding.line) == ("large-table", "error", 9)
-    assert finding.hint == hint_for(verdict) and "does not add (see" in finding.hint
+    assert finding.hint == hint_for(verdict)
+    assert finding.hint.startswith("Add it nullable. Or run it in a maintenance window")
     approved = make_finding(Violation("ZDT502", "gone."), where, approval="DBA ok")
     assert approved is not None and approved.severity == "warning"
     assert approved.message == "gone. Approved: DBA ok"

@@ -47,7 +47,7 @@ def test_unsafe_operations_on_existing_tables_become_safe_ones() -> None:
         zdt.DualWriteRename,
         zdt.DeprecateColumn,
         zdt.AddColumnWithDefault,
-        AddIndexConcurrently,
+        zdt.AddIndexInSteps,  # CONCURRENTLY, adopting a valid index, rebuilding an INVALID one
         RemoveIndexConcurrently,
     ]
     assert (out[0].model_name, out[0].old_name, out[0].new_name) == ("item", "name", "title")

@@ -37,7 +37,7 @@ def test_json_format_and_exit_code_on_error_findings() -> None:
     code, out = check("--all", "--format", "json", "people")
     assert code == 1
     report = json.loads(out)
-    assert report["version"] == 1
+    assert (report["version"], report["command"]) == (1, "check")  # the one document
     [finding] = report["findings"]
     assert list(finding) == [
         "app",
@@ -122,7 +122,9 @@ def test_baseline_exempts_history(capsys: pytest.CaptureFixture[str]) -> None:
     assert (code, json.loads(out)["summary"]["migrations_linted"]) == (0, 0)
     with override_settings(ZDT_BASELINE={"people": "0009_nope"}):
         assert check("--all")[0] == 3
-    assert 'ZDT_BASELINE names "people": "0009_nope"' in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert 'names "people": "0009_nope", which is not a migration' in err
+    assert 'its last one is "0002_unsafe"' in err
 
 
 def test_unknown_app_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
@@ -154,10 +156,10 @@ def test_since_selects_changed_and_new_files(tmp_path: Path, monkeypatch: Any) -
     monkeypatch.setattr(
         select_module, "migration_path", lambda m: os.path.realpath(tmp_path / f"{m.name}.py")
     )
-    monkeypatch.chdir(tmp_path)
-    assert changed_since("HEAD", plan) == {("shop", "b"), ("shop", "c")}  # type: ignore[arg-type]
-    with pytest.raises(SelectionError, match="ref that exists"):
-        changed_since("no-such-ref", plan)  # type: ignore[arg-type]
+    with override_settings(BASE_DIR=tmp_path):  # the project's repository, whatever the cwd
+        assert changed_since("HEAD", plan) == {("shop", "b"), ("shop", "c")}  # type: ignore[arg-type]
+        with pytest.raises(SelectionError, match="ref that exists"):
+            changed_since("no-such-ref", plan)  # type: ignore[arg-type]
 
 
 @pytest.mark.slow

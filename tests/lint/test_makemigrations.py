@@ -109,7 +109,7 @@ def test_makemigrations_writes_safe_operations_that_migrate(project: tuple) -> N
     assert "('django_zero_downtime', '0001_initial')" in texts[0]
     assert "DeprecateColumn(" in texts[1] and "AddColumnWithDefault(" in texts[1]
     assert "atomic = False" not in texts[1]
-    assert "AddIndexConcurrently(" in texts[2] and "atomic = False" in texts[2]
+    assert "AddIndexInSteps(" in texts[2] and "atomic = False" in texts[2]
     assert "pgtrigger.migrations.AddTrigger(" in texts[3]  # pgtrigger's autodetector still ran
     assert "atomic = False" not in texts[3]
     assert "error(s)" not in done.stdout or "0 error(s)" in done.stdout

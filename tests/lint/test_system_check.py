@@ -10,6 +10,7 @@ from django.core.management import call_command, load_command_class
 from django.core.management.base import SystemCheckError
 from django.test import override_settings
 
+from django_zero_downtime.lint import gate
 from django_zero_downtime.lint.system_check import is_first_party, migration_messages
 from tests.lint.test_cli import SAFE, UNSAFE
 
@@ -25,13 +26,31 @@ def test_first_party_apps_are_the_projects_own() -> None:
 
 @UNSAFE
 def test_error_finding_in_new_migration_fails_check() -> None:
-    [message] = migration_messages()
+    with gate.judging():
+        [message] = migration_messages()
     assert message.id == "zdt.E010"
     assert message.msg.startswith("people.0002_unsafe: ZDT101 drop-column:")
-    assert message.obj.endswith("0002_unsafe.py:9")
+    assert message.obj == "tests/lint/fixtures/people_unsafe/0002_unsafe.py:9"
     assert "DeprecateColumn" in message.hint
-    with pytest.raises(SystemCheckError, match=r"zdt\.E010"):
+    with gate.judging(), pytest.raises(SystemCheckError, match=r"zdt\.E010"):
         call_command("check", "--tag", "zero_downtime")
+
+
+@UNSAFE
+def test_check_from_the_command_line_judges(capsys: pytest.CaptureFixture[str]) -> None:
+    command = load_command_class("django_zero_downtime", "check")
+    with pytest.raises(SystemExit) as exc:
+        command.run_from_argv(["manage.py", "check", "--tag", "zero_downtime"])
+    assert exc.value.code == 1
+    assert "zdt.E010" in capsys.readouterr().err
+
+
+@UNSAFE
+def test_outside_judgement_the_finding_is_a_warning() -> None:
+    [message] = migration_messages()
+    assert message.id == "zdt.W011"
+    assert "manage.py check` fails on it" in message.hint
+    call_command("check", "--tag", "zero_downtime")  # the test runner's path: no error
 
 
 @SAFE

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 
 import pytest
@@ -21,6 +22,26 @@ from django_zero_downtime.operations import (
     DualWriteRename,
 )
 
+NEW_PATHS = [
+    zdt_ops.AddIndexInSteps("Person", models.Index(fields=["-surname"], name="person_sn_idx")),
+    zdt_ops.AddConstraintInSteps(
+        "Person",
+        models.UniqueConstraint(
+            fields=["surname"], name="sn_uniq", deferrable=models.Deferrable.DEFERRED
+        ),
+    ),
+    zdt_ops.AddFieldInSteps("Person", "token", models.UUIDField(default=uuid.uuid4)),
+    zdt_ops.AlterFieldInSteps("Person", "surname", models.CharField(max_length=9, unique=True)),
+    zdt_ops.DeclareModelChange(
+        [migrations.AlterField("Person", "surname", models.CharField(max_length=9))]
+    ),
+    zdt_ops.EnforceField("Person", "surname"),
+    zdt_ops.EnforceConstraint("Person", "age_gte_0"),
+    zdt_ops.RetypeField("Person", "id"),
+    zdt_ops.CompleteRetypeField("Person", "id"),
+    zdt_ops.RenameModelWithView("Person", "Human"),
+]
+
 OPERATIONS = [
     AddColumnWithDefault("Person", "nickname", models.CharField(max_length=20, default="")),
     DualWriteRename("Person", "last_name", "surname"),
@@ -34,6 +55,7 @@ OPERATIONS = [
     DropDeprecatedTable("Legacy", db_table="old_legacy"),
     BatchedBackfill("Person", {"surname": F("last_name")}, where=Q(surname__isnull=True)),
     BatchedBackfill("Person", {"score": 0}, batch_size=100, pause_s=0.5, key="score-zero"),
+    *NEW_PATHS,
 ]
 
 
@@ -63,11 +85,18 @@ def test_round_trip_through_the_writer(operation: migrations.operations.base.Ope
 def _normal(operation: migrations.operations.base.Operation) -> tuple[object, ...]:
     """deconstruct(), with fields by their own deconstruction (fields compare by identity)."""
     name, args, kwargs = operation.deconstruct()
-    kwargs = {
-        key: value.deconstruct()[1:] if isinstance(value, models.Field) else value
-        for key, value in kwargs.items()
-    }
+    kwargs = {key: _value(value) for key, value in kwargs.items()}
     return name, tuple(args), kwargs
+
+
+def _value(value: object) -> object:
+    if isinstance(value, models.Field):
+        return value.deconstruct()[1:]
+    if isinstance(value, list) and all(
+        isinstance(v, migrations.operations.base.Operation) for v in value
+    ):
+        return [_normal(inner) for inner in value]
+    return value
 
 
 def test_public_names_live_in_the_public_module() -> None:
@@ -129,5 +158,17 @@ def test_operations_with_different_arguments_are_not_equal() -> None:
 def test_flags_for_the_linter_and_the_runner() -> None:
     non_atomic = {type(op).__name__ for op in OPERATIONS if op.requires_non_atomic_migration}
     gated = {type(op).__name__ for op in OPERATIONS if op.deploy_cycle_gated}
-    assert non_atomic == {"DualWriteRename", "CompleteDualWriteRename", "BatchedBackfill"}
+    assert non_atomic == {
+        "DualWriteRename",
+        "CompleteDualWriteRename",
+        "BatchedBackfill",
+        "AddIndexInSteps",
+        "AddConstraintInSteps",
+        "AddFieldInSteps",
+        "AlterFieldInSteps",
+        "EnforceField",
+        "EnforceConstraint",
+        "RetypeField",
+        "CompleteRetypeField",
+    }
     assert gated == {"CompleteDualWriteRename", "DropDeprecatedColumn", "DropDeprecatedTable"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -92,6 +93,34 @@ def test_concurrent_index_is_reported_with_an_estimate(reports: dict[str, Migrat
     assert "rehearsalapp_big has ~200000 rows" in op.not_rehearsed
 
 
+def test_what_the_zdt110_hint_recommends_is_estimated_not_failed(
+    reports: dict[str, MigrationReport],
+) -> None:
+    report = reports["0006_unique_name_as_hinted"]
+    wrapped, concurrent, attach = report.operations
+    assert "rehearsalapp_big has ~200000 rows" in wrapped.not_rehearsed  # in SeparateDatabase...
+    assert "rehearsalapp_big has ~200000 rows" in concurrent.not_rehearsed  # RunSQL ... ON ONLY
+    assert "failed after operation 1, which could not be rehearsed" in attach.not_rehearsed
+    assert report.findings == []
+
+
+def test_one_approval_covers_the_rehearsal_of_the_same_danger() -> None:
+    from django.db import migrations, models
+
+    from django_zero_downtime.rehearsal.run import _finding
+
+    class Migration(migrations.Migration):
+        zero_downtime = {"ZDT105": "the table has 300 rows"}
+        operations = [migrations.AlterField("big", "n", models.BigIntegerField())]
+
+    [approved] = _finding("ZDT451", Migration("0002_n", APP), 0, "rewrote rehearsalapp_big.")
+    assert approved.severity == "warning"
+    assert "the table has 300 rows (ZDT105)" in approved.message
+    Migration.zero_downtime = {"ZDT101": "unrelated"}
+    [refused] = _finding("ZDT451", Migration("0002_n", APP), 0, "rewrote.")
+    assert refused.severity == "error"
+
+
 @pytest.mark.django_db
 @override_settings(ZDT_REHEARSAL_BUDGET=0.0)
 def test_over_budget_is_an_error(big_table: None) -> None:
@@ -133,10 +162,31 @@ def test_json_output_has_every_statement(big_table: None) -> None:
         call_command(
             "safemigrate", APP, "0002", "--rehearse", "--rehearse-format", "json", stdout=out
         )
-    [report] = json.loads(out.getvalue())
+    document = json.loads(out.getvalue())
+    assert (document["version"], document["command"]) == (1, "rehearse")
+    [report] = document["migrations"]
     [statement] = report["operations"][0]["statements"]
     assert statement["rewritten"] == ["rehearsalapp_big", "rehearsalapp_big_pkey"]
-    assert report["findings"][0]["rule"] == "ZDT451"
+    [finding] = document["findings"]
+    assert finding["rule"] == "ZDT451"
+    assert finding["file"] == "tests/rehearsal/rehearsalapp/migrations/0002_n_bigint.py"
+    assert finding["line"] == _line_of_first_operation(finding["file"])
+    assert document["summary"] == {"errors": 1, "warnings": 0, "migrations": 1, "notes": []}
+
+
+@pytest.mark.django_db
+def test_github_annotations_have_relative_paths_and_lines(big_table: None) -> None:
+    out = StringIO()
+    with pytest.raises(SystemExit):
+        call_command("safemigrate", APP, "0002", "--rehearse", "--format", "github", stdout=out)
+    path = "tests/rehearsal/rehearsalapp/migrations/0002_n_bigint.py"
+    line = _line_of_first_operation(path)
+    assert out.getvalue().startswith(f"::error file={path},line={line},title=ZDT451 ")
+
+
+def _line_of_first_operation(path: str) -> int:
+    lines = Path(settings.BASE_DIR, path).read_text().splitlines()
+    return next(n for n, text in enumerate(lines, 1) if "migrations.AlterField" in text)
 
 
 def test_operations_that_commit_on_their_own_are_not_rehearsed() -> None:

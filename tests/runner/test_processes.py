@@ -121,7 +121,8 @@ SLOW_INDEX = migration(
 def building_index(conn: Any) -> int | None:
     row = conn.execute(
         "SELECT p.pid FROM pg_stat_progress_create_index p JOIN pg_stat_activity a USING (pid) "
-        "WHERE a.application_name = 'zdt-safemigrate' AND p.phase LIKE 'building index%%'"
+        "WHERE a.application_name = 'zdt-safemigrate' AND p.phase LIKE 'building index%%' "
+        "AND a.datname = current_database()"  # the server is shared: not another suite's run
     ).fetchone()
     return row[0] if row else None
 

@@ -75,7 +75,8 @@ def test_rewrite_of_a_table_over_the_threshold_is_refused(items: MigrationsPacka
     result = safemigrate("rapp")
     assert result.code == 1
     assert "ZDT401 large-table" in result.err
-    assert "would rewrite rapp_item (rapp_item: 200 rows, limit 100)" in result.err
+    assert "would rewrite rapp_item under ACCESS EXCLUSIVE for about" in result.err
+    assert "(rapp_item: 200 rows (statistics)" in result.err
     assert 'zero_downtime = {"ZDT401": "<reason>"}' in result.err
     assert applied() == ["0001_item"]
     assert column_type("rapp_item", "n") == "integer"
@@ -140,12 +141,24 @@ def test_never_analysed_table_is_counted(items: MigrationsPackage) -> None:
         cursor.execute("INSERT INTO rapp_item (n) SELECT g FROM generate_series(1, 150) g")
         cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'rapp_item'")
         assert cursor.fetchone()[0] < 0
-    items.write(**{"0002_note": ADD_NOTE})
+    items.write(**{"0002_bigint": migration(["0001_item"], TO_BIGINT)})
     result = safemigrate("rapp")
     assert result.code == 1
-    assert (
-        "would add a column to rapp_item (rapp_item: more than 100 rows, limit 100)" in result.err
+    assert "would rewrite rapp_item under ACCESS EXCLUSIVE" in result.err
+    assert "(rapp_item: 150 rows (counted)" in result.err
+
+
+@override_settings(ZDT_LARGE_TABLE_ROWS=100)
+def test_a_nullable_column_is_added_to_a_large_table(items: MigrationsPackage) -> None:
+    fill("rapp_item", 200)
+    items.write(**{"0002_note": ADD_NOTE})
+    result = safemigrate("rapp", "--plan")
+    assert result.code == 0, result.err
+    assert "rule ZDT401 large-table (rapp_item: catalog-only, instant at any size): ok" in (
+        result.out
     )
+    assert safemigrate("rapp").code == 0
+    assert column_type("rapp_item", "note") == "text"
 
 
 @override_settings(ZDT_LARGE_TABLE_ROWS=100)
@@ -235,10 +248,15 @@ def test_plan_prints_locks_and_rules_and_changes_nothing(items: MigrationsPackag
     assert "rapp.0002_note (atomic)" in result.out
     assert "Add field note to item [ACCESS EXCLUSIVE on rapp_item]" in result.out
     assert 'ALTER TABLE "rapp_item" ADD COLUMN "note" text NULL' in result.out
-    assert "rule ZDT401 large-table (rapp_item: 50 rows, limit 100): ok" in result.out
+    assert "rule ZDT401 large-table (rapp_item: catalog-only, instant at any size): ok" in (
+        result.out
+    )
+    assert "rule ZDT401 large-table (rapp_item: 50 rows (statistics)" in result.out
+    assert "limits 100 rows, 5 s): ok" in result.out
     assert applied() == ["0001_item"]
     assert column_type("rapp_item", "note") == ""
     fill("rapp_item", 100)
     result = safemigrate("rapp", "--plan")
     assert result.code == 1
-    assert "rule ZDT401 large-table (rapp_item: 150 rows, limit 100): REFUSED" in result.out
+    assert "rule ZDT401 large-table (rapp_item: 150 rows (statistics)" in result.out
+    assert "limits 100 rows, 5 s): REFUSED" in result.out

@@ -11,8 +11,10 @@ from django.test.utils import override_settings
 
 from django_zero_downtime.management.commands.migrate import production_refusal
 from django_zero_downtime.retry import backoff_schedule, sqlstate
+from django_zero_downtime.runner import cost
 from django_zero_downtime.runner.cli import limits_from
-from django_zero_downtime.runner.engagement import judge_size, rows_text
+from django_zero_downtime.runner.cost import MB, TableSize
+from django_zero_downtime.runner.engagement import SizeLimits, judge_size
 from django_zero_downtime.runner.locks import Session, advisory_key
 from django_zero_downtime.runner.plan import PlanStep
 from django_zero_downtime.sql.classify import classify_sql
@@ -37,38 +39,98 @@ def test_backoff_with_no_retries_is_empty_and_total_is_bounded() -> None:
     assert sum(backoff_schedule(50, 500, 10_000)) <= 50 * 10
 
 
-# -- impact classifier ------------------------------------------------------------------------
 # -- ZDT401 verdict ---------------------------------------------------------------------------
-STEP = PlanStep("shop", "0002_x", 0, "AddField", "Add field x to order", atomic=True)
+STEP = PlanStep("shop", "0002_x", 0, "AlterField", "Alter field x on order", atomic=True)
 ADD = classify_sql('ALTER TABLE "shop_order" ADD COLUMN "x" int NULL')[0]
+BIGINT = classify_sql('ALTER TABLE "shop_order" ALTER COLUMN "x" TYPE bigint USING "x"::bigint')[0]
 DEFAULT = classify_sql('ALTER TABLE "shop_order" ALTER COLUMN "x" SET DEFAULT 1')[0]
+BIG = TableSize(2_000_000, 70 * MB, 115 * MB, "statistics")
+LIMITS = SizeLimits(1_000_000, 5.0)
 
 
-def test_large_table_refused_without_approval() -> None:
-    finding, verdict = judge_size(STEP, ADD, 2_000_000, 1_000_000, None)
+def test_a_rewrite_of_a_large_table_is_refused_with_an_estimate_and_what_to_do() -> None:
+    finding, verdict = judge_size(STEP, BIGINT, BIG, LIMITS, None)
     assert finding is not None and finding.rule == "ZDT401" and finding.severity == "error"
     assert finding.message == (
-        "Add field x to order would add a column to shop_order "
-        "(shop_order: 2,000,000 rows, limit 1,000,000)."
+        "Alter field x on order would rewrite shop_order under ACCESS EXCLUSIVE for about "
+        "4.6 s, blocking reads and writes (shop_order: 2,000,000 rows (statistics), 115 MB, "
+        "rewrite est. 4.6 s; limits 1,000,000 rows, 5 s)."
     )
-    assert (finding.app, finding.migration, finding.operation) == ("shop", "0002_x", "AddField")
+    assert finding.hint.startswith(
+        "Change the type without a rewrite: add a new column of type bigint to shop_order, "
+        "keep it in sync with x"
+    )
+    assert 'zero_downtime = {"ZDT401": "<reason>"}' in finding.hint
+    assert "(see the operations guide)" not in finding.hint
+    assert (finding.app, finding.migration, finding.operation) == ("shop", "0002_x", "AlterField")
     assert verdict.endswith("REFUSED")
 
 
-def test_large_table_accepted_with_reason_and_small_or_cheap_ones_pass() -> None:
-    assert judge_size(STEP, ADD, 2_000_000, 1_000_000, "DBA ok")[0] is None
-    assert judge_size(STEP, ADD, 1_000_000, 1_000_000, None)[0] is None
-    assert judge_size(STEP, DEFAULT, 9_000_000, 1_000_000, None)[0] is None
+def test_catalog_only_changes_pass_at_any_size_and_say_why() -> None:
+    huge = TableSize(10**9, 10**12, 2 * 10**12, "statistics")
+    for impact in (ADD, DEFAULT):
+        finding, verdict = judge_size(STEP, impact, huge, LIMITS, None)
+        assert finding is None
+        assert verdict == "ZDT401 large-table (shop_order: catalog-only, instant at any size): ok"
+
+
+def test_a_long_estimate_is_refused_below_the_row_limit() -> None:
+    wide = TableSize(500_000, 900 * MB, 1200 * MB, "statistics")
+    finding, _ = judge_size(STEP, BIGINT, wide, LIMITS, None)
+    assert finding is not None and "rewrite est. 48.0 s" in finding.message
+
+
+def test_an_approval_with_a_reason_passes_and_small_tables_pass() -> None:
+    assert judge_size(STEP, BIGINT, BIG, LIMITS, "DBA ok")[1].endswith("approved: DBA ok")
+    small = TableSize(1_000_000, 30 * MB, 50 * MB, "counted")
+    assert judge_size(STEP, BIGINT, small, LIMITS, None)[0] is None
 
 
 def test_empty_reason_is_refused_with_a_hint() -> None:
-    finding, _ = judge_size(STEP, ADD, 2_000_000, 1_000_000, "")
+    finding, _ = judge_size(STEP, BIGINT, BIG, LIMITS, "")
     assert finding is not None and finding.hint.startswith("The approval of ZDT401 needs a reason")
 
 
-def test_capped_count_is_reported_as_more_than_the_limit() -> None:
-    assert rows_text(101, 100) == "more than 100 rows"
-    assert rows_text(100, 100) == "100 rows"
+@pytest.mark.parametrize(
+    ("sql", "work"),
+    [
+        ('ALTER TABLE "t" ADD COLUMN "c" int NULL', None),
+        ('ALTER TABLE "t" ADD COLUMN "c" int DEFAULT 0 NOT NULL', None),
+        ('ALTER TABLE "t" ADD COLUMN "c" uuid DEFAULT gen_random_uuid()', "rewrite"),
+        ('ALTER TABLE "t" ADD COLUMN IF NOT EXISTS "c" varchar(100) NULL', None),
+        ('ALTER TABLE "t" ALTER COLUMN "c" DROP NOT NULL', None),
+        ('ALTER TABLE "t" ALTER COLUMN "c" SET NOT NULL', "scan"),
+        ('ALTER TABLE "t" ALTER COLUMN "c" TYPE bigint', "rewrite"),
+        ('ALTER TABLE "t" DROP COLUMN "c"', None),
+        ('CREATE INDEX "i" ON "t" ("c")', "index build"),
+        ('CREATE INDEX CONCURRENTLY "i" ON "t" ("c")', None),
+        ('ALTER TABLE "t" ADD CONSTRAINT "k" UNIQUE ("c")', "index build"),
+        ('ALTER TABLE "t" ADD CONSTRAINT "k" UNIQUE USING INDEX "i"', None),
+        ('ALTER TABLE "t" ADD CONSTRAINT "k" CHECK ("c" > 0)', "scan"),
+        ('ALTER TABLE "t" ADD CONSTRAINT "k" CHECK ("c" > 0) NOT VALID', None),
+        ('CREATE TRIGGER zdt_dw_x BEFORE INSERT OR UPDATE ON "t" FOR EACH ROW '
+         "EXECUTE PROCEDURE zdt_dw_x()", None),
+    ],
+)  # fmt: skip
+def test_what_costs_time_under_the_lock(sql: str, work: str | None) -> None:
+    assert cost.work(classify_sql(sql)[0]) == work
+
+
+@pytest.mark.parametrize(
+    ("reltuples", "relpages", "pages", "rows"),
+    [
+        (2_000_000, 10_000, 10_000, 2_000_000),  # fresh statistics
+        (1_800_000, 9_000, 10_000, 2_000_000),  # grown a little: scaled like the planner
+        (-1, 0, 10_000, None),  # never analysed
+        (25, 1, 10_000, None),  # analysed when tiny, then bulk-loaded
+        (0, 0, 0, 0),  # empty
+    ],
+)
+def test_statistics_are_trusted_only_when_they_describe_the_table(
+    reltuples: float, relpages: int, pages: int, rows: int | None
+) -> None:
+    stats = cost.Stats(reltuples, relpages, pages * 8192, pages * 8192, 8192)
+    assert cost.rows_from_stats(stats) == rows
 
 
 # -- flags, messages, keys ----------------------------------------------------------------------
@@ -111,3 +173,16 @@ def test_sqlstate_reads_the_driver_error_behind_django() -> None:
         raise RuntimeError("wrapped") from Driver()
     except RuntimeError as exc:
         assert sqlstate(exc) == "55P03"
+
+
+@pytest.mark.parametrize(
+    ("sql", "advice"),
+    [
+        ('ALTER TABLE "shop_order" ALTER COLUMN "x" SET NOT NULL', "NOT VALID on shop_order"),
+        ('CREATE INDEX "i" ON "shop_order" ("x")', "on shop_order with CREATE INDEX CONCURRENTLY"),
+        ('ALTER TABLE "shop_order" ADD CONSTRAINT "k" CHECK ("x" > 0)', "to shop_order NOT VALID"),
+    ],
+)
+def test_each_costly_change_gets_its_own_advice(sql: str, advice: str) -> None:
+    finding, _ = judge_size(STEP, classify_sql(sql)[0], BIG, LIMITS, None)
+    assert finding is not None and advice in finding.hint

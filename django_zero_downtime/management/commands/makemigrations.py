@@ -19,10 +19,11 @@ from django.core.management.base import CommandError, CommandParser
 from django.core.management.commands import makemigrations
 from django.db.migrations.writer import MigrationWriter
 
-from django_zero_downtime.autodetect.autodetector import FINDINGS, compose, needs_non_atomic
-from django_zero_downtime.findings import locate
-from django_zero_downtime.lint import report
-from django_zero_downtime.lint.engine import LintResult
+from django_zero_downtime.autodetect import phases
+
+# The autodetector and the linter are imported where used: Django's system checks load
+# this module (migrate and makemigrations must share an autodetector) in every
+# ``manage.py check``, which should not pay for the linter (issue 16).
 
 
 class Command(makemigrations.Command):
@@ -38,6 +39,8 @@ class Command(makemigrations.Command):
         )
 
     def handle(self, *app_labels: Any, **options: Any) -> None:
+        from django_zero_downtime.autodetect.autodetector import compose
+
         # Whatever autodetector the command would use now (pgtrigger's after its ready()).
         detector = compose(makemigrations.Command.autodetector)
         if not options.get("zero_downtime_rewrite", True):
@@ -54,9 +57,22 @@ class Command(makemigrations.Command):
             for migration in migrations:
                 if not migration.atomic:
                     mark_non_atomic(MigrationWriter(migration).path)
+                if phases.is_contract_migration(migration):
+                    phases.mark_contract(MigrationWriter(migration).path)
+        self.report_contracts(migrations)
         self.report_findings(migrations)
 
+    def report_contracts(self, migrations: list[Any]) -> None:
+        for migration in filter(phases.is_contract_migration, migrations):
+            path = self.get_relative_path(MigrationWriter(migration).path)
+            self.log(phases.contract_note(migration, path))
+
     def report_findings(self, migrations: list[Any]) -> None:
+        from django_zero_downtime.autodetect.autodetector import FINDINGS
+        from django_zero_downtime.findings import locate
+        from django_zero_downtime.lint import report
+        from django_zero_downtime.lint.engine import LintResult
+
         result = LintResult()
         for migration in migrations:
             path = MigrationWriter(migration).path
@@ -74,6 +90,8 @@ class Command(makemigrations.Command):
 def check_atomicity(migration: Any) -> None:
     """``--update`` merges new operations into the last migration: refuse a merge that mixes
     operations needing ``atomic = False`` with others; mark one made only of them."""
+    from django_zero_downtime.autodetect.autodetector import needs_non_atomic
+
     needs = [needs_non_atomic(operation) for operation in migration.operations]
     if any(needs) and not all(needs):
         raise CommandError(

@@ -21,6 +21,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django_zero_downtime import conf
 from django_zero_downtime.exceptions import ZeroDowntimeError
 from django_zero_downtime.guard import runtime as guard
+from django_zero_downtime.lint import gate
 from django_zero_downtime.targets import migration_targets
 
 
@@ -41,7 +42,17 @@ def production_refusal(app_label: str | None, name: str | None, backwards: bool)
 
 
 class ProductionMigrateMixin:
-    """Adds the guard and the production refusal in front of a ``migrate`` command."""
+    """Adds the guard and the production refusal in front of a ``migrate`` command, and
+    judges the migrations it is about to apply (``zdt.E010`` for those, see lint/gate.py)."""
+
+    def execute(self, *args: Any, **options: Any) -> Any:
+        applies = not (options.get("plan") or options.get("fake") or options.get("check_unapplied"))
+        if not applies:
+            return super().execute(*args, **options)  # type: ignore[misc]
+        alias = options.get("database") or "default"
+        keys = gate.forward_plan(alias, options.get("app_label"), options.get("migration_name"))
+        with gate.judging(keys):
+            return super().execute(*args, **options)  # type: ignore[misc]
 
     def handle(self, *args: Any, **options: Any) -> Any:
         guard.refuse_if_web_process("migrate")

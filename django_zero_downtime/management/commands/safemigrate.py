@@ -5,6 +5,7 @@ A thin adapter. Each mode is implemented elsewhere and plugs in here with two fu
 
 - ``--check``: the migration checker (:mod:`django_zero_downtime.lint.cli`);
 - ``--rehearse``: rehearsal on a real database (:mod:`django_zero_downtime.rehearsal.run`);
+- ``--adopt``: record the shipped history as the baseline (:mod:`django_zero_downtime.lint.adopt`);
 - otherwise: apply migrations safely (:mod:`django_zero_downtime.runner.cli`).
 
 Exit codes: 0 done, 1 refused by a rule (or error findings with ``--check``), 2 gave up on
@@ -20,9 +21,11 @@ from typing import Any, NoReturn
 
 from django.core.management.base import CommandError, CommandParser
 from django.core.management.commands.migrate import Command as MigrateCommand
+from django.db import connections
 
 from django_zero_downtime import conf
 from django_zero_downtime.exceptions import ZeroDowntimeError
+from django_zero_downtime.lint import adopt, gate
 from django_zero_downtime.lint import cli as lint_cli
 from django_zero_downtime.rehearsal import run as rehearsal
 from django_zero_downtime.runner import cli as runner_cli
@@ -33,6 +36,14 @@ def _usage_error(parser: CommandParser, message: str) -> NoReturn:
         raise CommandError(f"Error: {message}", returncode=3)
     parser.print_usage(sys.stderr)
     parser.exit(3, f"{parser.prog}: error: {message}\n")
+
+
+def postgresql_only(alias: str, vendor: str) -> str:
+    return (
+        f"safemigrate works on PostgreSQL only; database {alias!r} is {vendor}: nothing was "
+        "checked, rehearsed or applied. Use `manage.py migrate` there (the operations of "
+        "django-zero-downtime run as plain Django operations on it)."
+    )
 
 
 class Command(MigrateCommand):
@@ -51,6 +62,7 @@ class Command(MigrateCommand):
         )
         parser.add_argument("--noinput", "--no-input", action="store_false", dest="interactive")
         lint_cli.add_arguments(parser)
+        adopt.add_arguments(parser)
         rehearsal.add_arguments(parser)
         runner_cli.add_arguments(parser)
 
@@ -64,10 +76,26 @@ class Command(MigrateCommand):
         options["database"] = conf.migration_alias(options.get("database"))
         return super().get_check_kwargs(options)
 
+    def execute(self, *args: Any, **options: Any) -> Any:
+        """Apply mode judges the migrations of its plan (zdt.E010 for those, lint/gate.py);
+        --plan, --rehearse, --check and --adopt are never stopped by the system check."""
+        if any(options.get(mode) for mode in ("check", "rehearse", "plan", "adopt")):
+            return super().execute(*args, **options)
+        alias = conf.migration_alias(options.get("database"))
+        keys = gate.forward_plan(alias, options.get("app_label"), options.get("migration_name"))
+        with gate.judging(keys):
+            return super().execute(*args, **options)
+
     def handle(self, *args: Any, **options: Any) -> None:
         options["database"] = conf.migration_alias(options.get("database"))
+        vendor = connections[options["database"]].vendor
+        if vendor != "postgresql" and not options.get("adopt"):
+            self.stdout.write(postgresql_only(options["database"], vendor))
+            return
         try:
-            if options.get("check"):
+            if options.get("adopt"):
+                code = adopt.run(self, options)
+            elif options.get("check"):
                 code = lint_cli.run(self, options)
             elif options.get("rehearse"):
                 code = rehearsal.run(self, options)

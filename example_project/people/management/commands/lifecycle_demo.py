@@ -33,6 +33,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser: ArgumentParser) -> None:
         defaults = DemoOptions()
         parser.add_argument("--quick", action="store_true", help="A short run (CI).")
+        parser.add_argument(
+            "--scenario",
+            choices=("rename", "bigint"),
+            default="rename",
+            help="rename: the four-release last_name -> surname (default); bigint: an integer "
+            "primary key with a referencing table widened to bigint over three releases.",
+        )
         parser.add_argument("--rows", type=int, help=f"Seeded people (default {defaults.rows}).")
         parser.add_argument(
             "--requests", type=int, help=f"Requests per phase (default {defaults.requests})."
@@ -53,6 +60,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["scenario"] == "bigint":
+            return self._bigint(options)
         if importlib.util.find_spec("gunicorn") is None:
             raise CommandError(
                 "The lifecycle demo serves each release with gunicorn, which is not installed: "
@@ -69,6 +78,26 @@ class Command(BaseCommand):
         demo = LifecycleDemo(where, _options(options), self._write)
         try:
             code = demo.run()
+        except database.NotOurDatabase as exc:
+            raise CommandError(str(exc)) from None
+        finally:
+            if options["drop_database"]:
+                with contextlib.suppress(database.NotOurDatabase):
+                    database.drop(db_config)
+        if code:
+            raise SystemExit(code)
+
+    def _bigint(self, options: dict[str, Any]) -> None:
+        from example_project.lifecycle.bigint import QUICK_BIGINT, BigintDemo, BigintOptions
+
+        chosen = QUICK_BIGINT if options["quick"] else BigintOptions()
+        given = {k: options[k] for k in ("rows", "seconds") if options[k]}
+        config = settings.DATABASES["default"]
+        name = options["database_name"] or f"{config['NAME']}_lifecycle_bigint"
+        db_config = database.demo_config(config, name)
+        workdir = Path(options["workdir"] or tempfile.mkdtemp(prefix="zdt-bigint-"))
+        try:
+            code = BigintDemo(db_config, workdir, replace(chosen, **given), self._write).run()
         except database.NotOurDatabase as exc:
             raise CommandError(str(exc)) from None
         finally:

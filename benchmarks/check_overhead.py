@@ -1,0 +1,97 @@
+"""What installing the app costs every management command, on a project with a real history.
+
+    pip install -e '.[test]'   # wagtail + taggit
+    python benchmarks/check_overhead.py [--runs N]
+
+The wagtail + taggit + contrib scratch project (184 migrations, all applied first, i.e.
+nothing pending) in two variants that differ only in ``INSTALLED_APPS``: with
+``pgtrigger`` and ``django_zero_downtime``, and without them. Alternating runs of each, in
+fresh processes, time (CPU of the child, the fastest of ``--runs``):
+
+- ``manage.py check``: start-up plus every system check (the figure CI pays);
+- start-up alone: ``django.setup()`` (what every command, ``runserver`` reload and worker pays).
+
+Prints both ratios; target: ``check`` with the app <= 1.02x without. ``DATABASE_URL``
+(default ``zdt_bench_check``) is migrated once with plain ``migrate``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.lint_scratch_project import environment, manage, write_project
+
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/zdt_bench_check"
+OURS = '    "pgtrigger",\n    "django_zero_downtime",\n'
+SETUP = "import django; django.setup()"
+
+
+def without_app(directory: Path) -> None:
+    settings = (directory / "scratch_settings.py").read_text()
+    assert OURS in settings
+    (directory / "bare_settings.py").write_text(settings.replace(OURS, ""))
+
+
+def cpu(directory: Path, env: dict[str, str], *command: str) -> float:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    done = subprocess.run(command, cwd=directory, env=env, capture_output=True, text=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    runs = parser.parse_args().runs
+    url = os.environ.get("DATABASE_URL") or DEFAULT_URL
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = write_project(Path(tmp))
+        without_app(directory)
+        ours, bare = (
+            environment(url),
+            {**environment(url), "DJANGO_SETTINGS_MODULE": "bare_settings"},
+        )
+        done, _ = manage(directory, "migrate", "--no-input", env=ours)
+        assert done.returncode == 0, done.stderr
+        count = subprocess.run(
+            [sys.executable, "manage.py", "showmigrations", "--plan"],
+            cwd=directory,
+            env=ours,
+            capture_output=True,
+            text=True,
+        ).stdout.count("[X]")
+        times: dict[str, list[float]] = {k: [] for k in ("check+", "check-", "setup+", "setup-")}
+        for _ in range(runs):
+            for env, sign in ((ours, "+"), (bare, "-")):
+                times["check" + sign].append(
+                    cpu(directory, env, sys.executable, "manage.py", "check")
+                )
+                times["setup" + sign].append(cpu(directory, env, sys.executable, "-c", SETUP))
+    best = {key: min(values) for key, values in times.items()}
+    print(
+        f"scratch project: wagtail + taggit + contrib, {count} migrations applied, nothing pending"
+    )
+    for what in ("check", "setup"):
+        ratio = best[what + "+"] / best[what + "-"]
+        extra = (best[what + "+"] - best[what + "-"]) * 1000
+        label = "manage.py check" if what == "check" else "django.setup()"
+        print(
+            f"  {label:<16} with the app {best[what + '+']:.3f} s CPU, without "
+            f"{best[what + '-']:.3f} s: {ratio:.3f}x ({extra:+.0f} ms)"
+        )
+    verdict = best["check+"] / best["check-"] <= 1.02
+    print(f"  target: manage.py check <= 1.02x: {'OK' if verdict else 'MISSED'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
