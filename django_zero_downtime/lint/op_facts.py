@@ -20,7 +20,7 @@ from django.db.models import CheckConstraint, Q
 
 from django_zero_downtime.lint import facts
 from django_zero_downtime.sql.classify import classify_sql
-from django_zero_downtime.sql.columns import VOLATILE_DEFAULT
+from django_zero_downtime.sql.columns import VOLATILE_DEFAULT, function_volatile
 from django_zero_downtime.sql.state import Column, ColumnLookup, Schema
 
 AUTO_FIELD_TYPES = ("AutoField", "BigAutoField", "SmallAutoField")
@@ -32,10 +32,12 @@ def volatile(expression: Any) -> bool:
     if type(expression).__name__ in ("RandomUUID", "Random"):
         return True
     extra = getattr(expression, "extra", None) or {}
-    for attribute in ("function", "template"):
-        text = extra.get(attribute) or getattr(expression, attribute, None)
-        if isinstance(text, str) and VOLATILE_DEFAULT.search(text + "("):
-            return True
+    function = extra.get("function") or getattr(expression, "function", None)
+    if isinstance(function, str) and function_volatile(function):
+        return True
+    template = extra.get("template") or getattr(expression, "template", None)
+    if isinstance(template, str) and VOLATILE_DEFAULT.search(template):
+        return True
     sources: Any = getattr(expression, "get_source_expressions", None)
     return callable(sources) and any(volatile(s) for s in sources() if s is not None)
 

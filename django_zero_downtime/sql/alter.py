@@ -134,13 +134,20 @@ def _type(table: str, column: str, toks: list[Tok], schema: Schema, base: Action
     new_type = parse.text(toks[:end])
     old_type = schema.column(table, column).type
     action = replace(base, kind="ALTER COLUMN TYPE", new_type=new_type, old_type=old_type)
-    using = parse.text(toks[words.index("USING") + 1 :]) if "USING" in words else column
-    if using.strip('"') != column:
+    if "USING" in words and not _plain_cast(toks[words.index("USING") + 1 :], column, new_type):
         return replace(action, rewrites=True)
     if old_type is None:
         return replace(action, rewrites=not columns.may_widen(new_type))
     change = type_change(old_type, new_type, utc=schema.utc and schema.version >= 12)
     return replace(action, rewrites=change.rewrites, builds_index=change.rebuilds_indexes)
+
+
+def _plain_cast(using: list[Tok], column: str, new_type: str) -> bool:
+    """``USING col`` or ``USING col::new_type``: PostgreSQL's own default conversion."""
+    if not using or not parse.is_name(using[0]) or using[0].ident != column:
+        return False
+    rest = parse.text(using[1:]).replace(" ", "").lower()
+    return rest in ("", "::" + new_type.replace(" ", "").lower())
 
 
 def add_constraint(table: str, toks: list[Tok], schema: Schema, text: str) -> Action:
