@@ -21,15 +21,17 @@ LAYERS: dict[str, int] = {
     # 1: the ledger's tables, SQL facts, findings (catalogue, policy, approvals, renderers)
     "models": 1, "sql": 1, "findings": 1,
     # 2: deploy cycles and the drop gate; command arguments as migration targets
-    "ledger": 2, "targets": 2,
-    # 3: the parts: safe operations, the guard, blue/green compatibility
-    "operations": 3, "guard": 3, "bluegreen": 3,
-    # 4: what judges or applies migrations: the checker, rehearsal, runner, test helpers
-    "lint": 4, "rehearsal": 4, "runner": 4, "testing": 4,
-    # 5: what Django's makemigrations and check call into
-    "autodetect": 5, "checks": 5,
-    # 6: entry points: the app config, the commands, the pytest plugin's old path
-    "apps": 6, "management": 6, "pytest_plugin": 6,
+    "ledger": 2, "targets": 2, "project": 2,
+    # 3: the parts: safe operations, the guard
+    "operations": 3, "guard": 3,
+    # 4: blue/green compatibility (reads what the operations declare they mirror)
+    "bluegreen": 4,
+    # 5: what judges or applies migrations: the checker, rehearsal, runner, test helpers
+    "lint": 5, "rehearsal": 5, "runner": 5, "testing": 5,
+    # 6: what Django's makemigrations and check call into
+    "autodetect": 6, "checks": 6,
+    # 7: entry points: the app config, the commands, the pytest plugin's old path
+    "apps": 7, "management": 7, "pytest_plugin": 7,
 }  # fmt: skip
 """A module imports from its own part or from a lower layer, never sideways or up."""
 

@@ -7,9 +7,11 @@ from django_zero_downtime.testing.migrator import (
     Migrator,
     OldCodeBroken,
     boundary_value,
-    drop_gate_open,
     exercise_model,
     exercise_models,
+)
+from django_zero_downtime.testing.snapshots import (
+    drop_gate_open,
     ledger_snapshot,
     restore_ledger,
     schema_snapshot,

@@ -39,7 +39,9 @@ def test_every_public_operation_declares_its_traits() -> None:
 def test_effects_on_the_previous_release_come_from_the_operation() -> None:
     rename = zdt.DualWriteRename("person", "last_name", "surname")
     assert traits.schema_effect(rename) == traits.Effect(
-        kept=(("person", "last_name"),), filled=(("person", "surname"),)
+        kept=(("person", "last_name"),),
+        filled=(("person", "surname"),),
+        mirrored=(("person", "last_name", "surname"),),
     )
     assert traits.schema_effect(zdt.DeprecateTable("person")) == traits.Effect(
         kept_tables=("person",)
