@@ -101,6 +101,22 @@ def _constant_default_not_null(ctx: OperationContext) -> bool:
     return has_default and field.db_default is NOT_PROVIDED and op.preserve_default
 
 
+def _renames_folded(
+    app_label: str, operations: list[Operation], state: ProjectState
+) -> list[Operation]:
+    """Django's operations with column renames as ``DualWriteRename`` and without the
+    Remove/Add pairs those carry over (see :func:`renames.fold`). Folding comes before the
+    other rewrites, which would turn the pairs into operations fold does not recognise."""
+    start = state.clone()
+    staged = []
+    for operation in operations:
+        ctx = OperationContext(app_label, operation, state, connection, new_tables=set())
+        renamed = type(operation) is migrations.RenameField
+        staged.append(rewrite_operation(ctx) if renamed else operation)
+        operation.state_forwards(app_label, state)
+    return renames.fold(app_label, staged, start)
+
+
 def rewrite_operations(
     app_label: str, operations: list[Operation], state: ProjectState
 ) -> list[Operation]:
@@ -164,9 +180,8 @@ def rewrite_changes(
         rewritten: list[Migration] = []
         try:
             for migration in app_migrations:
-                start = state.clone()
-                operations = rewrite_operations(app_label, list(migration.operations), state)
-                migration.operations = renames.fold(app_label, operations, start)  # type: ignore[misc]
+                staged = _renames_folded(app_label, list(migration.operations), state.clone())
+                migration.operations = rewrite_operations(app_label, staged, state)  # type: ignore[misc]
             *expand, contract = phases.split_contracts(app_label, app_migrations)
             for migration in expand:
                 rewritten += split_by_atomicity(migration)
