@@ -6,7 +6,9 @@ class ZeroDowntimeConfig(AppConfig):
 
     The guard must be in place before any request or migration can run, and ``ready()`` is
     the one hook Django calls in every process (web server, ``manage.py``, tests) before
-    either can happen. It touches no database (docs/architecture.md, "Guard").
+    either can happen. It touches no database (docs/architecture.md, "Guard"); in a web
+    process with ``ZDT_RELEASE`` set it starts the release heartbeat's thread, which
+    reports the release with one short DML statement per beat (guard/heartbeat.py).
     """
 
     name = "django_zero_downtime"

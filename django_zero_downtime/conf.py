@@ -8,6 +8,8 @@ is cheap and not cached, so ``override_settings`` in tests just works.
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from os import PathLike
@@ -50,6 +52,15 @@ class ZdtSettings:
     COMPAT_GIT_REF: str | None = None
     POSTGRES_VERSION: int = 13
     """Target PostgreSQL major version when the migration database is not reachable."""
+    RELEASE: str | None = None
+    """This process's release label (setting, else the ``ZDT_RELEASE`` environment variable),
+    normalised by :func:`normalise_release`."""
+    HEARTBEAT_S: float | None = 60.0
+    """Web processes report their release this often; None or 0: never."""
+    MIN_CYCLE_INTERVAL: float = 600.0
+    """Seconds between two deploy cycles at least (the name is the issue's; seconds)."""
+    SERVING_WINDOW: float = 600.0
+    """Seconds a release seen serving counts as still serving (drop gate)."""
 
 
 def _fail(name: str, value: object, expected: str) -> ImproperlyConfigured:
@@ -148,6 +159,62 @@ def _postgres_major(name: str, value: Any) -> int:
     return value
 
 
+RELEASE_MAX_LENGTH = 200
+"""The ledger's column size for a release label (models.DeployCycle.release)."""
+RELEASE_PATTERN = re.compile(r"[a-z0-9][a-z0-9._+/:@#-]*")
+RELEASE_RULES = (
+    f"1 to {RELEASE_MAX_LENGTH} characters: letters, digits and . _ + / : @ # -, starting "
+    'with a letter or digit, e.g. "v2.4.1", "r9", "2026-12-01.3" or a git commit'
+)
+
+
+class BadReleaseLabel(ValueError):
+    """A release label that breaks :data:`RELEASE_RULES`."""
+
+
+def normalise_release(label: str) -> str:
+    """The one spelling of a release label: trimmed and case-folded, then checked.
+
+    ``r9``, ``R9``, ``" r9 "`` and ``"r9\\t"`` are one release. Raises :class:`BadReleaseLabel`
+    with what is wrong (pure).
+    """
+    cleaned = label.strip().casefold()
+    if len(cleaned) > RELEASE_MAX_LENGTH:
+        raise BadReleaseLabel(
+            f"release label {cleaned[:30]!r}... is {len(cleaned)} characters long: expected "
+            f"{RELEASE_RULES}"
+        )
+    if not cleaned.isascii() or not RELEASE_PATTERN.fullmatch(cleaned):
+        raise BadReleaseLabel(f"release label {label!r} is not valid: expected {RELEASE_RULES}")
+    return cleaned
+
+
+def _optional_release(name: str, value: Any) -> str | None:
+    source = f"ZDT_{name}"
+    if value is None and os.environ.get("ZDT_RELEASE"):
+        value, source = os.environ["ZDT_RELEASE"], "the ZDT_RELEASE environment variable"
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise _fail(name, value, f"None or a release label ({RELEASE_RULES})")
+    try:
+        return normalise_release(value)
+    except BadReleaseLabel as exc:
+        raise ImproperlyConfigured(f"{source}: {exc}. Fix it, or remove it.") from None
+
+
+def _optional_seconds(name: str, value: Any) -> float | None:
+    if value is None or value == 0:
+        return None
+    return _positive_number(name, value)
+
+
+def _positive_number(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise _fail(name, value, "a number of seconds > 0")
+    return float(value)
+
+
 Validator = Callable[[str, Any], Any]
 
 VALIDATORS: dict[str, Validator] = {
@@ -177,6 +244,10 @@ VALIDATORS: dict[str, Validator] = {
     "EXTRA_START_FILES": _string_tuple,
     "COMPAT_GIT_REF": _optional_string,
     "POSTGRES_VERSION": _postgres_major,
+    "RELEASE": _optional_release,
+    "HEARTBEAT_S": _optional_seconds,
+    "MIN_CYCLE_INTERVAL": _non_negative_number,
+    "SERVING_WINDOW": _positive_number,
 }
 
 SETTING_NAMES = tuple(f"ZDT_{f.name}" for f in fields(ZdtSettings))
@@ -197,7 +268,23 @@ def get_settings() -> ZdtSettings:
     for name, validate in VALIDATORS.items():
         if hasattr(django_settings, f"ZDT_{name}"):
             values[name] = validate(name, getattr(django_settings, f"ZDT_{name}"))
-    return ZdtSettings(**values)
+    if "RELEASE" not in values:
+        values["RELEASE"] = _optional_release("RELEASE", None)
+    result = ZdtSettings(**values)
+    _check_window(result)
+    return result
+
+
+def _check_window(settings: ZdtSettings) -> None:
+    """A live process beats at least twice within the serving window, or it looks gone."""
+    beat = settings.HEARTBEAT_S
+    if beat is not None and 2 * beat > settings.SERVING_WINDOW:
+        raise _fail(
+            "SERVING_WINDOW",
+            settings.SERVING_WINDOW,
+            f"at least twice ZDT_HEARTBEAT_S ({beat:g} s), so a live process is never taken "
+            "for a stopped one",
+        )
 
 
 def migration_alias(requested: str | None = None) -> str:

@@ -1,8 +1,14 @@
 """The deploy-cycle ledger: counting releases and gating drops of deprecated objects.
 
-A deploy cycle is one distinct release label given to ``safemigrate --release``. The
-counter is the number of such labels seen. A deprecation records the counter's value when
-it was applied; the drop is allowed once ``ZDT_DEPRECATION_CYCLES`` more cycles have passed.
+A deploy cycle is a release that served (or, without web processes reporting, a release
+label), decided by :mod:`django_zero_downtime.releases`. The counter is the number of
+counted ``DeployCycle`` rows. A deprecation records the counter's value when it was
+applied; the drop is allowed once ``ZDT_DEPRECATION_CYCLES`` more cycles have passed and
+no release whose models map the object has been seen serving within ``ZDT_SERVING_WINDOW``.
+
+The SQL here works on every ledger level: before ``0003_served_releases`` (during the run
+that applies it, or with a migration depending only on ``0001_initial``) every label
+counts, as it did, and nothing is known of serving releases.
 """
 
 from __future__ import annotations
@@ -13,12 +19,13 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import router
+from django.db import connections, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from django_zero_downtime import conf
+from django_zero_downtime import conf, releases
 from django_zero_downtime.exceptions import RefusedByRule, ZeroDowntimeError
-from django_zero_downtime.models import DeployCycle, Deprecation
+from django_zero_downtime.models import DeployCycle, Deprecation, ServingProcess
+from django_zero_downtime.releases import Cycle, Decision, Served, StillServing
 
 
 @dataclass(frozen=True)
@@ -38,15 +45,172 @@ def drop_verdict(cycles_now: int, deprecated_in: int, required: int) -> DropVerd
     return DropVerdict(allowed=passed >= required, cycles_passed=passed, cycles_required=required)
 
 
+CYCLES = DeployCycle._meta.db_table
+SERVING = ServingProcess._meta.db_table
+
+
+def _has(cursor: Any, table: str, column: str | None = None) -> bool:
+    """Does ``table`` (and its ``column``) exist? The ledger may be at any level."""
+    cursor.execute(
+        "SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass(%s) "
+        "AND attnum > 0 AND NOT attisdropped AND (%s::text IS NULL OR attname = %s)",
+        [table, column, column],
+    )
+    return bool(cursor.fetchone()[0])
+
+
+def counts_served(cursor: Any) -> bool:
+    """The ledger is at ``0003_served_releases`` or later."""
+    return _has(cursor, CYCLES, "not_counted") and _has(cursor, SERVING)
+
+
 def current_cycle(using: str) -> int:
-    """The deploy-cycle counter on database ``using``."""
-    return DeployCycle.objects.using(using).count()
+    """The deploy-cycle counter on database ``using``: the counted releases."""
+    with connections[using].cursor() as cursor:
+        where = " WHERE not_counted IS NULL" if _has(cursor, CYCLES, "not_counted") else ""
+        cursor.execute(f"SELECT count(*) FROM {CYCLES}{where}")
+        return int(cursor.fetchone()[0])
 
 
-def record_release(label: str, using: str) -> tuple[int, bool]:
-    """Record ``label`` as a deploy cycle; returns (counter, created). Idempotent per label."""
-    _, created = DeployCycle.objects.using(using).get_or_create(release=label)
-    return current_cycle(using), created
+@dataclass(frozen=True)
+class Recorded:
+    """What recording a release label did."""
+
+    cycle: int
+    created: bool
+    not_counted: str | None = None
+
+
+def record_release(label: str, using: str, label_counting: bool = True) -> Recorded:
+    """Record ``label`` (normalised, :func:`conf.normalise_release`); idempotent per label.
+
+    ``label_counting``: no web process reports, the label counts unless it comes within
+    ``ZDT_MIN_CYCLE_INTERVAL`` of the latest cycle; otherwise it counts once it serves.
+    """
+    with connections[using].cursor() as cursor:
+        if not counts_served(cursor):  # an older ledger: every new label counts
+            cursor.execute(
+                f"INSERT INTO {CYCLES} (release) VALUES (%s) ON CONFLICT DO NOTHING RETURNING id",
+                [label],
+            )
+            return Recorded(current_cycle(using), cursor.fetchone() is not None)
+        cursor.execute(f"SELECT not_counted FROM {CYCLES} WHERE release = %s", [label])
+        if row := cursor.fetchone():
+            return Recorded(current_cycle(using), False, row[0])
+        if label_counting:
+            reason = _label_decision(cursor, label).reason
+        else:
+            reason = releases.NOT_SERVED_YET
+        cursor.execute(
+            f"INSERT INTO {CYCLES} (release, not_counted) VALUES (%s, %s)", [label, reason]
+        )
+    return Recorded(current_cycle(using), True, reason)
+
+
+def _label_decision(cursor: Any, label: str) -> Decision:
+    cursor.execute("SELECT statement_timestamp()")
+    now = cursor.fetchone()[0]
+    interval = conf.get_settings().MIN_CYCLE_INTERVAL
+    return releases.label_decision(label, now, releases.latest(_cycles(cursor)), interval)
+
+
+def _cycles(cursor: Any) -> list[Cycle]:
+    cursor.execute(
+        f"SELECT release, coalesce(served_at, started_at), not_counted IS NULL FROM {CYCLES}"
+    )
+    return [Cycle(*row) for row in cursor.fetchall()]
+
+
+SERVED_SQL = f"SELECT release, min(first_seen), max(last_seen) FROM {SERVING} GROUP BY release"
+STORE_SQL = (
+    f"INSERT INTO {CYCLES} AS c (release, served_at, not_counted) VALUES (%s, %s, %s) "
+    "ON CONFLICT (release) DO UPDATE SET served_at = EXCLUDED.served_at, "
+    "not_counted = EXCLUDED.not_counted WHERE c.not_counted IS NOT NULL"
+)
+
+
+def reconcile_served(using: str) -> list[Decision]:
+    """Count the releases seen serving (:func:`releases.served_decisions`) and store each
+    decision; under the run lock (one writer). Empty on a ledger before 0003."""
+    with connections[using].cursor() as cursor:
+        if not counts_served(cursor):
+            return []
+        cursor.execute(SERVED_SQL)
+        served = [Served(*row) for row in cursor.fetchall()]
+        interval = conf.get_settings().MIN_CYCLE_INTERVAL
+        decisions = releases.served_decisions(served, _cycles(cursor), interval)
+        for decision in decisions:
+            cursor.execute(STORE_SQL, [decision.release, decision.at, decision.reason])
+    return decisions
+
+
+RECENT = "last_seen > statement_timestamp() - make_interval(secs => %s)"
+
+
+def serving_reported(using: str) -> bool:
+    """Has any web process reported its release within ``ZDT_SERVING_WINDOW``?"""
+    window = conf.get_settings().SERVING_WINDOW
+    with connections[using].cursor() as cursor:
+        if not counts_served(cursor):
+            return False
+        cursor.execute(f"SELECT EXISTS (SELECT FROM {SERVING} WHERE {RECENT})", [window])
+        return bool(cursor.fetchone()[0])
+
+
+STILL_SERVING_SQL = (
+    "SELECT release, max(last_seen), (array_agg(host ORDER BY last_seen DESC))[1], "
+    f"(array_agg(pid ORDER BY last_seen DESC))[1], count(*) FROM {SERVING} WHERE {RECENT} "
+    f"AND release IN (SELECT release FROM {SERVING} WHERE {{maps}}) "
+    "GROUP BY release ORDER BY 2 DESC"
+)
+
+
+def still_serving(connection: Any, table: str, column: str) -> list[StillServing]:
+    """Releases whose models map ``table`` (``.column``) seen serving within the window."""
+    window = conf.get_settings().SERVING_WINDOW
+    with connection.cursor() as cursor:
+        if not counts_served(cursor):
+            return []
+        if column:
+            maps, params = "jsonb_exists(maps -> %s, %s)", [table, column]
+        else:
+            maps, params = "jsonb_exists(maps, %s)", [table]
+        cursor.execute(STILL_SERVING_SQL.format(maps=maps), [window, *params])
+        return [StillServing(*row) for row in cursor.fetchall()]
+
+
+BEAT_SQL = f"UPDATE {SERVING} SET last_seen = now() WHERE release = %s AND host = %s AND pid = %s"
+FIRST_BEAT_SQL = (
+    f"INSERT INTO {SERVING} (release, host, pid, maps) SELECT %s, %s, %s, CASE WHEN EXISTS "
+    f"(SELECT FROM {SERVING} WHERE release = %s AND maps IS NOT NULL) THEN NULL "
+    "ELSE %s::jsonb END ON CONFLICT (release, host, pid) DO UPDATE SET last_seen = now()"
+)
+BEAT_TIMEOUTS = "SET LOCAL statement_timeout = '2s'; SET LOCAL lock_timeout = '200ms'"
+
+
+def report_serving(using: str, release: str, host: str, pid: int, maps: str | None) -> None:
+    """One heartbeat of a web process: DML only, one short transaction with short timeouts.
+
+    ``maps`` (JSON ``{table: [columns]}``) is sent with a process's first beat and stored
+    once per release; later beats only move ``last_seen``."""
+    with transaction.atomic(using=using), connections[using].cursor() as cursor:
+        cursor.execute(BEAT_TIMEOUTS)
+        if maps is None:
+            cursor.execute(BEAT_SQL, [release, host, pid])
+            if cursor.rowcount:
+                return
+            raise LookupError("this process's row is gone (pruned): send the first beat again")
+        cursor.execute(FIRST_BEAT_SQL, [release, host, pid, release, maps])
+
+
+def prune_serving(using: str, days: int = 7) -> None:
+    """Forget processes not seen for ``days`` (their releases' cycles are decided)."""
+    with connections[using].cursor() as cursor:
+        if counts_served(cursor):
+            cursor.execute(
+                f"DELETE FROM {SERVING} WHERE last_seen < now() - make_interval(days => %s)",
+                [days],
+            )
 
 
 def record_deprecation(
@@ -144,7 +308,21 @@ def gate_drop(
     verdict = drop_verdict(current_cycle(using), deprecation.deprecated_in_cycle, required)
     if not verdict.allowed:
         raise RefusedByRule(refusal_message(target, verdict, deprecation.deprecated_in_cycle))
+    refuse_while_serving(connection, target, table, column)
     return deprecation
+
+
+def refuse_while_serving(
+    connection: BaseDatabaseWrapper, target: str, table: str, column: str
+) -> None:
+    """Refuse the drop while a release whose models map it has been seen serving."""
+    serving = still_serving(connection, table, column)
+    if serving:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement_timestamp()")
+            now = cursor.fetchone()[0]
+        window = conf.get_settings().SERVING_WINDOW
+        raise RefusedByRule(releases.serving_refusal(target, serving, now, window))
 
 
 # --- the migration being applied ---------------------------------------------------------

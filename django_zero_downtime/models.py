@@ -1,7 +1,8 @@
 """The ledger: what safemigrate remembers between deploys.
 
-- :class:`DeployCycle`: one row per distinct release label given to ``safemigrate --release``.
-  The number of rows is the deploy-cycle counter that gates drops.
+- :class:`DeployCycle`: one row per release label (``safemigrate --release``, or seen serving).
+  The rows that count (``not_counted`` empty) are the deploy-cycle counter that gates drops.
+- :class:`ServingProcess`: a web process seen serving a release (its heartbeat).
 - :class:`Deprecation`: a column or table taken out of use, and the cycle in which it was.
 - :class:`BackfillProgress`: where a batched backfill got to, so a crash resumes, not restarts.
 
@@ -14,20 +15,50 @@ from __future__ import annotations
 from django.db import models
 from django.db.models.functions import Now
 
+from django_zero_downtime.conf import RELEASE_MAX_LENGTH
+
 
 class DeployCycle(models.Model):
-    """One deploy cycle: a release label seen by ``safemigrate --release``."""
+    """A release label seen by ``safemigrate --release`` or seen serving; a deploy cycle
+    unless ``not_counted`` says why not (docs/deploy.md#deploy-cycles)."""
 
-    release = models.CharField(max_length=200, unique=True)
+    release = models.CharField(max_length=RELEASE_MAX_LENGTH, unique=True)
     started_at = models.DateTimeField(db_default=Now())
     finished_at = models.DateTimeField(null=True, blank=True)
     report = models.JSONField(null=True, blank=True)
+    not_counted = models.TextField(
+        null=True, blank=True, help_text="Why this release is not (yet) a deploy cycle."
+    )
+    served_at = models.DateTimeField(
+        null=True, blank=True, help_text="When it counted as a release seen serving."
+    )
 
     class Meta:
         ordering = ["id"]
 
     def __str__(self) -> str:
         return f"cycle {self.pk}: {self.release}"
+
+
+class ServingProcess(models.Model):
+    """A web process seen serving a release: written at its start and on its heartbeat."""
+
+    release = models.CharField(max_length=RELEASE_MAX_LENGTH)
+    host = models.CharField(max_length=255)
+    pid = models.IntegerField()
+    first_seen = models.DateTimeField(db_default=Now())
+    last_seen = models.DateTimeField(db_default=Now())
+    maps = models.JSONField(
+        null=True, blank=True, help_text="{table: [columns]} the release's models map."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["release", "host", "pid"], name="zdt_serving_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"release {self.release} on {self.host} pid {self.pid}"
 
 
 class Deprecation(models.Model):

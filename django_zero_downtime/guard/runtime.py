@@ -17,6 +17,9 @@ A process is a web process when (see :func:`web_process_reason`):
   waitress-serve, or uWSGI's embedded interpreter), or it is ``manage.py runserver``.
 
 Escape hatch for tests and local development: ``ZDT_ALLOW_MIGRATE_IN_WEB_PROCESS = True``.
+
+The same test starts the release heartbeat (:mod:`.heartbeat`): at start-up in a server
+program, and on the first request a process serves (a forked worker included).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from typing import Any
 
 from django_zero_downtime import conf
 from django_zero_downtime.exceptions import MigrationInWebProcessError
+from django_zero_downtime.guard import heartbeat
 from django_zero_downtime.guard.start_scripts import RUNSERVER_COMMANDS, WEB_SERVERS
 
 MANAGEMENT_PROGRAMS = frozenset({"manage", "django-admin", "django"})
@@ -93,6 +97,7 @@ def note_request_started(sender: type, **kwargs: Any) -> None:
 
     if isinstance(sender, type) and issubclass(sender, WSGIHandler | ASGIHandler):
         _served.setdefault("handler", sender.__name__)
+        heartbeat.ensure_running()  # one integer compared once it runs (guard/heartbeat.py)
 
 
 def refuse_on_pre_migrate(sender: Any, **kwargs: Any) -> None:
@@ -125,3 +130,5 @@ def install() -> None:
     pre_migrate.connect(refuse_on_pre_migrate, dispatch_uid="zdt_guard_pre_migrate")
     if not getattr(MigrationExecutor.migrate, _GUARD_MARK, False):
         MigrationExecutor.migrate = guarded(MigrationExecutor.migrate)  # type: ignore[method-assign]
+    if web_process_reason():  # a server program: report the release from start-up on
+        heartbeat.ensure_running()

@@ -27,7 +27,11 @@ from django_zero_downtime.runner.report import RunReport, summary
 
 
 def add_arguments(parser: ArgumentParser) -> None:
-    parser.add_argument("--release", help="Release label; each distinct label is one deploy cycle.")
+    parser.add_argument(
+        "--release",
+        help="This deploy's release label (default ZDT_RELEASE); a deploy cycle once it serves "
+        "(docs/deploy.md#deploy-cycles).",
+    )
     parser.add_argument(
         "--lock-timeout",
         type=int,
@@ -108,10 +112,7 @@ def _flag(name: str, given: int | None, default: int, minimum: int) -> int:
 
 def run(command: BaseCommand, options: dict[str, Any]) -> int:
     guard.refuse_if_web_process("safemigrate")
-    if options.get("release") is not None and not options["release"].strip():
-        raise CommandError(
-            "--release needs a non-empty label (e.g. the release version).", returncode=3
-        )
+    options["release"] = release_label(options.get("release"))
     limits = limits_from(options)
     report = RunReport(database=options["database"], release=options.get("release"))
     report.settings = asdict(limits)
@@ -131,6 +132,16 @@ def run(command: BaseCommand, options: dict[str, Any]) -> int:
     report.findings[:] = locate.fill(report.findings)
     _finish(command, options, report)
     return report.exit_code
+
+
+def release_label(given: str | None) -> str | None:
+    """``--release``, normalised and validated before anything runs (else ZDT_RELEASE)."""
+    if given is None:
+        return conf.get_settings().RELEASE
+    try:
+        return conf.normalise_release(given)
+    except conf.BadReleaseLabel as exc:
+        raise CommandError(f"--release: {exc}. Nothing was applied.", returncode=3) from None
 
 
 def verified_code(code: int, report: RunReport) -> int:

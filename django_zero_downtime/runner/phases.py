@@ -105,8 +105,8 @@ def contract_facts(connection: Any, release: str | None, fresh: bool) -> Contrac
     applied = {(r.app, r.name): r.applied for r in recorder.migration_qs.all()}
     started = None
     if release and DeployCycle._meta.db_table in connection.introspection.table_names():
-        cycle = DeployCycle.objects.using(connection.alias).filter(release=release).first()
-        started = cycle.started_at if cycle else None
+        rows = DeployCycle.objects.using(connection.alias).filter(release=release)
+        started = rows.values_list("started_at", flat=True).first()  # any ledger level
     return ContractFacts(applied, started, fresh)
 
 

@@ -23,6 +23,7 @@ from django_zero_downtime.findings.model import Finding
 from django_zero_downtime.findings.render import brief
 from django_zero_downtime.models import DeployCycle
 from django_zero_downtime.runner import engagement, exclusion, phases
+from django_zero_downtime.runner import release as run_release
 from django_zero_downtime.runner.apply import Applier, Limits
 from django_zero_downtime.runner.exclusion import RunLock
 from django_zero_downtime.runner.locks import connect_kwargs
@@ -120,8 +121,15 @@ class RunOptions:
         )
 
 
+LEDGER_APP = DeployCycle._meta.app_label
+
+
 def plan_for(executor: MigrationExecutor, options: RunOptions) -> list[PlanEntry]:
+    """The plan; a run with a release label also brings the ledger up to date first (new
+    tables and nullable columns only), so the release is recorded on a fresh database too."""
     targets = migration_targets(executor.loader, options.app_label, options.migration_name)
+    if options.release and options.app_label not in (None, LEDGER_APP):
+        targets = [*executor.loader.graph.leaf_nodes(LEDGER_APP), *targets]
     return list(executor.migration_plan(targets))
 
 
@@ -179,6 +187,8 @@ class Run:
         self._pid = 0
         self.lock: RunLock | None = None
         """The run lock, re-verified before every step (None for ``--plan``)."""
+        self.counting_labels = True
+        """No web process reports its release: labels count (runner/release.py)."""
 
     def execute(self) -> int:
         self.observer = Observer(self.connection, self.options.verify)
@@ -194,6 +204,9 @@ class Run:
         plan = phases.defer_contracts(self.connection, plan, self.options.release, self.say)
         state = start_state(executor, plan)
         ledger_ready = self._ledger_ready()
+        self.counting_labels = not ledger_ready or run_release.label_counting(
+            self.alias, self.options.release, self.say
+        )
         tentative = self.tentative_release if ledger_ready else None
         steps = collect_steps(self.connection, plan, state.clone(), tentative)
         self._judge(plan, steps)
@@ -227,7 +240,7 @@ class Run:
         findings = [engagement.backwards_finding(m) for m, back in plan if back]
         forwards = [entry for entry in plan if not entry[1]]
         forwards = phases.defer_contracts(self.connection, forwards, self.options.release, self.say)
-        tentative = self.tentative_release if self._ledger_ready() else None
+        tentative = self._tentative_plan if self._ledger_ready() else None
         steps = collect_steps(self.connection, forwards, start_state(executor, plan), tentative)
         size_findings, verdicts = engagement.judge_steps(
             self.connection, steps, dict(_by_key(plan)), conf.get_settings().LARGE_TABLE_ROWS
@@ -354,14 +367,19 @@ class Run:
         """Record the release inside the plan's rolled-back transaction, so drop gates judge
         the plan with this release counted (it is recorded for real only if not refused)."""
         if self.options.release:
-            cycles.record_release(self.options.release, self.alias)
+            cycles.record_release(self.options.release, self.alias, self.counting_labels)
+
+    def _tentative_plan(self) -> None:
+        """``--plan``: count served releases and the label in the rolled-back transaction."""
+        quiet: Say = lambda line: None  # noqa: E731
+        self.counting_labels = run_release.label_counting(self.alias, self.options.release, quiet)
+        self.tentative_release()
 
     def _record_release(self) -> None:
         label = self.options.release
         if label:
-            self.report.cycle, created = cycles.record_release(label, self.alias)
-            state = "new deploy cycle" if created else "already recorded"
-            self.say(f"Release {label!r}: deploy cycle {self.report.cycle} ({state}).")
+            counting = self.counting_labels
+            self.report.cycle = run_release.record(self.alias, label, counting, self.say)
 
     def _store_report(self) -> None:
         label = self.options.release

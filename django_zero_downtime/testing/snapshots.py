@@ -63,7 +63,7 @@ def drop_gate_open(really: bool = True) -> Iterator[None]:
         yield
 
 
-LEDGER_MODELS = ("DeployCycle", "Deprecation", "BackfillProgress")
+LEDGER_MODELS = ("DeployCycle", "Deprecation", "BackfillProgress", "ServingProcess")
 
 
 def ledger_snapshot(using: str = "default") -> str | None:
