@@ -38,6 +38,9 @@ TIME_ZONE = "UTC"
 ZDT_LOCK_TIMEOUT_MS = 500
 ZDT_DEPRECATION_CYCLES = 3
 ZDT_LARGE_TABLE_ROWS = 1_000_000
+# Deploy cycles at least this many seconds apart (default 600). The lifecycle demo deploys
+# its releases seconds apart and sets ZDT_MIN_CYCLE_INTERVAL=0 in its environment.
+ZDT_MIN_CYCLE_INTERVAL = float(os.environ.get("ZDT_MIN_CYCLE_INTERVAL", "600"))
 
 # Server errors go to stderr (the server's log) even with DEBUG off: the lifecycle demo
 # shows the log of a release whose requests failed.

@@ -19,7 +19,7 @@ LAYERS: dict[str, int] = {
     # 0: settings, errors and vocabulary every part may use
     "__init__": 0, "exceptions": 0, "conf": 0, "events": 0, "traits": 0, "retry": 0,
     # 1: the ledger's tables, SQL facts, findings (catalogue, policy, approvals, renderers)
-    "models": 1, "sql": 1, "findings": 1,
+    "models": 1, "sql": 1, "findings": 1, "releases": 1,
     # 2: deploy cycles and the drop gate; command arguments as migration targets
     "ledger": 2, "targets": 2, "project": 2,
     # 3: the parts: safe operations, the guard

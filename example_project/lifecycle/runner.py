@@ -60,6 +60,7 @@ class Environment:
             "DJANGO_SETTINGS_MODULE": "example_project.settings",
             "RELEASE": str(release_number),
             "GRPC_PORT": "0",
+            "ZDT_MIN_CYCLE_INTERVAL": "0",  # releases seconds apart (example_project/settings)
         }
 
 
