@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from io import StringIO
+
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
@@ -10,6 +13,7 @@ LEDGER_TABLES = {
     "django_zero_downtime_deploycycle",
     "django_zero_downtime_deprecation",
     "django_zero_downtime_backfillprogress",
+    "django_zero_downtime_servingprocess",
 }
 
 
@@ -42,3 +46,17 @@ def test_ledger_defaults_are_set_by_the_database() -> None:
             "RETURNING started_at"
         )
         assert cursor.fetchone()[0] is not None
+
+
+def test_the_served_releases_migration_passes_the_products_own_checker() -> None:
+    """0003 adds a table and nullable columns only: no finding at all (an earlier draft
+    renumbered cycles with an UPDATE and failed with ZDT301)."""
+    out = StringIO()
+    try:
+        call_command(
+            "safemigrate", "--check", "--all", "django_zero_downtime", stdout=out, stderr=out
+        )
+    except SystemExit as exc:
+        assert not exc.code, out.getvalue()
+    assert "0003_served_releases" not in out.getvalue()
+    assert "0 error(s)" in out.getvalue()

@@ -28,7 +28,7 @@ from tests.runner.conftest import (
     database_url,
     safemigrate,
 )
-from tests.runner.servers import free_port
+from tests.runner.servers import PgBouncer, free_port, have_pgbouncer
 from tests.runner.test_processes import wait_for
 from tests.runner.test_rules import DEPRECATE, DROP, column_type
 
@@ -53,7 +53,7 @@ class Releases:
         self.root, self.package = root, package
         self.processes: dict[str, subprocess.Popen[str]] = {}
 
-    def serve(self, release: str, maps_note: bool) -> subprocess.Popen[str]:
+    def serve(self, release: str, maps_note: bool, url: str | None = None) -> subprocess.Popen[str]:
         app = f"rel_{uuid.uuid4().hex[:8]}"
         (self.root / app).mkdir()
         (self.root / app / "__init__.py").write_text("")
@@ -61,7 +61,7 @@ class Releases:
         (self.root / app / "models.py").write_text(MODELS.format(extra=extra))
         env = {
             **os.environ,
-            "DATABASE_URL": database_url(),
+            "DATABASE_URL": url or database_url(),
             "DJANGO_SETTINGS_MODULE": "tests.runner.proc_settings",
             "ZDT_TEST_MIGRATIONS": self.package.name,
             "ZDT_TEST_EXTRA_APPS": app,
@@ -159,3 +159,31 @@ def test_served_releases_are_the_cycles(rapp: MigrationsPackage, releases: Relea
     result = safemigrate("rapp", "--release", "r3")
     assert "Release 'r2' was seen serving: a deploy cycle." in result.out
     assert ledger.current_cycle("default") == 2
+
+
+@pytest.mark.skipif(not have_pgbouncer(), reason="pgbouncer is not installed")
+def test_the_heartbeat_works_through_a_transaction_pool(
+    rapp: MigrationsPackage, releases: Releases
+) -> None:
+    """Web processes usually sit behind a transaction pooler: one transaction per beat,
+    SET LOCAL timeouts, no session state."""
+    rapp.write(**{"0001_item": CREATE_ITEM})
+    assert safemigrate("rapp").code == 0
+    with PgBouncer("127.0.0.1", 5432, "transaction") as bouncer:
+        url = bouncer.url(database_url().rsplit("/", 1)[1])
+        releases.serve("t1", maps_note=True, url=url)  # waits for its report
+        wait_for(beats_again("t1"), "a second beat")
+        releases.stop("t1")
+    result = safemigrate("rapp", "--release", "t2")
+    assert "Release 't1' was seen serving: a deploy cycle." in result.out
+
+
+def beats_again(release: str) -> Callable[[Any], bool]:
+    def moved(conn: Any) -> bool:
+        row = conn.execute(
+            f"SELECT bool_or(last_seen > first_seen) FROM {ledger.SERVING} WHERE release = %s",
+            [release],
+        ).fetchone()
+        return bool(row and row[0])
+
+    return moved
