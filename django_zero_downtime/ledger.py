@@ -82,36 +82,44 @@ class Recorded:
 
 
 def record_release(label: str, using: str, label_counting: bool = True) -> Recorded:
-    """Record ``label`` (normalised, :func:`conf.normalise_release`); idempotent per label.
+    """Record ``label`` (normalised, :func:`conf.normalise_release`); idempotent per label,
+    also against a row an older version stored as typed (``"R9 "``).
 
     ``label_counting``: no web process reports, the label counts unless it comes within
     ``ZDT_MIN_CYCLE_INTERVAL`` of the latest cycle; otherwise it counts once it serves.
+    On a ledger before 0003 every new label counts, as it did.
     """
     with connections[using].cursor() as cursor:
-        if not counts_served(cursor):  # an older ledger: every new label counts
-            cursor.execute(
-                f"INSERT INTO {CYCLES} (release) VALUES (%s) ON CONFLICT DO NOTHING RETURNING id",
-                [label],
-            )
-            return Recorded(current_cycle(using), cursor.fetchone() is not None)
-        cursor.execute(f"SELECT not_counted FROM {CYCLES} WHERE release = %s", [label])
-        if row := cursor.fetchone():
+        served = counts_served(cursor)
+        if (row := _recorded(cursor, label, served)) is not None:
             return Recorded(current_cycle(using), False, row[0])
-        if label_counting:
-            reason = _label_decision(cursor, label).reason
+        reason = _new_label_reason(cursor, label, label_counting) if served else None
+        if served:
+            values = f"INSERT INTO {CYCLES} (release, not_counted) VALUES (%s, %s)"
+            cursor.execute(values, [label, reason])
         else:
-            reason = releases.NOT_SERVED_YET
-        cursor.execute(
-            f"INSERT INTO {CYCLES} (release, not_counted) VALUES (%s, %s)", [label, reason]
-        )
+            cursor.execute(f"INSERT INTO {CYCLES} (release) VALUES (%s)", [label])
     return Recorded(current_cycle(using), True, reason)
 
 
-def _label_decision(cursor: Any, label: str) -> Decision:
+SAME_LABEL = "lower(btrim(release, E' \\t\\n\\r\\f\\v')) = %s"
+
+
+def _recorded(cursor: Any, label: str, served: bool) -> tuple[str | None] | None:
+    reason = "not_counted" if served else "NULL"
+    cursor.execute(f"SELECT {reason} FROM {CYCLES} WHERE {SAME_LABEL} ORDER BY id LIMIT 1", [label])
+    row = cursor.fetchone()
+    return None if row is None else (row[0],)
+
+
+def _new_label_reason(cursor: Any, label: str, label_counting: bool) -> str | None:
+    """Why a new label does not count now (None: it counts)."""
+    if not label_counting:
+        return releases.NOT_SERVED_YET
     cursor.execute("SELECT statement_timestamp()")
     now = cursor.fetchone()[0]
     interval = conf.get_settings().MIN_CYCLE_INTERVAL
-    return releases.label_decision(label, now, releases.latest(_cycles(cursor)), interval)
+    return releases.label_decision(label, now, releases.latest(_cycles(cursor)), interval).reason
 
 
 def _cycles(cursor: Any) -> list[Cycle]:

@@ -87,8 +87,12 @@ class Heartbeat:
     def run(self) -> None:
         from django_zero_downtime import ledger
 
-        alias = ledger.ledger_alias(ledger.ServingProcess)
-        maps = json.dumps(mapped_schema())
+        try:
+            alias = ledger.ledger_alias(ledger.ServingProcess)
+            maps = json.dumps(mapped_schema())
+        except Exception as exc:  # a router or a model that cannot say: no heartbeat
+            self._failed(exc)
+            return
         while not self.stopped.is_set():
             self.beat(alias, maps)
             self.stopped.wait(self.every)

@@ -104,7 +104,8 @@ def test_a_failing_beat_is_one_log_line_and_the_next_beat_recovers(
     assert rows("r1") == 1
 
 
-def test_off_without_a_release() -> None:
+def test_off_without_a_release(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ZDT_RELEASE", raising=False)
     heartbeat.stop()
     before = threading.active_count()
     heartbeat.ensure_running()  # tests set no ZDT_RELEASE

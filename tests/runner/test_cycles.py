@@ -170,3 +170,13 @@ def test_a_fresh_database_records_its_release_when_the_plan_lacks_the_ledger(
     assert "Applying django_zero_downtime.0001_initial" in result.stdout
     assert "Release 'r1': deploy cycle 1 (new deploy cycle)." in result.stdout
     assert "deploy cycle None" not in result.stdout
+
+
+def test_a_label_an_older_version_stored_as_typed_is_the_same_release(
+    items: MigrationsPackage,
+) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {ledger.CYCLES} (release) VALUES ('R9\t')")
+    result = safemigrate("rapp", "--release", "r9")
+    assert "Release 'r9': deploy cycle 1 (already recorded)." in result.out
+    assert ledger.current_cycle("default") == 1
