@@ -63,7 +63,21 @@ def ensure_running() -> None:
             return
         _state["stop"] = stop = threading.Event()
         beat = Heartbeat(settings.RELEASE, settings.HEARTBEAT_S, stop)
-        threading.Thread(target=beat.run, name="zdt-heartbeat", daemon=True).start()
+        threading.Thread(
+            target=beat.run, args=(_alias(),), name="zdt-heartbeat", daemon=True
+        ).start()
+
+
+def _alias() -> str:
+    """The ledger's database, found here and not in the thread: a module the thread imports
+    while a ``--preload`` master forks would stay half-initialised in the worker."""
+    from django.db import connections
+
+    from django_zero_downtime import ledger
+
+    alias = ledger.ledger_alias(ledger.ServingProcess)
+    connections[alias]  # loads the database backend and its driver here, too
+    return alias
 
 
 def stop() -> None:
@@ -84,13 +98,10 @@ class Heartbeat:
         self.first = True
         self.last_problem = ""
 
-    def run(self) -> None:
-        from django_zero_downtime import ledger
-
+    def run(self, alias: str) -> None:
         try:
-            alias = ledger.ledger_alias(ledger.ServingProcess)
             maps = json.dumps(mapped_schema())
-        except Exception as exc:  # a router or a model that cannot say: no heartbeat
+        except Exception as exc:  # a model that cannot say: no heartbeat
             self._failed(exc)
             return
         while not self.stopped.is_set():
@@ -100,7 +111,7 @@ class Heartbeat:
     def beat(self, alias: str, maps: str) -> None:
         from django.db import connections
 
-        from django_zero_downtime import ledger
+        from django_zero_downtime import ledger  # imported by _alias() before the thread
 
         try:
             ledger.report_serving(

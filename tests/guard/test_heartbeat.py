@@ -111,3 +111,46 @@ def test_off_without_a_release(monkeypatch: pytest.MonkeyPatch) -> None:
     heartbeat.ensure_running()  # tests set no ZDT_RELEASE
     assert threading.active_count() == before
     heartbeat.stop()
+
+
+def pids(release: str) -> set[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT pid FROM {ledger.SERVING} WHERE release = %s", [release])
+        return {row[0] for row in cursor.fetchall()}
+
+
+@pytest.mark.slow
+def test_gunicorn_preload_master_and_its_forked_worker_each_report() -> None:
+    """``--preload``: the app (and the heartbeat's thread) starts in the master, and a
+    thread does not survive the fork; the worker's first request starts its own."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "ZDT_RELEASE": "g1",
+        "PYTHONPATH": str(REPO),
+    }
+    command = [
+        str(Path(sys.executable).with_name("gunicorn")), "--preload", "-w", "1",
+        "-b", f"127.0.0.1:{port}", "example_project.wsgi:application",
+    ]  # fmt: skip
+    server = subprocess.Popen(command, env=env, cwd=REPO, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda conn: server.pid in pids("g1"), "the master's start-up report")
+        wait_for(lambda conn: _answers(port), "gunicorn to answer")
+        wait_for(lambda conn: len(pids("g1")) == 2, "the forked worker's report")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert server.pid in pids("g1")
+
+
+def _answers(port: int) -> bool:
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/no-such-page", timeout=5)
+    except urllib.error.HTTPError:
+        return True
+    except OSError:
+        return False
+    return True
