@@ -97,6 +97,18 @@ def test_parallel_ci_jobs_with_job_id_labels_are_one_cycle(items: MigrationsPack
     assert sorted(reason is None for _, reason in labels()) == [False, False, True]
 
 
+def test_parallel_jobs_while_web_processes_report_count_the_served_release_once(
+    items: MigrationsPackage,
+) -> None:
+    beat("r1", 101)
+    jobs = [start_safemigrate(items, "rapp", "--release", f"job-{n}") for n in range(5)]
+    results = [(job.wait(timeout=60), *job.communicate()) for job in jobs]
+    assert [code for code, _, _ in results] == [0] * 5, results
+    assert sum("Release 'r1' was seen serving" in out for _, out, _ in results) == 1
+    assert ledger.current_cycle("default") == 1  # r1; no job label served
+    assert all("which is weaker" not in out for _, out, _ in results)
+
+
 def beat(release: str, pid: int, maps: str = "{}") -> None:
     """What a web process's heartbeat writes (guard/heartbeat.py), for a made-up pid."""
     ledger.report_serving("default", release, "web-1", pid, maps)
