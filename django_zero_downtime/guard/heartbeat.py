@@ -61,11 +61,19 @@ def ensure_running() -> None:
             return
         if settings.RELEASE is None or settings.HEARTBEAT_S is None:
             return
-        _state["stop"] = stop = threading.Event()
-        beat = Heartbeat(settings.RELEASE, settings.HEARTBEAT_S, stop)
-        threading.Thread(
-            target=beat.run, args=(_alias(),), name="zdt-heartbeat", daemon=True
-        ).start()
+        _start(settings.RELEASE, settings.HEARTBEAT_S)
+
+
+def _start(release: str, every: float) -> None:
+    """The thread of this process; a failure to start it is a log line, never a request's."""
+    _state["stop"] = stop = threading.Event()
+    beat = Heartbeat(release, every, stop)
+    try:
+        alias = _alias()
+    except Exception as exc:
+        beat._failed(exc)
+        return
+    threading.Thread(target=beat.run, args=(alias,), name="zdt-heartbeat", daemon=True).start()
 
 
 def _alias() -> str:
