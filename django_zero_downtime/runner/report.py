@@ -42,6 +42,8 @@ class StepReport:
     """Times the statement was cancelled because live sessions waited beyond the budget."""
     invalid_indexes_dropped: list[str] = field(default_factory=list)
     """INVALID indexes left by an earlier failed concurrent build, dropped before rebuilding."""
+    reentered: list[str] = field(default_factory=list)
+    """What an earlier, killed run had left and this one adopted or finished (reentry.py)."""
 
 
 @dataclass
