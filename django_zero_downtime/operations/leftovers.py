@@ -38,6 +38,12 @@ CREATE_TRIGGER = re.compile(
     rf"\s+(?P<rest>.*?)\s*;?\s*$",
     re.IGNORECASE | re.DOTALL,
 )
+ADD_COLUMN = re.compile(
+    rf"^\s*ALTER\s+TABLE\s+(?:ONLY\s+)?(?P<table>{QUALIFIED})\s+ADD\s+(?:COLUMN\s+)?"
+    rf"(?P<column>{IDENT})\s+(?P<rest>.*?)\s*;?\s*$",
+    re.IGNORECASE | re.DOTALL,
+)
+INLINE_REFERENCE = re.compile(rf"\s+CONSTRAINT\s+{IDENT}\s+REFERENCES\s.*$", re.I | re.S)
 PROBE = "zdt_reentry_probe"
 
 INDEX_SIGNATURE = """
@@ -175,3 +181,51 @@ def trigger_leftover(connection: Any, sql: str) -> tuple[str, Existing] | None:
     )
     same = wanted is not None and wanted[:5] == found[:5]
     return name, Existing(True, same, str(found[5]))
+
+
+COLUMN = (
+    "SELECT format_type(atttypid, atttypmod), attnotnull, attidentity, attgenerated "
+    "FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attname = %s AND NOT attisdropped"
+)
+
+
+def column_leftover(connection: Any, sql: str, params: Any) -> tuple[str, Existing] | None:
+    """(column, what exists) for an ``ADD COLUMN`` whose column is there already: the same
+    when type, NOT NULL, identity and generation match (the inline foreign key of the same
+    statement came with it)."""
+    match = ADD_COLUMN.match(sql)
+    if match is None:
+        return None
+    column, table = unquote(match["column"]), _qualified(match["table"])
+    with connection.cursor() as cursor:
+        found = _rows(cursor, COLUMN, [table, column])
+    if found is None:
+        return None
+    rest = INLINE_REFERENCE.sub("", match["rest"])
+    add = [f"ALTER TABLE pg_temp.{PROBE} DROP COLUMN {quote_ident(column)}"]
+    wanted = _probe_with(
+        connection,
+        [_temp_copy(table), *add],
+        f"ALTER TABLE pg_temp.{PROBE} ADD COLUMN {quote_ident(column)} {rest}",
+        params,
+        [f"pg_temp.{PROBE}", column],
+    )
+    same = None if wanted is None else tuple(wanted) == tuple(found)
+    return column, Existing(True, same, f"{column} {found[0]}{' NOT NULL' * bool(found[1])}")
+
+
+def _probe_with(
+    connection: Any, setup: list[str], statement: str, params: Any, key: list[str]
+) -> Any:
+    """:func:`_probe` for a statement that takes parameters (a column's default)."""
+    try:
+        with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL lock_timeout = '5s'")
+            for one in setup:
+                cursor.execute(one)
+            cursor.execute(statement, params or None)
+            row = _rows(cursor, COLUMN, key)
+            transaction.set_rollback(True, using=connection.alias)
+            return row
+    except DatabaseError:
+        return None

@@ -2,8 +2,8 @@
 
 A non-atomic migration commits statement by statement; a run killed between a committed
 statement and the migration's record leaves that statement's object behind, and the rerun
-runs the statement again. Before every ``CREATE INDEX``, ``ADD CONSTRAINT`` and
-``CREATE TRIGGER`` of such a migration, safemigrate looks at what holds the name
+runs the statement again. Before every ``CREATE INDEX``, ``ADD CONSTRAINT``,
+``ADD COLUMN`` and ``CREATE TRIGGER`` of such a migration, safemigrate looks at what holds the name
 (:mod:`.leftovers` compares definitions structurally) and:
 
 - nothing there: runs the statement;
@@ -11,7 +11,7 @@ runs the statement again. Before every ``CREATE INDEX``, ``ADD CONSTRAINT`` and
 - an INVALID index (a killed concurrent build): drops it concurrently, then builds;
 - the same constraint, validated (or NOT VALID when the statement adds it NOT VALID):
   adopts it; the same constraint left NOT VALID: validates it instead of adding it;
-- the same trigger: adopts it;
+- the same trigger, or the same column (type, NOT NULL, identity, generation): adopts it;
 - something else under that name: stops with exit 3, naming both definitions.
 
 The decisions are pure functions of what was found (:func:`index_decision`, ...). The
@@ -106,11 +106,22 @@ def trigger_decision(name: str, found: Existing, statement: str) -> Reentry:
     raise _conflict("Trigger", name, found.definition, statement)
 
 
-def check(connection: Any, sql: str, impacts: list[Impact]) -> Reentry:
+def column_decision(table: str, column: str, found: Existing, statement: str) -> Reentry:
+    if found.same:
+        return Reentry(run=False, note=f"adopted existing column {table}.{found.definition}")
+    raise _conflict("Column", f"{table}.{column}", found.definition, statement)
+
+
+def check(connection: Any, sql: str, impacts: list[Impact], params: Any = None) -> Reentry:
     """The decision for one statement of a non-atomic migration (see the module doc)."""
     if len(impacts) != 1:
         return RUN  # several statements in one: they bring their own IF [NOT] EXISTS
     impact = impacts[0]
+    if impact.kind == "ALTER TABLE ADD COLUMN" and impact.table:
+        column = leftovers.column_leftover(connection, sql, params)
+        return RUN if column is None else column_decision(impact.table, *column, sql)
+    if params:
+        return RUN  # the statements below take no parameters in Django's and our SQL
     if impact.kind == "CREATE INDEX":
         return index_reentry(connection, sql)
     if impact.kind == "CREATE TRIGGER":

@@ -31,7 +31,7 @@ from django.db.migrations.state import ProjectState
 
 from django_zero_downtime import events, retry
 from django_zero_downtime import ledger as cycles
-from django_zero_downtime.exceptions import LockTimeoutExhausted
+from django_zero_downtime.exceptions import LockTimeoutExhausted, ZeroDowntimeError
 from django_zero_downtime.operations import reentry
 from django_zero_downtime.runner import locks
 from django_zero_downtime.runner.monitor import Monitor
@@ -161,7 +161,7 @@ class Applier:
         impacts: list[Any],
     ) -> Any:
         """Run one statement after looking at what an earlier, killed run left (reentry)."""
-        found = reentry.check(self.connection, str(sql), impacts) if not params else reentry.RUN
+        found = reentry.check(self.connection, str(sql), impacts, params)
         if found.note:
             self.say(f"    {found.note}")
             self._step().reentered.append(found.note)
@@ -205,6 +205,7 @@ class Applier:
         )
         for number in range(len(delays) + 1):
             self.checkpoint(self._where())
+            self._watched()
             self.monitor.new_attempt()
             try:
                 return attempt()
@@ -222,6 +223,14 @@ class Applier:
                 )
                 time.sleep(delays[number])
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _watched(self) -> None:
+        """Stop before a step or attempt the monitor could not watch (monitor.py)."""
+        if self.monitor.lost:
+            raise ZeroDowntimeError(
+                f"Stopped before {self._where()}: {self.monitor.lost}. Nothing more was "
+                "applied; run safemigrate again: it continues where this run stopped."
+            )
 
     def _retryable(self, exc: BaseException) -> bool:
         cancelled = retry.is_cancel(exc) and self.monitor.cancelled.is_set()
@@ -252,6 +261,7 @@ class Applier:
     def enter(self, migration: Migration, index: int | None) -> None:
         self._key = step_key(migration.app_label, migration.name, index)
         self.checkpoint(self._where())
+        self._watched()
         self._started = time.monotonic()
         self.monitor.set_step(self._key)
         if self.report is not None:

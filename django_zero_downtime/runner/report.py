@@ -57,6 +57,9 @@ class RunReport:
     message: str = ""
     current_step: str = ""
     """The step running when the run ended (where an error happened)."""
+    stayed_applied: list[str] = field(default_factory=list)
+    """After an error in a non-atomic migration: its statements committed before the error
+    (a rerun continues from there)."""
     settings: dict[str, Any] = field(default_factory=dict)
     applied: list[str] = field(default_factory=list)
     steps: list[StepReport] = field(default_factory=list)
