@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,9 +57,7 @@ def op(body: str, *, atomic: bool = True, head: str = "") -> str:
 
 
 ADD = '        migrations.AddField("item", "note", models.TextField(null=True)),'
-RAISE = (
-    "def boom(apps, schema_editor):\n    raise ValueError('the data is not what I expected')\n"
-)
+RAISE = "def boom(apps, schema_editor):\n    raise ValueError('the data is not what I expected')\n"
 RAISING = op("        migrations.RunPython(boom),", head=RAISE)
 RAISING_NON_ATOMIC = op(
     f"{ADD}\n        migrations.RunSQL('UPDATE rapp_item SET n = n'),\n"
@@ -188,27 +187,51 @@ def arguments(case: Case, report: Path) -> tuple[str, ...]:
     return ("--no-input", "rapp", *case.args, *(() if given else ("--report", str(report))))
 
 
-@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
-def test_bad_input(rapp: MigrationsPackage, case: Case, tmp_path: Path) -> None:
+PREFLIGHT = [c for c in CASES if c.second == ADD_NOTE_FILE and c.command == "safemigrate"]
+"""Refused before anything runs, all on the same migrations: run side by side."""
+OTHERS = [case for case in CASES if case not in PREFLIGHT]
+
+
+def setup(rapp: MigrationsPackage, second: str | None) -> tuple[object, ...]:
     rapp.write(**{"0001_item": CREATE_ITEM})
     assert safemigrate("rapp").code == 0
     fill("rapp_item", ROWS)
-    if case.second is not None:
-        rapp.write(**{"0002_next": case.second})
-    before = snapshot()
-    report = tmp_path / "report.json"
-    done = run(rapp, case, *arguments(case, report))
+    if second is not None:
+        rapp.write(**{"0002_next": second})
+    return snapshot()
+
+
+def judge(case: Case, done: subprocess.CompletedProcess[str], report: Path) -> None:
     output = done.stdout + done.stderr
-    assert "Traceback" not in output, output
-    assert done.returncode == case.code, output
+    assert "Traceback" not in output, (case.id, output)
+    assert done.returncode == case.code, (case.id, output)
     for text in case.says:
-        assert text in output, output
-    if case.unchanged:
-        assert snapshot() == before, output
+        assert text in output, (case.id, output)
     if "--report" in arguments(case, report) and "--report" not in case.args:
         written = json.loads(report.read_text())  # written on every outcome
-        assert written["exit_code"] == case.code
-        assert case.says[0] in written["message"]
+        assert written["exit_code"] == case.code, case.id
+        assert case.says[0] in written["message"], case.id
+
+
+def test_refused_before_anything_runs(rapp: MigrationsPackage, tmp_path: Path) -> None:
+    """Settings, flags, report paths, an unreachable or missing database: each its message
+    and exit code, nothing applied (the cases run as parallel processes)."""
+    before = setup(rapp, ADD_NOTE_FILE)
+    reports = {case.id: tmp_path / f"{index}.json" for index, case in enumerate(PREFLIGHT)}
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        done = list(pool.map(lambda c: run(rapp, c, *arguments(c, reports[c.id])), PREFLIGHT))
+    for case, result in zip(PREFLIGHT, done, strict=True):
+        judge(case, result, reports[case.id])
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("case", OTHERS, ids=[case.id for case in OTHERS])
+def test_bad_input(rapp: MigrationsPackage, case: Case, tmp_path: Path) -> None:
+    before = setup(rapp, case.second)
+    report = tmp_path / "report.json"
+    judge(case, run(rapp, case, *arguments(case, report)), report)
+    if case.unchanged:
+        assert snapshot() == before, case.id
 
 
 def test_traceback_only_when_asked(rapp: MigrationsPackage) -> None:
