@@ -71,9 +71,8 @@ def test_constraint_decisions() -> None:
     assert unquote('"a""b"') == 'a"b' and unquote("Abc") == "abc"
 
 
-ADD_TO_WEIRD = migration(
-    [], """        migrations.RunSQL('ALTER TABLE "rapp_we""ird" ADD CONSTRAINT ck CHECK (id > 0)'),"""
-)
+CHECK_WEIRD = 'ALTER TABLE "rapp_we""ird" ADD CONSTRAINT ck CHECK (id > 0)'
+ADD_TO_WEIRD = migration([], f"        migrations.RunSQL({CHECK_WEIRD!r}),")
 
 
 @pytest.mark.django_db(transaction=True)
