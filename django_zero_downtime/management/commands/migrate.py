@@ -44,14 +44,15 @@ def production_refusal(app_label: str | None, name: str | None, backwards: bool)
 
 
 class ErrorsAsMessages:
-    """A refusal of this product (a ledger gate, the web-process guard, invalid settings) is a
-    message and its exit code, not a traceback (unless ``--traceback``)."""
+    """From the command line, a refusal of this product (a ledger gate, the web-process
+    guard, invalid settings) is a message and its exit code, not a traceback (unless
+    ``--traceback``). Called in-process (``call_command``) the typed exception still rises."""
 
     def execute(self, *args: Any, **options: Any) -> Any:
         try:
             return super().execute(*args, **options)  # type: ignore[misc]
         except (ZeroDowntimeError, ImproperlyConfigured) as exc:
-            if options.get("traceback"):
+            if options.get("traceback") or not getattr(self, "_called_from_command_line", 0):
                 raise
             code, message = failures.explain(exc)
             raise CommandError(message, returncode=code) from exc
