@@ -127,10 +127,10 @@ class StepFailed(ZeroDowntimeError):
 
 
 def step_failed(
-    exc: BaseException, step: Any, migration: Any, committed: Sequence[str]
+    exc: BaseException, key: str, step: Any, migration: Any, committed: Sequence[str]
 ) -> StepFailed:
-    """The error of ``step`` (a StepReport, or None) of ``migration`` as a message."""
-    where = f"{migration.app_label}.{migration.name}"
+    """The error of step ``key`` (its StepReport ``step``, or None) of ``migration``."""
+    where = key or f"{migration.app_label}.{migration.name}"
     if step is not None:
         where += f" ({step.operation}: {step.description})"
     return StepFailed(step_message(exc, where, migration.atomic, committed))

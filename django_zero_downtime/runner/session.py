@@ -302,8 +302,10 @@ class Run:
             raise
         except Exception as exc:
             self.report.stayed_applied = [] if migration.atomic else list(applier.committed)
-            step = reports.get(self.report.current_step)
-            raise failures.step_failed(exc, step, migration, applier.committed) from exc
+            key = self.report.current_step
+            raise failures.step_failed(
+                exc, key, reports.get(key), migration, applier.committed
+            ) from exc
         self.report.applied.append(label)
         self.say(f"  OK ({time.monotonic() - started:.2f}s)")
         for step in reports.values():
