@@ -139,7 +139,7 @@ def constraint_leftover(connection: Any, table: str, sql: str) -> tuple[str, boo
     if found is None:
         return None
     wanted = _wanted_constraint(connection, qt, match["body"], found[1])
-    same = wanted is not None and normalised(wanted) == normalised(found[2])
+    same = None if wanted is None else normalised(wanted) == normalised(found[2])
     return name, bool(match["nv"]), Existing(bool(found[0]), same, str(found[2]))
 
 
@@ -179,7 +179,7 @@ def trigger_leftover(connection: Any, sql: str) -> tuple[str, Existing] | None:
     wanted = _probe(
         connection, [_temp_copy(table), create], TRIGGER, [f"pg_temp.{PROBE}", f"{PROBE}_t"]
     )
-    same = wanted is not None and wanted[:5] == found[:5]
+    same = None if wanted is None else wanted[:5] == found[:5]
     return name, Existing(True, same, str(found[5]))
 
 

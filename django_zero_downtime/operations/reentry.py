@@ -50,9 +50,16 @@ class Reentry:
 RUN = Reentry()
 
 
-def _conflict(kind: str, name: str, found: str, statement: str) -> UnsafeOperationError:
+def _conflict(
+    kind: str, name: str, found: str, statement: str, compared: bool = True
+) -> UnsafeOperationError:
+    how = (
+        "with another definition"
+        if compared
+        else "and could not be compared (the wanted one failed to build on a temporary copy)"
+    )
     return UnsafeOperationError(
-        f"{kind} {name} already exists with another definition:\n  found:  {found}\n"
+        f"{kind} {name} already exists {how}:\n  found:  {found}\n"
         f"  wanted: {statement.strip()}\nNothing of this statement was applied. Drop or rename "
         f"the existing {kind.lower()} (or fix the migration), then run safemigrate again."
     )
@@ -67,7 +74,7 @@ def index_decision(name: str, found: Existing, statement: str) -> Reentry:
         )
     if found.same:
         return Reentry(run=False, note=f"adopted existing valid index {name} ({found.definition})")
-    raise _conflict("Index", name, found.definition, statement)
+    raise _conflict("Index", name, found.definition, statement, found.same is not None)
 
 
 def index_reentry(
@@ -88,7 +95,7 @@ def constraint_decision(
     table: str, name: str, not_valid: bool, found: Existing, statement: str
 ) -> Reentry:
     if not found.same:
-        raise _conflict("Constraint", name, found.definition, statement)
+        raise _conflict("Constraint", name, found.definition, statement, found.same is not None)
     if found.valid or not_valid:
         state = "validated" if found.valid else "NOT VALID"
         return Reentry(run=False, note=f"adopted existing {state} constraint {name} on {table}")
@@ -103,13 +110,15 @@ def constraint_decision(
 def trigger_decision(name: str, found: Existing, statement: str) -> Reentry:
     if found.same:
         return Reentry(run=False, note=f"adopted existing trigger {name} ({found.definition})")
-    raise _conflict("Trigger", name, found.definition, statement)
+    raise _conflict("Trigger", name, found.definition, statement, found.same is not None)
 
 
 def column_decision(table: str, column: str, found: Existing, statement: str) -> Reentry:
     if found.same:
         return Reentry(run=False, note=f"adopted existing column {table}.{found.definition}")
-    raise _conflict("Column", f"{table}.{column}", found.definition, statement)
+    raise _conflict(
+        "Column", f"{table}.{column}", found.definition, statement, found.same is not None
+    )
 
 
 def check(connection: Any, sql: str, impacts: list[Impact], params: Any = None) -> Reentry:
