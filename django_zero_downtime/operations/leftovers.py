@@ -43,6 +43,10 @@ ADD_COLUMN = re.compile(
     rf"(?P<column>{IDENT})\s+(?P<rest>.*?)\s*;?\s*$",
     re.IGNORECASE | re.DOTALL,
 )
+CREATE_TABLE = re.compile(
+    rf"^\s*CREATE\s+TABLE\s+(?P<table>{QUALIFIED})\s*\((?P<body>.*)\)\s*;?\s*$",
+    re.IGNORECASE | re.DOTALL,
+)
 INLINE_REFERENCE = re.compile(rf"\s+CONSTRAINT\s+{IDENT}\s+REFERENCES\s.*$", re.I | re.S)
 PROBE = "zdt_reentry_probe"
 
@@ -215,7 +219,12 @@ def column_leftover(connection: Any, sql: str, params: Any) -> tuple[str, Existi
 
 
 def _probe_with(
-    connection: Any, setup: list[str], statement: str, params: Any, key: list[str]
+    connection: Any,
+    setup: list[str],
+    statement: str,
+    params: Any,
+    key: list[str],
+    query: str = COLUMN,
 ) -> Any:
     """:func:`_probe` for a statement that takes parameters (a column's default)."""
     try:
@@ -224,8 +233,33 @@ def _probe_with(
             for one in setup:
                 cursor.execute(one)
             cursor.execute(statement, params or None)
-            row = _rows(cursor, COLUMN, key)
+            row = _rows(cursor, query, key)
             transaction.set_rollback(True, using=connection.alias)
             return row
     except DatabaseError:
         return None
+
+
+COLUMNS = (
+    "SELECT array_agg(ARRAY[attname::text, format_type(atttypid, atttypmod), "
+    "attnotnull::text, attidentity::text, attgenerated::text] ORDER BY attnum) "
+    "FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attnum > 0 AND NOT attisdropped"
+)
+
+
+def table_leftover(connection: Any, sql: str, params: Any) -> tuple[str, Existing] | None:
+    """(table, what exists) for a ``CREATE TABLE`` whose table is there already: the same
+    when its columns (names, types, NOT NULL, identity, generation, in order) match."""
+    match = CREATE_TABLE.match(sql)
+    if match is None:
+        return None
+    table = _qualified(match["table"])
+    with connection.cursor() as cursor:
+        found = _rows(cursor, COLUMNS, [table])
+    if found is None or found[0] is None:
+        return None
+    create = f"CREATE TEMP TABLE {PROBE} ({match['body']}) ON COMMIT DROP"
+    wanted = _probe_with(connection, [], create, params, [f"pg_temp.{PROBE}"], COLUMNS)
+    same = None if wanted is None else wanted[0] == found[0]
+    names = ", ".join(column[0] for column in found[0])
+    return unquote(match["table"].split(".")[-1]), Existing(True, same, f"columns {names}")

@@ -2,16 +2,17 @@
 
 A non-atomic migration commits statement by statement; a run killed between a committed
 statement and the migration's record leaves that statement's object behind, and the rerun
-runs the statement again. Before every ``CREATE INDEX``, ``ADD CONSTRAINT``,
-``ADD COLUMN`` and ``CREATE TRIGGER`` of such a migration, safemigrate looks at what holds the name
-(:mod:`.leftovers` compares definitions structurally) and:
+runs the statement again. Before every ``CREATE TABLE``, ``CREATE INDEX``,
+``ADD CONSTRAINT``, ``ADD COLUMN`` and ``CREATE TRIGGER`` of such a migration, safemigrate
+looks at what holds the name (:mod:`.leftovers` compares definitions structurally) and:
 
 - nothing there: runs the statement;
 - the same index, valid: adopts it (the statement is skipped, the run says so);
 - an INVALID index (a killed concurrent build): drops it concurrently, then builds;
 - the same constraint, validated (or NOT VALID when the statement adds it NOT VALID):
   adopts it; the same constraint left NOT VALID: validates it instead of adding it;
-- the same trigger, or the same column (type, NOT NULL, identity, generation): adopts it;
+- the same trigger, the same column (type, NOT NULL, identity, generation) or the same
+  table (its columns so, in order): adopts it;
 - something else under that name: stops with exit 3, naming both definitions.
 
 The decisions are pure functions of what was found (:func:`index_decision`, ...). The
@@ -121,6 +122,12 @@ def column_decision(table: str, column: str, found: Existing, statement: str) ->
     )
 
 
+def table_decision(table: str, found: Existing, statement: str) -> Reentry:
+    if found.same:
+        return Reentry(run=False, note=f"adopted existing table {table} ({found.definition})")
+    raise _conflict("Table", table, found.definition, statement, found.same is not None)
+
+
 def check(connection: Any, sql: str, impacts: list[Impact], params: Any = None) -> Reentry:
     """The decision for one statement of a non-atomic migration (see the module doc)."""
     if len(impacts) != 1:
@@ -129,6 +136,9 @@ def check(connection: Any, sql: str, impacts: list[Impact], params: Any = None) 
     if impact.kind == "ALTER TABLE ADD COLUMN" and impact.table:
         column = leftovers.column_leftover(connection, sql, params)
         return RUN if column is None else column_decision(impact.table, *column, sql)
+    if impact.kind == "CREATE TABLE":
+        table = leftovers.table_leftover(connection, sql, params)
+        return RUN if table is None else table_decision(*table, sql)
     if params:
         return RUN  # the statements below take no parameters in Django's and our SQL
     if impact.kind == "CREATE INDEX":

@@ -140,3 +140,49 @@ def test_our_operation_adopts_under_plain_migrate(rapp: MigrationsPackage) -> No
     sql(LEFT_INDEX)
     call_command("migrate", "rapp", verbosity=0)
     assert applied() == ["0001_item", "0002_next"]
+
+
+NON_ATOMIC_MODEL = migration(
+    ["0001_item"],
+    """        migrations.CreateModel(
+            name="Tag",
+            fields=[
+                ("id", models.BigAutoField(primary_key=True)),
+                ("item", models.ForeignKey("rapp.item", models.CASCADE)),
+                ("label", models.CharField(max_length=20)),
+            ],
+        ),""",
+    atomic=False,
+)
+
+
+def test_table_left_by_a_killed_run_is_adopted_with_its_foreign_key(
+    rapp: MigrationsPackage,
+) -> None:
+    """Killed after CREATE TABLE and its foreign key committed: the table, the constraint
+    and the index of the foreign key column are adopted, nothing is built twice."""
+    start(rapp, NON_ATOMIC_MODEL)
+    statements = [s for s in sqlmigrate_lines() if s.startswith(("CREATE TABLE", "ALTER TABLE"))]
+    for statement in statements:
+        sql(statement)
+    result = safemigrate("rapp")
+    assert result.code == 0, result.err
+    assert "adopted existing table rapp_tag" in result.out
+    assert "adopted existing" in result.out.split("adopted existing table")[1]  # the FK too
+    assert applied() == ["0001_item", "0002_next"]
+
+
+def test_table_with_other_columns_is_refused(rapp: MigrationsPackage) -> None:
+    start(rapp, NON_ATOMIC_MODEL)
+    sql("CREATE TABLE rapp_tag (id bigint PRIMARY KEY, label text)")
+    result = safemigrate("rapp")
+    assert result.code == 3
+    assert "Table rapp_tag already exists with another definition" in result.err
+
+
+def sqlmigrate_lines() -> list[str]:
+    from io import StringIO
+
+    out = StringIO()
+    call_command("sqlmigrate", "rapp", "0002", stdout=out)
+    return [line.rstrip(";") for line in out.getvalue().splitlines() if line and line[0] != "-"]
