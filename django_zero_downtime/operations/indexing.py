@@ -9,13 +9,15 @@ that already exists is not added twice.
 from __future__ import annotations
 
 import re
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Field, Model
 
-from django_zero_downtime.exceptions import UnsafeOperationError
-from django_zero_downtime.operations import base, ddl
+from django_zero_downtime import events
+from django_zero_downtime.operations import base, ddl, reentry
 from django_zero_downtime.sql.identifiers import quote_ident
 
 
@@ -42,42 +44,49 @@ def unquoted(name: Any) -> str:
     return text[1:-1].replace('""', '"') if text.startswith('"') else text
 
 
-def existing_index(schema_editor: Any, name: str) -> tuple[bool, IndexShape] | None:
-    """(valid, shape) of the index called ``name``, or None when there is none."""
-    row = ddl._one(
-        schema_editor,
-        "SELECT i.indisvalid, i.indisunique, i.indpred IS NOT NULL, i.indexprs IS NOT NULL, "
-        "ARRAY(SELECT a.attname FROM unnest(i.indkey) WITH ORDINALITY k(n, o) "
-        "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n ORDER BY k.o) "
-        "FROM pg_index i WHERE i.indexrelid = to_regclass(%s)",
-        [quote_ident(name)],
-    )
+def existing_index(connection: Any, name: str) -> IndexShape | None:
+    """The shape of the index called ``name``, or None when there is none."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT i.indisunique, i.indpred IS NOT NULL, i.indexprs IS NOT NULL, "
+            "ARRAY(SELECT a.attname FROM unnest(i.indkey) WITH ORDINALITY k(n, o) "
+            "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n ORDER BY k.o) "
+            "FROM pg_index i WHERE i.indexrelid = to_regclass(%s)",
+            [quote_ident(name)],
+        )
+        row = cursor.fetchone()
     if row is None:
         return None
-    valid, unique, partial, expressions, columns = row
-    return bool(valid), IndexShape(unique, None if expressions else tuple(columns), partial)
+    unique, partial, expressions, columns = row
+    return IndexShape(unique, None if expressions else tuple(columns), partial)
 
 
 def build_index(schema_editor: Any, name: str, create_sql: str, shape: IndexShape) -> None:
-    """CREATE INDEX CONCURRENTLY ``name`` unless a valid index of that shape exists."""
-    found = existing_index(schema_editor, name)
-    if found is not None and found[0]:
-        if _same_shape(found[1], shape):
-            base.note(schema_editor, f"index {name} exists and is valid: adopted")
-            return
-        raise UnsafeOperationError(
-            f"An index named {name} exists with another definition ({found[1]}, expected "
-            f"{shape}). Drop or rename it (DROP INDEX CONCURRENTLY) and run again."
-        )
-    if found is not None:  # INVALID leftover of a failed concurrent build
-        base.execute(schema_editor, f"DROP INDEX CONCURRENTLY IF EXISTS {quote_ident(name)}")
-    base.execute(schema_editor, create_sql)
+    """CREATE INDEX CONCURRENTLY ``name``, re-entrant: a valid index of the same definition
+    is adopted, an INVALID leftover dropped first, another index of that name refused
+    (:mod:`.reentry`). ``shape`` is compared when the definition cannot be probed."""
+    if base.collecting(schema_editor):
+        base.execute(schema_editor, create_sql)
+        return
+    decision = reentry.index_reentry(schema_editor.connection, create_sql, _shape_matches(shape))
+    if decision.note:
+        events.tell(sys.stdout, f"    {decision.note}")
+    for statement in decision.before:
+        base.execute(schema_editor, statement)
+    if decision.run:
+        base.execute(schema_editor, create_sql)
 
 
-def _same_shape(found: IndexShape, wanted: IndexShape) -> bool:
-    if wanted.columns is None or found.columns is None:
-        return found.unique == wanted.unique and found.partial == wanted.partial
-    return found == wanted
+def _shape_matches(wanted: IndexShape) -> Callable[[Any, str], bool]:
+    def matches(connection: Any, name: str) -> bool:
+        found = existing_index(connection, name)
+        if found is None:
+            return False
+        if wanted.columns is None or found.columns is None:
+            return found.unique == wanted.unique and found.partial == wanted.partial
+        return found == wanted
+
+    return matches
 
 
 def constraint_exists(schema_editor: Any, table: str, name: str) -> bool:

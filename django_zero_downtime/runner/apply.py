@@ -7,8 +7,10 @@ drives it, so every operation (Django's, ours, third-party) runs unchanged:
   ``statement_timeout``; on a lock timeout the whole migration is rolled back and retried;
 - non-atomic migration: ``schema_editor.execute`` is wrapped so each statement runs in its own
   short transaction with ``SET LOCAL`` and is retried alone. Statements that cannot run in a
-  transaction (``CONCURRENTLY``) get session-level timeouts that are reset right after; an
-  INVALID index left by an earlier failed concurrent build is dropped concurrently first.
+  transaction (``CONCURRENTLY``) get session-level timeouts that are reset right after.
+  Before each statement, what an earlier killed run left under its name is adopted,
+  rebuilt (an INVALID index) or validated (a NOT VALID constraint):
+  :mod:`django_zero_downtime.operations.reentry`.
 
 Retries follow :func:`django_zero_downtime.retry.backoff_schedule`; when it is spent the
 run gives up with :class:`LockTimeoutExhausted` naming the sessions that held the lock.
@@ -29,7 +31,8 @@ from django.db.migrations.state import ProjectState
 
 from django_zero_downtime import events, retry
 from django_zero_downtime import ledger as cycles
-from django_zero_downtime.exceptions import LockTimeoutExhausted
+from django_zero_downtime.exceptions import LockTimeoutExhausted, ZeroDowntimeError
+from django_zero_downtime.operations import reentry
 from django_zero_downtime.runner import locks
 from django_zero_downtime.runner.monitor import Monitor
 from django_zero_downtime.runner.plan import step_key
@@ -143,12 +146,32 @@ class Applier:
             if self.connection.in_atomic_block:  # the enclosing transaction has SET LOCAL
                 return execute(sql, params)
             impacts = classify_sql(str(sql))
-            if any(i.concurrent for i in impacts):
-                index = next((i.index for i in impacts if i.index), None)
-                return self.retrying(lambda: self._outside_transaction(execute, sql, params, index))
-            return self.retrying(lambda: self._in_short_transaction(execute, sql, params))
+            concurrent = any(i.concurrent for i in impacts)
+            run = self._outside_transaction if concurrent else self._in_short_transaction
+            return self.retrying(lambda: self._reentered(run, execute, sql, params, impacts))
 
         return guarded_execute
+
+    def _reentered(
+        self,
+        run: Callable[..., Any],
+        execute: Callable[..., Any],
+        sql: Any,
+        params: Any,
+        impacts: list[Any],
+    ) -> Any:
+        """Run one statement after looking at what an earlier, killed run left (reentry)."""
+        found = reentry.check(self.connection, str(sql), impacts, params)
+        if found.note:
+            self.say(f"    {found.note}")
+            self._step().reentered.append(found.note)
+        if found.dropped_invalid:
+            self._step().invalid_indexes_dropped.append(found.dropped_invalid)
+        for statement in found.before:
+            self._outside_transaction(execute, statement, None)
+        for statement in found.instead:
+            self._in_short_transaction(execute, statement, None)
+        return run(execute, sql, params) if found.run else None
 
     def _in_short_transaction(self, execute: Callable[..., Any], sql: Any, params: Any) -> Any:
         with transaction.atomic(using=self.connection.alias):
@@ -157,13 +180,9 @@ class Applier:
         self.committed.append(str(sql))
         return result
 
-    def _outside_transaction(
-        self, execute: Callable[..., Any], sql: Any, params: Any, index: str | None
-    ) -> Any:
+    def _outside_transaction(self, execute: Callable[..., Any], sql: Any, params: Any) -> Any:
         """A CONCURRENTLY statement: it waits only on SHARE UPDATE EXCLUSIVE, which queues no
         reads or writes behind it, so it may wait for locks up to the statement timeout."""
-        if index:
-            self._drop_invalid_index(index)
         timeout = self.limits.statement_timeout_ms
         with self.connection.cursor() as cursor:
             locks.set_session_timeouts(cursor, timeout, timeout)
@@ -173,18 +192,6 @@ class Applier:
                 return result
             finally:
                 cursor.execute("RESET lock_timeout; RESET statement_timeout")
-
-    def _drop_invalid_index(self, index: str) -> None:
-        quoted = self.connection.ops.quote_name(index)
-        with self.connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT NOT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)", [quoted]
-            )
-            row = cursor.fetchone()
-            if row and row[0]:
-                self.say(f"    dropping INVALID index {index} left by an earlier failed build")
-                cursor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {quoted}")
-                self._step().invalid_indexes_dropped.append(index)
 
     # -- timeouts and retries -------------------------------------------------------------
     def _set_local(self) -> None:
@@ -198,6 +205,7 @@ class Applier:
         )
         for number in range(len(delays) + 1):
             self.checkpoint(self._where())
+            self._watched()
             self.monitor.new_attempt()
             try:
                 return attempt()
@@ -215,6 +223,14 @@ class Applier:
                 )
                 time.sleep(delays[number])
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _watched(self) -> None:
+        """Stop before a step or attempt the monitor could not watch (monitor.py)."""
+        if self.monitor.lost:
+            raise ZeroDowntimeError(
+                f"Stopped before {self._where()}: {self.monitor.lost}. Nothing more was "
+                "applied; run safemigrate again: it continues where this run stopped."
+            )
 
     def _retryable(self, exc: BaseException) -> bool:
         cancelled = retry.is_cancel(exc) and self.monitor.cancelled.is_set()
@@ -245,6 +261,7 @@ class Applier:
     def enter(self, migration: Migration, index: int | None) -> None:
         self._key = step_key(migration.app_label, migration.name, index)
         self.checkpoint(self._where())
+        self._watched()
         self._started = time.monotonic()
         self.monitor.set_step(self._key)
         if self.report is not None:

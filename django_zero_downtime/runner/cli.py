@@ -12,6 +12,7 @@ from argparse import ArgumentParser
 from dataclasses import asdict
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connections
 
@@ -20,7 +21,7 @@ from django_zero_downtime.exceptions import ZeroDowntimeError
 from django_zero_downtime.findings import locate
 from django_zero_downtime.findings import render as renderer
 from django_zero_downtime.guard import runtime as guard
-from django_zero_downtime.runner import html_report, session, verify
+from django_zero_downtime.runner import failures, html_report, session, verify
 from django_zero_downtime.runner.apply import Limits
 from django_zero_downtime.runner.progress import Progress, Silent
 from django_zero_downtime.runner.report import RunReport, summary
@@ -110,6 +111,39 @@ def _flag(name: str, given: int | None, default: int, minimum: int) -> int:
     return given
 
 
+def preflight(options: dict[str, Any]) -> None:
+    """Before anything runs: valid settings (zdt.E001), writable report paths, and (to
+    apply or plan) a database that answers. Each failure is a message, nothing applied."""
+    try:
+        conf.get_settings()
+    except ImproperlyConfigured as exc:
+        raise ZeroDowntimeError(failures.settings_message(exc)) from exc
+    for flag, key in (("--report", "report"), ("--report-html", "report_html")):
+        reason = failures.unwritable(options[key]) if options.get(key) else None
+        if reason:
+            raise ZeroDowntimeError(failures.report_message(flag, options[key], reason))
+    if not any(options.get(mode) for mode in ("check", "rehearse", "adopt")):
+        _reachable(conf.migration_alias(options.get("database")))
+
+
+def _reachable(alias: str) -> None:
+    connection = connections[alias]
+    try:
+        connection.ensure_connection()
+    except DatabaseError as exc:
+        label = failures.database_label(connection.settings_dict, alias)
+        raise ZeroDowntimeError(failures.connection_message(label, exc)) from exc
+
+
+def failure_report(options: dict[str, Any], code: int, message: str) -> None:
+    """``--report`` for a run that failed before it started (when the path is writable)."""
+    path = options.get("report")
+    if path and failures.unwritable(path) is None:
+        report = RunReport(database=options.get("database") or "", release=options.get("release"))
+        report.finish(code, message)
+        report.write(path)
+
+
 def run(command: BaseCommand, options: dict[str, Any]) -> int:
     guard.refuse_if_web_process("safemigrate")
     options["release"] = release_label(options.get("release"))
@@ -120,15 +154,15 @@ def run(command: BaseCommand, options: dict[str, Any]) -> int:
         code = _run(command, options, limits, report)
         report.finish(verified_code(code, report) if options.get("verify") else code)
     except ZeroDowntimeError as exc:
+        if options.get("traceback") and isinstance(exc.__cause__, Exception):
+            raise exc.__cause__ from None
+        _failed(command, report, exc.exit_code, str(exc))
         report.findings.extend(getattr(exc, "findings", []))
-        report.finish(exc.exit_code, str(exc))
-        command.stderr.write(str(exc))
     except DatabaseError as exc:
-        message = (
-            f"safemigrate stopped on a database error in {report.current_step or 'the plan'}: {exc}"
-        )
-        report.finish(3, message.strip())
-        command.stderr.write(message)
+        if options.get("traceback"):
+            raise
+        where = report.current_step or "the plan"
+        _failed(command, report, 3, f"safemigrate stopped on a database error in {where}: {exc}")
     report.findings[:] = locate.fill(report.findings)
     _finish(command, options, report)
     return report.exit_code
@@ -142,6 +176,11 @@ def release_label(given: str | None) -> str | None:
         return conf.normalise_release(given)
     except conf.BadReleaseLabel as exc:
         raise CommandError(f"--release: {exc}. Nothing was applied.", returncode=3) from None
+
+
+def _failed(command: BaseCommand, report: RunReport, code: int, message: str) -> None:
+    report.finish(code, message.strip())
+    command.stderr.write(message.strip())
 
 
 def verified_code(code: int, report: RunReport) -> int:

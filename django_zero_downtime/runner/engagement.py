@@ -37,6 +37,7 @@ from django_zero_downtime.runner import cost
 from django_zero_downtime.runner.cost import TableSize
 from django_zero_downtime.runner.plan import PlanStep
 from django_zero_downtime.sql.classify import Impact
+from django_zero_downtime.sql.identifiers import quote_ident
 from django_zero_downtime.sql.types import type_change
 
 LARGE_TABLE = ("ZDT401", "large-table")
@@ -204,7 +205,7 @@ def judge_steps(
     limits = SizeLimits(limit, budget)
     findings: list[Finding] = []
     verdicts: dict[str, list[str]] = {}
-    quote = connection.ops.quote_name
+    quote = quote_ident  # escapes a " inside the name (quote_name does not)
     severity = Policy.from_settings().severity_of(LARGE_TABLE[0])
     if severity is None:  # switched off by ZDT_RULES_IGNORE / _SELECT / _SEVERITY
         return findings, verdicts

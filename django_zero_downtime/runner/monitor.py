@@ -8,6 +8,11 @@ waiting for locks, the sessions it blocked and the longest wait it caused.
 Budget: when a live session has waited on the migration for longer than
 ``ZDT_MAX_BLOCKING_MS``, the monitor cancels the migration's statement
 (``pg_cancel_backend``); the runner sees the cancel as a failed attempt and retries later.
+
+Loss: when the monitor's own connection dies (terminated, a TCP drop), the budget would
+silently be off. The monitor says so and reconnects (within :data:`RECONNECT_S`), which
+restores the budget; if it cannot, :attr:`Monitor.lost` says why and the runner stops
+before its next step or attempt (exit 3; a rerun continues) rather than apply unwatched.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from django_zero_downtime.runner.locks import BLOCKED_BY, BLOCKERS_OF, Session, 
 
 SAMPLE_S = 0.05
 PROGRESS_EVERY_S = 5.0
+RECONNECT_S = 5.0
+APPLICATION_NAME = "zdt-safemigrate-monitor"
 
 
 @dataclass
@@ -46,11 +53,11 @@ class Monitor(threading.Thread):
         progress: Callable[[str, float, int], None] | None = None,
     ) -> None:
         super().__init__(name="zdt-monitor", daemon=True)
-        import psycopg
-
-        self.conn = psycopg.connect(
-            **connect_kwargs, autocommit=True, application_name="zdt-safemigrate-monitor"
-        )
+        self.connect_kwargs = connect_kwargs
+        self.conn = self._connect()
+        self.reconnects = 0
+        self.lost = ""
+        """Why the monitor stopped watching for good (empty while it watches)."""
         self.pid = pid
         self.budget_s = budget_ms / 1000
         self.progress = progress
@@ -83,14 +90,39 @@ class Monitor(threading.Thread):
             self.join()
         self.conn.close()
 
+    def _connect(self) -> Any:
+        import psycopg
+
+        params = {"connect_timeout": 2, **self.connect_kwargs}
+        return psycopg.connect(**params, autocommit=True, application_name=APPLICATION_NAME)
+
     def run(self) -> None:
-        cursor = self.conn.cursor()
         while not self._stop_event.wait(SAMPLE_S):
             try:
-                self.sample(cursor)
-            except Exception:  # the monitor must never break the run it watches
-                if self.conn.closed:
+                self.sample(self.conn.cursor())
+            except Exception as exc:  # the monitor must never break the run it watches
+                if self.conn.closed and not self._reconnect(exc):
                     return
+
+    def _reconnect(self, exc: Exception) -> bool:
+        """A new connection within :data:`RECONNECT_S` (True), else :attr:`lost` is set."""
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        _say(f"    monitor connection lost ({reason}); reconnecting")
+        deadline = time.monotonic() + RECONNECT_S
+        while not self._stop_event.is_set() and time.monotonic() < deadline:
+            try:
+                self.conn = self._connect()
+            except Exception:
+                self._stop_event.wait(0.2)
+                continue
+            self.reconnects += 1
+            _say("    monitor reconnected: the blocking budget is enforced again")
+            return True
+        self.lost = (
+            f"the monitor's connection was lost ({reason}) and could not be restored within "
+            f"{RECONNECT_S:.0f}s, so the blocking budget (--max-blocking) cannot be enforced"
+        )
+        return False
 
     def sample(self, cursor: Any) -> None:
         blocked = sessions(cursor, BLOCKED_BY, self.pid)
@@ -125,6 +157,10 @@ class Monitor(threading.Thread):
         if self.progress and now - self._last_progress >= PROGRESS_EVERY_S:
             self._last_progress = now
             self.progress(self._step, now - self._step_started, blocked)
+
+
+def _say(text: str) -> None:
+    events.emit("message", text=text)
 
 
 def _seen(session: Session) -> dict[str, Any]:

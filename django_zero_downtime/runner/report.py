@@ -42,6 +42,8 @@ class StepReport:
     """Times the statement was cancelled because live sessions waited beyond the budget."""
     invalid_indexes_dropped: list[str] = field(default_factory=list)
     """INVALID indexes left by an earlier failed concurrent build, dropped before rebuilding."""
+    reentered: list[str] = field(default_factory=list)
+    """What an earlier, killed run had left and this one adopted or finished (reentry.py)."""
 
 
 @dataclass
@@ -55,6 +57,9 @@ class RunReport:
     message: str = ""
     current_step: str = ""
     """The step running when the run ended (where an error happened)."""
+    stayed_applied: list[str] = field(default_factory=list)
+    """After an error in a non-atomic migration: its statements committed before the error
+    (a rerun continues from there)."""
     settings: dict[str, Any] = field(default_factory=dict)
     applied: list[str] = field(default_factory=list)
     steps: list[StepReport] = field(default_factory=list)

@@ -22,7 +22,7 @@ from django_zero_downtime.findings.factory import make_finding
 from django_zero_downtime.findings.model import Finding
 from django_zero_downtime.findings.render import brief
 from django_zero_downtime.models import DeployCycle
-from django_zero_downtime.runner import engagement, exclusion, phases
+from django_zero_downtime.runner import engagement, exclusion, failures, phases
 from django_zero_downtime.runner import release as run_release
 from django_zero_downtime.runner.apply import Applier, Limits
 from django_zero_downtime.runner.exclusion import RunLock
@@ -40,6 +40,7 @@ from django_zero_downtime.runner.report import RunReport, StepReport, step_line
 from django_zero_downtime.targets import migration_targets
 
 Say = Callable[[str], None]
+
 APPLICATION_NAME = exclusion.MIGRATION_APP
 
 
@@ -308,7 +309,16 @@ class Run:
         label = f"{migration.app_label}.{migration.name}"
         self.say(f"Applying {label}...")
         started = time.monotonic()
-        state = applier.apply(migration, state)
+        try:
+            state = applier.apply(migration, state)
+        except ZeroDowntimeError:
+            raise
+        except Exception as exc:
+            self.report.stayed_applied = [] if migration.atomic else list(applier.committed)
+            key = self.report.current_step
+            raise failures.step_failed(
+                exc, key, reports.get(key), migration, applier.committed
+            ) from exc
         self.report.applied.append(label)
         self.say(f"  OK ({time.monotonic() - started:.2f}s)")
         for step in reports.values():

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import CommandError
 from django.core.management.commands.migrate import Command as DjangoMigrateCommand
 from django.db import connections
@@ -22,6 +23,7 @@ from django_zero_downtime import conf
 from django_zero_downtime.exceptions import ZeroDowntimeError
 from django_zero_downtime.guard import runtime as guard
 from django_zero_downtime.lint import gate
+from django_zero_downtime.runner import failures
 from django_zero_downtime.targets import migration_targets
 
 
@@ -39,6 +41,21 @@ def production_refusal(app_label: str | None, name: str | None, backwards: bool)
             "fix forward with a new migration. " + text
         )
     return text
+
+
+class ErrorsAsMessages:
+    """From the command line, a refusal of this product (a ledger gate, the web-process
+    guard, invalid settings) is a message and its exit code, not a traceback (unless
+    ``--traceback``). Called in-process (``call_command``) the typed exception still rises."""
+
+    def execute(self, *args: Any, **options: Any) -> Any:
+        try:
+            return super().execute(*args, **options)  # type: ignore[misc]
+        except (ZeroDowntimeError, ImproperlyConfigured) as exc:
+            if options.get("traceback") or not getattr(self, "_called_from_command_line", 0):
+                raise
+            code, message = failures.explain(exc)
+            raise CommandError(message, returncode=code) from exc
 
 
 class ProductionMigrateMixin:
@@ -74,7 +91,7 @@ def _is_backwards(alias: str, app_label: str | None, name: str | None) -> bool:
         return False
 
 
-class Command(ProductionMigrateMixin, DjangoMigrateCommand):
+class Command(ErrorsAsMessages, ProductionMigrateMixin, DjangoMigrateCommand):
     help = (
         DjangoMigrateCommand.help + " Refused where ZDT_PRODUCTION = True: use safemigrate there."
     )

@@ -19,7 +19,7 @@ from argparse import ArgumentParser
 from functools import partial
 from typing import Any, NoReturn
 
-from django.core.management.base import CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser, SystemCheckError
 from django.core.management.commands.migrate import Command as MigrateCommand
 from django.db import connections
 
@@ -29,6 +29,7 @@ from django_zero_downtime.lint import adopt, gate
 from django_zero_downtime.lint import cli as lint_cli
 from django_zero_downtime.rehearsal import run as rehearsal
 from django_zero_downtime.runner import cli as runner_cli
+from django_zero_downtime.runner import failures
 
 
 def _usage_error(parser: CommandParser, message: str) -> NoReturn:
@@ -77,8 +78,28 @@ class Command(MigrateCommand):
         return super().get_check_kwargs(options)
 
     def execute(self, *args: Any, **options: Any) -> Any:
+        """Every failure becomes a message and an exit code (runner/failures.py), written to
+        ``--report`` too; a Python traceback only with ``--traceback``."""
+        try:
+            return self._execute(*args, **options)
+        except SystemCheckError as exc:
+            exc.returncode = failures.check_exit_code(str(exc))
+            runner_cli.failure_report(options, exc.returncode, str(exc))
+            raise
+        except CommandError as exc:
+            runner_cli.failure_report(options, exc.returncode, str(exc))
+            raise
+        except Exception as exc:
+            if options.get("traceback"):
+                raise
+            code, message = failures.explain(exc)
+            runner_cli.failure_report(options, code, message)
+            raise CommandError(message, returncode=code) from exc
+
+    def _execute(self, *args: Any, **options: Any) -> Any:
         """Apply mode judges the migrations of its plan (zdt.E010 for those, lint/gate.py);
         --plan, --rehearse, --check and --adopt are never stopped by the system check."""
+        runner_cli.preflight(options)
         if any(options.get(mode) for mode in ("check", "rehearse", "plan", "adopt")):
             return super().execute(*args, **options)
         alias = conf.migration_alias(options.get("database"))
