@@ -11,7 +11,9 @@ rewrites what the autodetector produced, before the migrations get their names:
 - ``AddField`` NOT NULL with a constant default -> ``AddColumnWithDefault``;
 - ``RemoveIndex`` -> ``RemoveIndexConcurrently``;
 - indexes, constraints, foreign keys, NOT NULL, callable/volatile defaults and type
-  changes: the paths of :mod:`.paths` (contract steps moved out by :mod:`.phases`).
+  changes: the paths of :mod:`.paths` (contract steps moved out by :mod:`.phases`);
+- consecutive catalog-only changes to one table -> one ``CombinedAlterTable``
+  (:mod:`.combine`).
 
 Only operations on tables that already exist are rewritten. Operations that need
 ``atomic = False`` are split into their own migration, chained in order with the rest, and
@@ -33,7 +35,7 @@ from django.db.migrations.state import ProjectState
 from django.db.models import NOT_PROVIDED
 
 from django_zero_downtime import traits
-from django_zero_downtime.autodetect import guesses, paths, phases, renames
+from django_zero_downtime.autodetect import combine, guesses, paths, phases, renames
 from django_zero_downtime.lint import facts
 from django_zero_downtime.lint.context import OperationContext
 
@@ -181,7 +183,9 @@ def rewrite_changes(
         try:
             for migration in app_migrations:
                 staged = _renames_folded(app_label, list(migration.operations), state.clone())
-                migration.operations = rewrite_operations(app_label, staged, state)  # type: ignore[misc]
+                start = state.clone()
+                written = rewrite_operations(app_label, staged, state)
+                migration.operations = combine.combine(app_label, written, start)  # type: ignore[misc]
             *expand, contract = phases.split_contracts(app_label, app_migrations)
             for migration in expand:
                 rewritten += split_by_atomicity(migration)

@@ -11,6 +11,7 @@ from django_zero_downtime.operations.columns import (
     DeprecateColumn,
     DropDeprecatedColumn,
 )
+from django_zero_downtime.operations.combined import CombinedAlterTable
 from django_zero_downtime.operations.constraints import AddConstraintInSteps, AddIndexInSteps
 from django_zero_downtime.operations.fields import AddFieldInSteps, AlterFieldInSteps
 from django_zero_downtime.operations.modelrename import RenameModelWithView
@@ -30,6 +31,7 @@ __all__ = [
     "AddIndexInSteps",
     "AlterFieldInSteps",
     "BatchedBackfill",
+    "CombinedAlterTable",
     "CompleteDualWriteRename",
     "CompleteRetypeField",
     "DeclareModelChange",
