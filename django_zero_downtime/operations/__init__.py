@@ -6,6 +6,10 @@ emits ``import django_zero_downtime.operations`` and
 """
 
 from django_zero_downtime.operations.backfill import BatchedBackfill
+from django_zero_downtime.operations.columnrename import (
+    CompleteDualWriteColumnRename,
+    DualWriteColumnRename,
+)
 from django_zero_downtime.operations.columns import (
     AddColumnWithDefault,
     DeprecateColumn,
@@ -32,6 +36,7 @@ __all__ = [
     "AlterFieldInSteps",
     "BatchedBackfill",
     "CombinedAlterTable",
+    "CompleteDualWriteColumnRename",
     "CompleteDualWriteRename",
     "CompleteRetypeField",
     "DeclareModelChange",
@@ -39,6 +44,7 @@ __all__ = [
     "DeprecateTable",
     "DropDeprecatedColumn",
     "DropDeprecatedTable",
+    "DualWriteColumnRename",
     "DualWriteRename",
     "EnforceConstraint",
     "EnforceField",
