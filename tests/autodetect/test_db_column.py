@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from django.db import migrations, models
 
@@ -20,7 +21,9 @@ def test_makemigrations_writes_the_column_move_and_its_contract() -> None:
     from django_zero_downtime.autodetect.autodetector import rewrite_operations
 
     field = models.TextField(null=True, db_column="remark")
-    out = rewrite_operations("shop", [migrations.AlterField("item", "note", field)], shop_state())
+    out: Any = rewrite_operations(
+        "shop", [migrations.AlterField("item", "note", field)], shop_state()
+    )
     assert [type(op) for op in out] == [
         zdt.DualWriteColumnRename,
         zdt.CompleteDualWriteColumnRename,
