@@ -35,7 +35,7 @@ from django.db.migrations.state import ProjectState
 from django.db.models import NOT_PROVIDED
 
 from django_zero_downtime import traits
-from django_zero_downtime.autodetect import combine, guesses, paths, phases, renames
+from django_zero_downtime.autodetect import answers, combine, guesses, paths, phases, renames
 from django_zero_downtime.lint import facts
 from django_zero_downtime.lint.context import OperationContext
 
@@ -210,9 +210,20 @@ class ZeroDowntimeAutodetectorMixin:
 
     from_state: ProjectState
     zero_downtime_rewrite = True
+    zero_downtime_renames: tuple[answers.Rename, ...] = ()
+    """``makemigrations --rename``: renames answered yes without asking (:mod:`.answers`)."""
+
+    def __init__(self, from_state: Any, to_state: Any, questioner: Any = None) -> None:
+        if self.zero_downtime_renames:
+            inner = questioner or NonInteractiveMigrationQuestioner()
+            questioner = answers.RenameAnswers(inner, list(self.zero_downtime_renames))
+        super().__init__(from_state, to_state, questioner)  # type: ignore[call-arg]
 
     def arrange_for_graph(self, changes: Any, graph: Any, migration_name: Any = None) -> Any:
-        asks = not isinstance(getattr(self, "questioner", None), NonInteractiveMigrationQuestioner)
+        questioner = getattr(self, "questioner", None)
+        answers.refuse_unused(questioner)
+        questioner = getattr(questioner, "inner", questioner)
+        asks = not isinstance(questioner, NonInteractiveMigrationQuestioner)
         if self.zero_downtime_rewrite and not asks:
             found = guesses.likely_renames(changes, self.from_state)
             if found:
