@@ -125,11 +125,8 @@ def test_removed_model_and_its_join_table_stay_usable_for_the_previous_release(
     project.ok("safemigrate", "--release", "r1")
     fill(
         project,
-        "INSERT INTO shop_item (name, qty) SELECT 'n' || g, 0 FROM generate_series(1, ROWS) g",
-    )
-    fill(project, "INSERT INTO shop_label (title) SELECT 't' || g FROM generate_series(1, ROWS) g")
-    fill(
-        project,
+        "INSERT INTO shop_item (name, qty) SELECT 'n' || g, 0 FROM generate_series(1, ROWS) g; "
+        "INSERT INTO shop_label (title) SELECT 't' || g FROM generate_series(1, ROWS) g; "
         "INSERT INTO shop_label_items (label_id, item_id) "
         "SELECT g, g FROM generate_series(1, ROWS) g",
     )

@@ -126,3 +126,12 @@ def test_makemigrations_writes_one_lock_for_the_table_under_traffic(project: Pro
         )
         == 2
     )
+
+
+def test_the_checker_judges_each_inner_operation_and_the_combined_statement() -> None:
+    from tests.lint.helpers import codes
+
+    not_null = migrations.AddField("item", "c", models.IntegerField())  # no default: breaks
+    assert codes([zdt.CombinedAlterTable("item", EDITS)]) == []
+    found = codes([zdt.CombinedAlterTable("item", [EDITS[0], not_null])])
+    assert found and set(found) == set(codes([not_null]))
