@@ -20,6 +20,7 @@ from django.db import connection, migrations
 from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
 
+from django_zero_downtime.lint import facts
 from django_zero_downtime.lint.collect import SqlCollector, offline_connection
 from django_zero_downtime.lint.context import OperationContext
 from django_zero_downtime.lint.op_facts import StateView
@@ -73,11 +74,14 @@ def _impacts(app_label: str, op: Operation, before: ProjectState, after: Project
     return [impact for statement in sql for impact in classify_sql(statement, schema)]
 
 
-def step(app_label: str, op: Operation, before: ProjectState, after: ProjectState) -> Step:
-    """``op`` as a :class:`Step`: with its model and columns when it is combinable."""
+def step(
+    app_label: str, op: Operation, before: ProjectState, after: ProjectState, new: set[str]
+) -> Step:
+    """``op`` as a :class:`Step`: with its model and columns when it is combinable
+    (``new``: tables created earlier in the migration, left alone)."""
     if type(op) not in CANDIDATES:
         return Step(op)
-    ctx = OperationContext(app_label, op, before, connection, new_tables=set())
+    ctx = OperationContext(app_label, op, before, connection, new_tables=new)
     found = ctx.existing_table(op.model_name)  # type: ignore[attr-defined]
     if found is None or operation_rules.check_operation(ctx):
         return Step(op)
@@ -106,12 +110,15 @@ def combine(app_label: str, operations: list[Operation], state: ProjectState) ->
     more catalog-only changes to one table as one ``CombinedAlterTable``."""
     from django_zero_downtime.operations import CombinedAlterTable
 
-    state = state.clone()
+    state, new = state.clone(), set[str]()
     steps = []
     for op in operations:
         before = state.clone()
         op.state_forwards(app_label, state)
-        steps.append(step(app_label, op, before, state))
+        steps.append(step(app_label, op, before, state, new))
+        if isinstance(op, migrations.CreateModel):
+            created = facts.get_model_state(state, app_label, op.name)
+            new |= {facts.table_name(created, connection)} if created else set()
     out: list[Operation] = []
     for group in groups(steps):
         ops = [s.operation for s in group]
