@@ -11,7 +11,9 @@ rewrites what the autodetector produced, before the migrations get their names:
 - ``AddField`` NOT NULL with a constant default -> ``AddColumnWithDefault``;
 - ``RemoveIndex`` -> ``RemoveIndexConcurrently``;
 - indexes, constraints, foreign keys, NOT NULL, callable/volatile defaults and type
-  changes: the paths of :mod:`.paths` (contract steps moved out by :mod:`.phases`).
+  changes: the paths of :mod:`.paths` (contract steps moved out by :mod:`.phases`);
+- consecutive catalog-only changes to one table -> one ``CombinedAlterTable``
+  (:mod:`.combine`).
 
 Only operations on tables that already exist are rewritten. Operations that need
 ``atomic = False`` are split into their own migration, chained in order with the rest, and
@@ -33,7 +35,7 @@ from django.db.migrations.state import ProjectState
 from django.db.models import NOT_PROVIDED
 
 from django_zero_downtime import traits
-from django_zero_downtime.autodetect import guesses, paths, phases, renames
+from django_zero_downtime.autodetect import answers, combine, guesses, paths, phases, renames
 from django_zero_downtime.lint import facts
 from django_zero_downtime.lint.context import OperationContext
 
@@ -181,7 +183,9 @@ def rewrite_changes(
         try:
             for migration in app_migrations:
                 staged = _renames_folded(app_label, list(migration.operations), state.clone())
-                migration.operations = rewrite_operations(app_label, staged, state)  # type: ignore[misc]
+                start = state.clone()
+                written = rewrite_operations(app_label, staged, state)
+                migration.operations = combine.combine(app_label, written, start)  # type: ignore[misc]
             *expand, contract = phases.split_contracts(app_label, app_migrations)
             for migration in expand:
                 rewritten += split_by_atomicity(migration)
@@ -206,9 +210,20 @@ class ZeroDowntimeAutodetectorMixin:
 
     from_state: ProjectState
     zero_downtime_rewrite = True
+    zero_downtime_renames: tuple[answers.Rename, ...] = ()
+    """``makemigrations --rename``: renames answered yes without asking (:mod:`.answers`)."""
+
+    def __init__(self, from_state: Any, to_state: Any, questioner: Any = None) -> None:
+        if self.zero_downtime_renames:
+            inner = questioner or NonInteractiveMigrationQuestioner()
+            questioner = answers.RenameAnswers(inner, list(self.zero_downtime_renames))
+        super().__init__(from_state, to_state, questioner)  # type: ignore[call-arg]
 
     def arrange_for_graph(self, changes: Any, graph: Any, migration_name: Any = None) -> Any:
-        asks = not isinstance(getattr(self, "questioner", None), NonInteractiveMigrationQuestioner)
+        questioner = getattr(self, "questioner", None)
+        answers.refuse_unused(questioner)
+        questioner = getattr(questioner, "inner", questioner)
+        asks = not isinstance(questioner, NonInteractiveMigrationQuestioner)
         if self.zero_downtime_rewrite and not asks:
             found = guesses.likely_renames(changes, self.from_state)
             if found:

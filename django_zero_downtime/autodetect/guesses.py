@@ -41,13 +41,21 @@ def likely_renames(changes: dict[str, list[Any]], from_state: ProjectState) -> l
     return found
 
 
+def rename_flag(pair: str) -> str:
+    """``shop.item: qty -> quantity`` -> ``--rename shop.item.qty:quantity`` (pure)."""
+    model, names = pair.split(": ", 1)
+    old, new = names.split(" -> ", 1)
+    return f"--rename {model}.{old}:{new}"
+
+
 def refusal(found: list[str]) -> str:
     pairs = "; ".join(found)
+    flags = " ".join(rename_flag(pair) for pair in found)
     return (
         f"makemigrations --noinput: a field was removed and another of the same kind added "
         f"({pairs}). That is most likely a rename, which it cannot ask about without input; "
         "written as a removal plus an addition, the data would stay in the old column. "
-        "Run makemigrations without --noinput and answer the rename question, or write "
-        "migrations.RenameField yourself (it becomes DualWriteRename); if it really is a "
-        "removal and an addition, make them in two separate makemigrations runs."
+        "Answer it: run makemigrations without --noinput and say yes to the rename "
+        f"question, or keep --noinput and add {flags} (it becomes DualWriteRename); if it "
+        "really is a removal and an addition, make them in two separate makemigrations runs."
     )

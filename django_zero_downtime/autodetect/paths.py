@@ -2,7 +2,9 @@
 
 :func:`safe_path` turns one operation the autodetector wrote, on a table that already
 exists, into the operations of its safe path (or None: not an edit this module handles).
-The decisions are pure functions of the project state before the operation.
+The decisions are pure functions of the project state before the operation. A
+``db_column`` change becomes ``DualWriteColumnRename`` + a contract
+``CompleteDualWriteColumnRename`` (:func:`column_path`).
 """
 
 from __future__ import annotations
@@ -88,10 +90,14 @@ def _alter_path(ctx: OperationContext) -> list[Operation] | None:
     op: Any = ctx.operation
     found = ctx.existing_table(op.model_name)
     old_field = found[0].fields.get(op.name) if found else None
-    if old_field is None or old_field.many_to_many or not op.preserve_default:
+    if old_field is None or old_field.many_to_many:
         return None
     old = facts.column_facts(op.name, old_field, ctx.state, ctx.app_label, ctx.connection)
     new = facts.column_facts(op.name, op.field, ctx.state, ctx.app_label, ctx.connection)
+    if not op.preserve_default:
+        return one_off_path(op, old, new)
+    if old.column != new.column:
+        return column_path(op, old, new)
     if old.type != new.type and type_change(old.type, new.type).rewrites:
         return retype_path(ctx, old, new)
     if not alter_needs_steps(old, new):
@@ -99,7 +105,34 @@ def _alter_path(ctx: OperationContext) -> list[Operation] | None:
     if old.null and not new.null:
         return declare_then_enforce(op, _zdt().EnforceField(op.model_name, op.name))
     return [_zdt().AlterFieldInSteps(op.model_name, op.name, op.field)]
-    return None
+
+
+def one_off_path(op: Any, old: facts.ColumnFacts, new: facts.ColumnFacts) -> list[Operation] | None:
+    """NOT NULL with the one-off default makemigrations asked for (``preserve_default=False``):
+    the state change now, ``EnforceField`` filling NULLs with that default later; the final
+    state (and database) has no default."""
+    if not (old.null and not new.null and alter_needs_steps(old, new)):
+        return None
+    enforce = _zdt().EnforceField(op.model_name, op.name, default=op.field.default)
+    return declare_then_enforce(op, enforce)
+
+
+MOVED_AS_IS = ("type", "primary_key", "fk_target", "fk_constraint", "unique", "indexed")
+
+
+def column_path(op: Any, old: facts.ColumnFacts, new: facts.ColumnFacts) -> list[Operation] | None:
+    """A ``db_column`` change: the dual-write rename at the column level (expand), its
+    completion in a contract migration. Only when nothing but the column (and NOT NULL)
+    changes, and not for a primary key; anything else stays Django's ``AlterField``."""
+    if old.primary_key or old.column is None or new.column is None:
+        return None
+    if any(getattr(old, name) != getattr(new, name) for name in MOVED_AS_IS):
+        return None
+    zdt = _zdt()
+    return [
+        zdt.DualWriteColumnRename(op.model_name, op.name, op.field, old.column),
+        zdt.CompleteDualWriteColumnRename(op.model_name, op.name, old.column),
+    ]
 
 
 def alter_needs_steps(old: facts.ColumnFacts, new: facts.ColumnFacts) -> bool:

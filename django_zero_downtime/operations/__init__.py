@@ -6,11 +6,16 @@ emits ``import django_zero_downtime.operations`` and
 """
 
 from django_zero_downtime.operations.backfill import BatchedBackfill
+from django_zero_downtime.operations.columnrename import (
+    CompleteDualWriteColumnRename,
+    DualWriteColumnRename,
+)
 from django_zero_downtime.operations.columns import (
     AddColumnWithDefault,
     DeprecateColumn,
     DropDeprecatedColumn,
 )
+from django_zero_downtime.operations.combined import CombinedAlterTable
 from django_zero_downtime.operations.constraints import AddConstraintInSteps, AddIndexInSteps
 from django_zero_downtime.operations.fields import AddFieldInSteps, AlterFieldInSteps
 from django_zero_downtime.operations.modelrename import RenameModelWithView
@@ -30,6 +35,8 @@ __all__ = [
     "AddIndexInSteps",
     "AlterFieldInSteps",
     "BatchedBackfill",
+    "CombinedAlterTable",
+    "CompleteDualWriteColumnRename",
     "CompleteDualWriteRename",
     "CompleteRetypeField",
     "DeclareModelChange",
@@ -37,6 +44,7 @@ __all__ = [
     "DeprecateTable",
     "DropDeprecatedColumn",
     "DropDeprecatedTable",
+    "DualWriteColumnRename",
     "DualWriteRename",
     "EnforceConstraint",
     "EnforceField",

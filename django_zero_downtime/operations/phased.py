@@ -91,11 +91,14 @@ class EnforceField(_Contract):
     safe_category = "contract"
     backfills_rows = True
 
-    arguments = (("model_name", REQUIRED), ("name", REQUIRED))
+    arguments = (("model_name", REQUIRED), ("name", REQUIRED), ("default", None))
 
-    def __init__(self, model_name: str, name: str) -> None:
+    def __init__(self, model_name: str, name: str, default: Any = None) -> None:
         self.model_name = model_name
         self.name = name
+        self.default = default
+        """The one-off default makemigrations asked for (``preserve_default=False``): NULLs
+        are filled with it; the state and the database keep no default."""
 
     def database_forwards(
         self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
@@ -103,7 +106,7 @@ class EnforceField(_Contract):
         model = self.model(app_label, schema_editor, to_state)
         if model is None:
             return
-        field = model._meta.get_field(self.name)
+        field = with_default(model._meta.get_field(self.name), self.default)
         if not field.null:
             key = f"enforce:{app_label}.{self.model_name.lower()}.{self.name}"
             fields.enforce_not_null(schema_editor, app_label, model, field, key, self.describe())
@@ -130,6 +133,17 @@ class EnforceField(_Contract):
     @property
     def migration_name_fragment(self) -> str:
         return f"enforce_{self.model_name.lower()}_{self.name.lower()}"
+
+
+def with_default(field: Any, default: Any) -> Any:
+    """``field``, or a copy of it with ``default`` (for filling only) when one is given."""
+    if default is None:
+        return field
+    clone = field.clone()
+    clone.default = default
+    clone.set_attributes_from_name(field.name)
+    clone.model = field.model
+    return clone
 
 
 class EnforceConstraint(_Contract):

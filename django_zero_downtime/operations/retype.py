@@ -22,7 +22,7 @@ from django.db.migrations.operations.base import OperationCategory
 from django.db.migrations.state import ProjectState
 
 from django_zero_downtime.exceptions import UnsafeOperationError
-from django_zero_downtime.operations import base, ddl, indexing
+from django_zero_downtime.operations import base, ddl, indexing, retype_multi, twins
 from django_zero_downtime.operations import batches as backfill
 from django_zero_downtime.operations.base import PUBLIC_MODULE, REQUIRED
 from django_zero_downtime.operations.indexing import IndexShape
@@ -54,6 +54,8 @@ class Target:
     """(table, column) a foreign key column points at (re-pointed at the swap)."""
     index_names: tuple[tuple[str, str], ...] = ()
     """(shadow's index, Django's name for the column's index): renamed at the swap."""
+    old_type: str = ""
+    """The column's type now: the trigger casts a write of the shadow back into it."""
 
     @property
     def shadow(self) -> str:
@@ -119,6 +121,27 @@ def targets(schema_editor: Any, model: Any, field: Any) -> list[Target]:
     return found
 
 
+LIVE_TYPE = (
+    "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+    "WHERE attrelid = to_regclass(%s) AND attname = %s AND NOT attisdropped"
+)
+
+
+def with_old_types(schema_editor: Any, found: list[Target]) -> list[Target]:
+    """``found`` with each column's type as the database has it now (the state has the
+    new type already: ``DeclareModelChange`` came first); "" when it cannot be read."""
+
+    def live(target: Target) -> str:
+        def reader(cursor: Any) -> str:
+            cursor.execute(LIVE_TYPE, [quote_ident(target.table), target.column])
+            row = cursor.fetchone()
+            return str(row[0]) if row else ""
+
+        return str(twins.read(schema_editor, reader, ""))
+
+    return [replace(t, old_type=live(t)) for t in found]
+
+
 class _RetypeBase(base.FieldOperation):
     requires_non_atomic_migration = True
     cheap_at_any_size = True
@@ -152,6 +175,7 @@ class RetypeField(_RetypeBase):
         found = self.targets(app_label, schema_editor, to_state)
         if found is None:
             return
+        found = with_old_types(schema_editor, found)
         base.refuse_in_atomic_block(schema_editor, app_label, self.describe())
         base.require_ledger(schema_editor, self.describe())
         for target in found:
@@ -161,6 +185,7 @@ class RetypeField(_RetypeBase):
             if not target.null:
                 ddl.set_not_null(schema_editor, target.table, target.shadow)
             build_indexes(schema_editor, target)
+            retype_multi.build(schema_editor, target)
 
     @staticmethod
     def _expand(schema_editor: Any, target: Target) -> None:
@@ -266,7 +291,11 @@ class CompleteRetypeField(_RetypeBase):
         if base.collecting(schema_editor) or base.column_exists(
             schema_editor, found[0].table, found[0].shadow
         ):
-            ddl.step(schema_editor, swap_sql(found))
+            multi = [
+                retype_multi.swap_sql(retype_multi.composites(schema_editor, t), t.table)
+                for t in found
+            ]
+            ddl.step(schema_editor, swap_sql(found, "".join(multi)))
         validate_foreign_keys(schema_editor, found)
         for target in found:
             base.record(schema_editor, "column", target.table, target.old, app_label)

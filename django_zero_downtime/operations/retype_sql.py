@@ -18,34 +18,69 @@ if TYPE_CHECKING:
     from django_zero_downtime.operations.retype import Target
 
 _BOUNDED = re.compile(r"^(?:varchar|character varying|char|character)\((\d+)\)")
+_NUMERIC = re.compile(r"^(?:numeric|decimal)\((\d+),\s*(\d+)\)")
+_RANGES = {"smallint": 2**15, "integer": 2**31}
 
 
-def fit_check(column: str, new_type: str) -> str:
-    """PL/pgSQL refusing a value longer than a bounded text type (an explicit cast would
-    silently truncate it); other casts raise on their own (out of range, overflow)."""
-    bounded = _BOUNDED.match(new_type)
-    if not bounded:
+def _too_big(value: str, sql_type: str) -> tuple[str, str] | None:
+    """(PL/pgSQL condition, SQLSTATE) true when ``value`` does not fit ``sql_type`` where
+    an explicit cast would change it silently (truncate, round) or fail without naming the
+    column (out of range); None when every value fits or the cast says it itself."""
+    bounded, numeric = _BOUNDED.match(sql_type), _NUMERIC.match(sql_type)
+    if bounded:
+        return f"char_length({value}) > {int(bounded.group(1))}", "22001"
+    if numeric:
+        digits, scale = int(numeric.group(1)), int(numeric.group(2))
+        limit = f"abs({value}) >= 10::numeric ^ {digits - scale}"
+        return f"({limit} OR {value} <> round({value}, {scale}))", "22003"
+    if sql_type in _RANGES:
+        bound = _RANGES[sql_type]
+        return f"({value} >= {bound} OR {value} < -{bound})", "22003"
+    return None
+
+
+def fit_check(column: str, new_type: str, into: str = "", why: str = "") -> str:
+    """PL/pgSQL refusing a value of ``NEW.column`` that does not fit ``new_type``, with a
+    message naming the column, the value and the type (see :func:`_too_big`)."""
+    qc = quote_ident(column)
+    found = _too_big(f"NEW.{qc}", new_type)
+    if found is None:
         return ""
-    qc, limit = quote_ident(column), int(bounded.group(1))
+    condition, state = found
+    why = why or "the type this column is being changed to (django-zero-downtime RetypeField)"
     message = (
-        f"%s.{column}: a value of %s characters does not fit {new_type}, the type this "
-        "column is being changed to (django-zero-downtime RetypeField); write at most "
-        f"{limit} characters"
+        f"%s.{column}: the value %s does not fit {new_type}{into}, {why}; write a value "
+        f"that fits {new_type}"
     )
     return (
-        f"IF char_length(NEW.{qc}) > {limit} THEN\n"
-        f"    RAISE EXCEPTION USING ERRCODE = '22001', MESSAGE = format({quote_literal(message)}, "
-        f"TG_TABLE_NAME, char_length(NEW.{qc}));\nEND IF;\n"
+        f"IF {condition} THEN\n"
+        f"    RAISE EXCEPTION USING ERRCODE = '{state}', MESSAGE = format("
+        f"{quote_literal(message)}, TG_TABLE_NAME, left(NEW.{qc}::text, 40));\nEND IF;\n"
     )
+
+
+FUNC = """IF (TG_OP = 'INSERT' AND NEW.{new} IS NULL)
+   OR (TG_OP = 'UPDATE' AND NEW.{new} IS NOT DISTINCT FROM OLD.{new}) THEN
+{to_new}    NEW.{new} := NEW.{old}::{new_type};
+ELSE
+{to_old}    NEW.{old} := NEW.{new}::{old_type};
+END IF;
+RETURN NEW;
+"""
 
 
 class RetypeTrigger(DualWriteTrigger):
-    """BEFORE INSERT OR UPDATE: the shadow column is always the column, cast."""
+    """BEFORE INSERT OR UPDATE, both ways: a write of the column (the previous release)
+    sets the shadow, cast; a write of the shadow sets the column, cast back. The backfill's
+    ``SET shadow = NULL`` leaves the shadow unchanged, so it is the first way."""
 
     name = "zdt_retype"
 
-    def __init__(self, *, table: str, old_column: str, new_column: str, new_type: str) -> None:
+    def __init__(
+        self, *, table: str, old_column: str, new_column: str, new_type: str, old_type: str = ""
+    ) -> None:
         self.new_type = new_type
+        self.old_type = old_type
         super().__init__(table=table, old_column=old_column, new_column=new_column)
 
     @classmethod
@@ -55,6 +90,7 @@ class RetypeTrigger(DualWriteTrigger):
             old_column=target.column,
             new_column=target.shadow,
             new_type=target.new_type,
+            old_type=target.old_type,
         )
 
     def get_pgid(self, model: object = None) -> str:
@@ -62,8 +98,23 @@ class RetypeTrigger(DualWriteTrigger):
 
     def get_func(self, model: object = None) -> str:
         qc, qs = quote_ident(self.old_column), quote_ident(self.new_column)
-        check = fit_check(self.old_column, self.new_type)
-        return f"{check}NEW.{qs} := NEW.{qc}::{self.new_type};\nRETURN NEW;\n"
+        to_new = fit_check(self.old_column, self.new_type)
+        if not self.old_type:  # a trigger of the one-way version (no old type known)
+            return f"{to_new}NEW.{qs} := NEW.{qc}::{self.new_type};\nRETURN NEW;\n"
+        why = f"the type of {self.old_column} that the previous release still uses"
+        to_old = fit_check(self.new_column, self.old_type, f" (into {self.old_column})", why)
+        return FUNC.format(
+            old=qc,
+            new=qs,
+            new_type=self.new_type,
+            old_type=self.old_type,
+            to_new=_indent(to_new),
+            to_old=_indent(to_old),
+        )
+
+
+def _indent(block: str) -> str:
+    return "".join(f"    {line}\n" for line in block.splitlines())
 
 
 def _fmt(template: str) -> str:
@@ -166,8 +217,9 @@ def _attach(target: Target) -> str:
   END IF;{renames}"""
 
 
-def swap_sql(found: list[Target]) -> str:
-    """One DO block: lock every table, drop the triggers, swap each column, re-point FKs."""
+def swap_sql(found: list[Target], composites: str = "") -> str:
+    """One DO block: lock every table, drop the triggers, swap each column, give the
+    multi-column indexes their place (``composites``, from ``retype_multi``), re-point FKs."""
     tables = ", ".join(dict.fromkeys(quote_ident(t.table) for t in found))
     body = [f"\n  LOCK TABLE {tables} IN ACCESS EXCLUSIVE MODE;"]
     for target in found:  # the primary key first: it drops the foreign keys pointing at it
@@ -176,6 +228,7 @@ def swap_sql(found: list[Target]) -> str:
         body += [_move_generator(target), _attach(target)]
     # The foreign keys as they were (names, ON DELETE, deferrable): their column names now
     # name the new columns. NOT VALID here; validated one by one after the swap.
+    body.append(composites)
     body.append("\n  FOREACH stmt IN ARRAY fks LOOP EXECUTE stmt; END LOOP;")
     declare = (
         'r record; pk_name text; uq_name text; ident "char"; def text; seq text; '

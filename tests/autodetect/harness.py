@@ -230,6 +230,8 @@ class Edit:
     checked_columns: str = "id, name"
     releases: int = 1
     outputs: list[str] = field(default_factory=list)
+    answers: str = ""
+    """What makemigrations reads from its prompt (e.g. a one-off default)."""
 
     def prepare(self) -> None:
         self.project.write_models(self.before)
@@ -244,7 +246,7 @@ class Edit:
         total = project.one(f"SELECT sum(qty) FROM {self.table}")
         sums = checksum(project, self.table, self.checked_columns, ROWS)
         project.write_models(self.after)
-        self.outputs.append(project.ok("makemigrations", "shop"))
+        self.outputs.append(project.ok("makemigrations", "shop", answers=self.answers))
         self.outputs.append(project.ok("safemigrate", "--check"))
         writer = Writer(project, self.insert_sql, self.update_sql, ROWS).start()
         try:

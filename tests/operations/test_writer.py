@@ -40,6 +40,18 @@ NEW_PATHS = [
     zdt_ops.RetypeField("Person", "id"),
     zdt_ops.CompleteRetypeField("Person", "id"),
     zdt_ops.RenameModelWithView("Person", "Human"),
+    zdt_ops.EnforceField("Person", "surname", default="none"),
+    zdt_ops.CombinedAlterTable(
+        "Person",
+        [
+            migrations.AddField("Person", "a", models.IntegerField(null=True)),
+            migrations.AlterField("Person", "surname", models.CharField(max_length=90)),
+        ],
+    ),
+    zdt_ops.DualWriteColumnRename(
+        "Person", "surname", models.CharField(max_length=9, db_column="sn"), "surname"
+    ),
+    zdt_ops.CompleteDualWriteColumnRename("Person", "surname", "surname"),
 ]
 
 OPERATIONS = [
@@ -170,5 +182,8 @@ def test_flags_for_the_linter_and_the_runner() -> None:
         "EnforceConstraint",
         "RetypeField",
         "CompleteRetypeField",
+        "DualWriteColumnRename",
+        "CompleteDualWriteColumnRename",
     }
+    assert "CombinedAlterTable" not in non_atomic  # plain DDL: atomic like its operations
     assert gated == {"CompleteDualWriteRename", "DropDeprecatedColumn", "DropDeprecatedTable"}

@@ -9,6 +9,7 @@ migration are never flagged: nobody else can be using it yet.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from django.contrib.postgres import operations as pg_ops
@@ -47,12 +48,23 @@ def is_known(operation: Operation) -> bool:
 
 def check_operation(ctx: OperationContext) -> list[Violation]:
     """Every operation rule's verdict on one operation."""
+    if getattr(ctx.operation, "zero_downtime_combined", False):
+        return _each_inner(ctx)
     if is_safe_operation(ctx.operation):
         return []
     checker = find_checker(type(ctx.operation))
     if checker is None:
         return [_unknown(ctx.operation)]
     return checker(ctx)
+
+
+def _each_inner(ctx: OperationContext) -> list[Violation]:
+    """``CombinedAlterTable``: each inner operation judged against the state before it."""
+    state, out = ctx.state.clone(), []
+    for inner in ctx.operation.operations:  # type: ignore[attr-defined]
+        out += check_operation(replace(ctx, operation=inner, state=state.clone()))
+        inner.state_forwards(ctx.app_label, state)
+    return out
 
 
 def _unknown(operation: Operation) -> Violation:

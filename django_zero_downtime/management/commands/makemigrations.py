@@ -2,8 +2,9 @@
 
 Django's command, with the autodetector it would use (Django's, or the one django-pgtrigger
 installs) composed with ``lint.autodetector.ZeroDowntimeAutodetectorMixin``.
-``--no-zero-downtime`` writes Django's operations unchanged (still linted). ``--check`` also
-fails when what would be written has an error finding.
+``--no-zero-downtime`` writes Django's operations unchanged (still linted). ``--rename
+app.Model.old:new`` answers a rename question without input (``autodetect/answers.py``).
+``--check`` also fails when what would be written has an error finding.
 
 Another app earlier in ``INSTALLED_APPS`` that ships its own ``makemigrations`` wins over
 this one; compose by hand there with :func:`~django_zero_downtime.autodetect.autodetector.compose`.
@@ -37,14 +38,25 @@ class Command(makemigrations.Command):
             dest="zero_downtime_rewrite",
             help="Write Django's operations unchanged (they are still linted).",
         )
+        parser.add_argument(
+            "--rename",
+            action="append",
+            metavar="APP.MODEL.OLD:NEW",
+            help="Answer yes to 'Was MODEL.OLD renamed to MODEL.NEW?' without asking (for "
+            "--noinput; repeat for several fields), e.g. --rename shop.Item.qty:quantity.",
+        )
 
     def handle(self, *app_labels: Any, **options: Any) -> None:
+        from django_zero_downtime.autodetect.answers import parse_renames
         from django_zero_downtime.autodetect.autodetector import compose
 
         # Whatever autodetector the command would use now (pgtrigger's after its ready()).
         detector = compose(makemigrations.Command.autodetector)
         if not options.get("zero_downtime_rewrite", True):
             detector = type(detector.__name__, (detector,), {"zero_downtime_rewrite": False})
+        renames = tuple(parse_renames(options.get("rename")))
+        if renames:
+            detector = type(detector.__name__, (detector,), {"zero_downtime_renames": renames})
         self.autodetector = detector  # type: ignore[misc]
         super().handle(*app_labels, **options)
 
