@@ -7,7 +7,8 @@ engine's (:func:`batches.next_batch_size`). :func:`measure` times the engine's o
 query at the start and in the middle of the key range (on a table without statistics it
 is a bitmap scan of the rest of the range, so its cost falls as the backfill advances) and,
 when it may write, one batch's UPDATE in a savepoint that is rolled back (the rehearsal);
-``--plan`` writes nothing, so there the row cost is :data:`ROW_S`.
+``--plan`` writes nothing, so there it times reading the batch's rows instead
+(:data:`READ_TO_UPDATE`).
 """
 
 from __future__ import annotations
@@ -23,8 +24,11 @@ from django_zero_downtime.operations.batches import Run, _bounds, jsonable, next
 from django_zero_downtime.sql.identifiers import quote_ident
 
 ROW_S = 6e-6
-"""UPDATE cost per row when it is not measured (5 µs for 86- and 455-byte rows, PostgreSQL
-15 on a shared 2-core machine)."""
+"""UPDATE cost per row of an empty sample (5 µs for 86- and 455-byte rows, PostgreSQL 15
+on a shared 2-core machine)."""
+READ_TO_UPDATE = 35
+"""``--plan`` writes nothing: updating a row costs about this many times reading it in full
+(30-42x measured on batches of 10,000-30,000 rows, shared 2-core machine, PostgreSQL 15)."""
 ENGINE_BATCH_S = 0.002
 """Per batch besides the bounds query: timeouts, ledger row, commit, events (profiled)."""
 SAMPLE_MAX_ROWS = 50_000
@@ -114,7 +118,8 @@ class Sample:
         keys = max(self.keys, 1)
         row_s = self.update_s / keys if self.update_s is not None else ROW_S
         how = f"timed on a sample batch of {self.keys:,} rows" if write else (
-            "bounds query timed, row cost assumed")  # fmt: skip
+            f"reads of sample batches of {self.keys:,} rows timed, writes not: "
+            "--rehearse times them")  # fmt: skip
         if per_batch:
             return Rate(row_s, self.bounds_s + ENGINE_BATCH_S, how)
         return Rate(row_s + self.bounds_s / keys, ENGINE_BATCH_S, how)
@@ -123,11 +128,29 @@ class Sample:
 def _sample(
     cursor: Any, plan: BackfillPlan, top: Any, size: int, write: bool, update: str
 ) -> Sample:
+    """Batches of ``size`` at the start and at each probe: the bounds query's mean, and the
+    median per row of the UPDATE (or the read) of those batches (one slow moment of a
+    shared machine does not make the estimate)."""
     (lo, hi, keys), first_s = _timed_bounds(cursor, plan, None, top, size)
-    timings = [_timed_bounds(cursor, plan, after, top, size)[1] for after in _probes(lo, hi, top)]
+    if not keys:
+        return Sample(keys, first_s, None)
+    batches, timings = [(lo, hi, keys)], []
+    for after in _probes(lo, hi, top):
+        bounds, seconds = _timed_bounds(cursor, plan, after, top, size)
+        batches, timings = [*batches, bounds] if bounds[2] else batches, [*timings, seconds]
+    per_row = sorted(_timed_work(cursor, plan, write, update, b) / b[2] for b in batches)
     bounds_s = sum(timings or [first_s]) / len(timings or [first_s])
-    update_s = _timed_update(cursor, plan, update, lo, hi) if write and keys else None
-    return Sample(keys, bounds_s, update_s)
+    return Sample(keys, bounds_s, per_row[len(per_row) // 2] * keys)
+
+
+def _timed_work(
+    cursor: Any, plan: BackfillPlan, write: bool, update: str, batch: tuple[Any, Any, int]
+) -> float:
+    lo, hi, _ = batch
+    if write:
+        return _timed_update(cursor, plan, update, lo, hi)
+    fixed = _timed_read(cursor, plan, lo, lo)  # the query's own cost, not the rows'
+    return max(_timed_read(cursor, plan, lo, hi) - fixed, 0.0) * READ_TO_UPDATE
 
 
 def _probes(lo: Any, hi: Any, top: Any) -> list[Any]:
@@ -164,6 +187,18 @@ COLUMN_SQL = """
     ORDER BY EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid
                      AND a.attnum = ANY (i.indkey)), a.attnum
     LIMIT 1"""
+
+
+def _timed_read(cursor: Any, plan: BackfillPlan, lo: Any, hi: Any) -> float:
+    """Seconds to read the batch's rows in full (each as text: the row width counts)."""
+    table, pk = quote_ident(plan.table), quote_ident(plan.pk_column)
+    started = time.perf_counter()
+    cursor.execute(
+        f"SELECT count(*) FROM (SELECT r::text FROM {table} r "
+        f"WHERE {pk} >= %s AND {pk} <= %s) rows",
+        [lo, hi],
+    )
+    return time.perf_counter() - started
 
 
 def _timed_update(cursor: Any, plan: BackfillPlan, update: str, lo: Any, hi: Any) -> float:

@@ -30,7 +30,7 @@ from django.db.migrations.state import ProjectState
 from django_zero_downtime import ledger, traits
 from django_zero_downtime.operations import estimate as backfill
 from django_zero_downtime.sql.classify import STRONG_LOCKS, Impact, classify_sql
-from django_zero_downtime.sql.size import TableSize, table_size
+from django_zero_downtime.sql.size import MB, TableSize, table_size
 from django_zero_downtime.sql.state import Schema
 
 CONCURRENT_FACTOR = 1.5
@@ -38,6 +38,9 @@ CONCURRENT_FACTOR = 1.5
 it scans the table twice and waits for running transactions)."""
 CONCURRENTLY = re.compile(r"\bCONCURRENTLY\b", re.IGNORECASE)
 NOTE = "-- django-zero-downtime: "
+INDEX_TABLE = re.compile(
+    r"\bON\s+(?:ONLY\s+)?((?:\"[^\"]+\"|[\w$]+)(?:\.(?:\"[^\"]+\"|[\w$]+))?)", re.IGNORECASE
+)
 DROP_INDEX = re.compile(r"^\s*DROP\s+INDEX\s+CONCURRENTLY\b", re.IGNORECASE | re.MULTILINE)
 
 
@@ -138,10 +141,21 @@ def _index(target: Target) -> Estimate | None:
         )
     seconds = took * CONCURRENT_FACTOR
     return Estimate(
-        f"builds the index concurrently (reads and writes go on): built plainly here in "
-        f"{took:.2f} s, estimated ~{seconds:.1f} s concurrently",
+        f"builds the index concurrently{_on(target.connection, sql)} (reads and writes go on): "
+        f"built plainly here in {took:.2f} s, estimated ~{seconds:.1f} s concurrently",
         seconds,
     )
+
+
+def _on(connection: BaseDatabaseWrapper, sql: str) -> str:
+    """`` on t (200,000 rows, 12 MB)``: the table the index is on, at its real size."""
+    match = INDEX_TABLE.search(sql)
+    if match is None:
+        return ""
+    with connection.cursor() as cursor:
+        size = table_size(cursor, match.group(1))
+    table = match.group(1).replace('"', "")
+    return f" on {table} ({size.rows:,} rows, {size.heap_bytes / MB:.1f} MB)"
 
 
 def _timed_plain_build(connection: BaseDatabaseWrapper, sql: str) -> float:

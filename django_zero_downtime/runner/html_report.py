@@ -57,7 +57,7 @@ def _verdict(report: dict[str, Any]) -> str:
     result = report.get("verification") or {}
     outcome = f"outcome: {report.get('outcome', '?')} (exit code {report.get('exit_code', '?')})"
     if not result:
-        return f'<p class="bad">{escape(outcome)}; no verdict (nothing was applied)</p>'
+        return f'<p class="bad">{escape(outcome)}; no verdict (no migration ran)</p>'
     if result.get("verified"):
         text = (
             f"verified: no live session waited longer than {result['budget_ms']} ms "
