@@ -48,17 +48,18 @@ def rehearsed(*args: str) -> list[dict[str, Any]]:
     return [op for m in json.loads(result.out)["migrations"] for op in m["operations"]]
 
 
-def renaming(rapp: MigrationsPackage, rows: int) -> None:
+def renaming(rapp: MigrationsPackage, rows: int, batch: str = "") -> None:
     rapp.write(**{"0001_item": CREATE_ITEM})
     assert safemigrate("rapp").code == 0
     bulk_load(rows)
-    rapp.write(**{"0002_rename": RENAME})
+    rapp.write(**{"0002_rename": RENAME.replace('"amount")', f'"amount"{batch})')})
 
 
+@pytest.mark.parametrize("batch", ["", ", batch_size=1000"], ids=["adaptive", "fixed-1000"])
 def test_rehearsal_and_plan_estimate_a_backfill_within_2x_of_the_run(
-    rapp: MigrationsPackage, tmp_path: Path
+    rapp: MigrationsPackage, tmp_path: Path, batch: str
 ) -> None:
-    renaming(rapp, 200_000)
+    renaming(rapp, 200_000, batch)
     plan = safemigrate("rapp", "--plan").out
     [line] = [line for line in plan.splitlines() if "backfill rapp_item: 200,000 rows" in line]
     planned = float(ESTIMATED.findall(line)[0])
