@@ -134,10 +134,12 @@ def _sample(
     (lo, hi, keys), first_s = _timed_bounds(cursor, plan, None, top, size)
     if not keys:
         return Sample(keys, first_s, None)
-    batches, timings = [(lo, hi, keys)], []
+    batches: list[tuple[Any, Any, int]] = [(lo, hi, keys)]
+    timings: list[float] = []
     for after in _probes(lo, hi, top):
         bounds, seconds = _timed_bounds(cursor, plan, after, top, size)
-        batches, timings = [*batches, bounds] if bounds[2] else batches, [*timings, seconds]
+        batches += [bounds] if bounds[2] else []
+        timings.append(seconds)
     per_row = sorted(_timed_work(cursor, plan, write, update, b) / b[2] for b in batches)
     bounds_s = sum(timings or [first_s]) / len(timings or [first_s])
     return Sample(keys, bounds_s, per_row[len(per_row) // 2] * keys)
