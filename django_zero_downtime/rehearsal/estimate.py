@@ -204,14 +204,13 @@ def lock_text(target: Target) -> str:
     reads and writes wait a moment); …``, classified in order like ``--plan`` does."""
     schema = Schema(version=_major(target.connection))
     impacts = [i for sql in statements(collected_sql(target)) for i in classify_sql(sql, schema)]
-    groups: dict[str, list[str]] = {}
+    groups: dict[tuple[str, str], list[str]] = {}
     for impact in impacts:
         if impact.lock != "NONE":
             where = f" on {impact.table}" if impact.table else ""
-            kinds = groups.setdefault(f"{impact.lock}{where} ({_effect(impact)})", [])
+            kinds = groups.setdefault((f"{impact.lock}{where}", _effect(impact)), [])
             kinds += [] if impact.kind in kinds else [impact.kind]
-    said = [f"{head.split(' (')[0]} for {', '.join(kinds)} ({head.split(' (', 1)[1]}"
-            for head, kinds in groups.items()]  # fmt: skip
+    said = [f"{lock} for {', '.join(kinds)} ({effect})" for (lock, effect), kinds in groups.items()]
     return f"locks: {'; '.join(said)}" if said else ""
 
 

@@ -8,7 +8,6 @@ SQL is collected in one pass over the plan with one evolving project state (neve
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -275,10 +274,19 @@ def _first_line(sql: str, width: int = 120) -> str:
     return cut + " …" if cut != text else cut
 
 
+def _dedent(text: str) -> str:
+    """Remove the first line's indentation from every line that has it (a statement built
+    from indented Python strings around an unindented body keeps the body's shape)."""
+    lines = text.splitlines()
+    first = next((line for line in lines if line.strip()), "")
+    indent = first[: len(first) - len(first.lstrip())]
+    return "\n".join(line.removeprefix(indent) for line in lines)
+
+
 def _statement_lines(sql: str) -> list[str]:
     """``-v 2``: the statement in full, after the lock each of its parts takes."""
     locks = ", ".join(
         f"{i.kind} {i.lock}{' on ' + i.table if i.table else ''}" for i in classify_sql(sql)
     )
-    body = textwrap.dedent(sql.strip("\n")).rstrip()
+    body = _dedent(sql.strip("\n")).rstrip()
     return [f"       -- lock: {locks or 'none'}", *(f"       {line}" for line in body.splitlines())]

@@ -86,6 +86,11 @@ def test_plan_and_rehearsal_count_the_same_rows_and_say_the_backfill(
     assert "timed on a sample batch of 25 rows" in text and "~0 rows" not in text
     assert "ACCESS EXCLUSIVE on rapp_item for ALTER TABLE ADD COLUMN" in text
     assert "SHARE ROW EXCLUSIVE on rapp_item for CREATE TRIGGER (brief" in text
+    full = safemigrate("rapp", "--plan", verbosity=2).out
+    locks = [line for line in full.splitlines() if "-- lock:" in line and "TRIGGER" in line]
+    assert locks and "DROP TRIGGER ACCESS EXCLUSIVE on rapp_item" in locks[0]
+    assert "COMMENT SHARE UPDATE EXCLUSIVE on rapp_item" in locks[0]
+    assert "CREATE OR REPLACE FUNCTION NONE" in locks[0]  # a function locks no table
 
 
 def test_the_rehearsal_says_what_builds_drops_and_contract_steps_lock(
