@@ -142,6 +142,7 @@ def test_verify_passes_a_dual_write_rename_under_a_concurrent_writer(
     assert "<script src=" not in html and "cdn" not in html.lower().split("<body>")[0]
     shown = open_report(page)
     assert shown["errors"] == [] and shown["bars"] == len(ran(timeline)) >= 1
+    assert ["scatter", "sessions waiting", len(timeline["samples"])] in shown["traces"]
     progress = [t for t in shown["traces"] if t[1] == "rapp.Item: copy n → amount"]
     assert progress == [["scatter", "rapp.Item: copy n → amount", len(batches)]]
     assert shown["verdict"].startswith("verified")
