@@ -80,6 +80,8 @@ def test_plan_and_rehearsal_count_the_same_rows_and_say_the_backfill(
     renaming(rapp, 25)
     plan = safemigrate("rapp", "--plan").out
     assert "backfill rapp_item: 25 rows in batches of 1,000 (adaptive to 200 ms)" in plan
+    [step] = json.loads(safemigrate("rapp", "--plan", "--format", "json").out)["steps"]
+    assert step["backfill"].startswith("backfill rapp_item: 25 rows in batches of 1,000")
     [op] = rehearsed()
     text = op["not_rehearsed"]
     assert "backfills rapp_item: 25 rows in batches of 1,000 (adaptive to 200 ms)" in text
