@@ -63,7 +63,9 @@ class PlanStep:
 
     @property
     def lock(self) -> str:
+        """The strongest lock of its statements; a backfill's batches take ROW EXCLUSIVE."""
         locks = [i.lock for i in self.impacts if i.lock != "NONE"]
+        locks += ["ROW EXCLUSIVE"] if self.backfill_plan else []
         return max(locks, key=_rank, default="NONE" if not self.error else "unknown")
 
 
@@ -249,7 +251,7 @@ def format_plan(
 
 
 def _step_lines(number: int, step: PlanStep, verdicts: list[str], verbosity: int) -> list[str]:
-    tables = sorted({i.table for i in step.impacts if i.table})
+    tables = sorted({i.table for i in step.impacts if i.table} | _backfilled(step))
     where = f" on {', '.join(tables)}" if tables else ""
     lines = [f"  {number}. {step.description} [{step.lock}{where}]"]
     if step.python:
@@ -264,6 +266,10 @@ def _step_lines(number: int, step: PlanStep, verdicts: list[str], verbosity: int
         lines.extend(_statement_lines(sql) if verbosity >= 2 else [f"       {_first_line(sql)}"])
     lines.extend(f"       rule {verdict}" for verdict in verdicts)
     return lines
+
+
+def _backfilled(step: PlanStep) -> set[str]:
+    return {step.backfill_plan.table} if step.backfill_plan else set()
 
 
 def _first_line(sql: str, width: int = 120) -> str:

@@ -81,6 +81,7 @@ def test_plan_and_rehearsal_count_the_same_rows_and_say_the_backfill(
     plan = safemigrate("rapp", "--plan").out
     assert "backfill rapp_item: 25 rows in batches of 1,000 (adaptive to 200 ms)" in plan
     [step] = json.loads(safemigrate("rapp", "--plan", "--format", "json").out)["steps"]
+    assert step["lock"] == "ACCESS EXCLUSIVE"  # its ADD COLUMN; the batches: ROW EXCLUSIVE
     assert step["backfill"].startswith("backfill rapp_item: 25 rows in batches of 1,000")
     [op] = rehearsed()
     text = op["not_rehearsed"]
@@ -124,6 +125,18 @@ def test_plan_of_the_contract_step_shows_every_lock_and_each_rule_line_once(
     assert "unknown" not in out and "REFUSED" not in out
     rules = [line.strip() for line in out.splitlines() if line.strip().startswith("rule ")]
     assert rules and len(rules) == len(set(rules))
+
+
+def test_a_backfill_step_says_the_lock_of_its_batches(rapp: MigrationsPackage) -> None:
+    rapp.write(**{"0001_item": CREATE_ITEM})
+    assert safemigrate("rapp").code == 0
+    bulk_load(3_000)
+    fill = '        zdt.BatchedBackfill("item", {"n": 1}),'
+    rapp.write(**{"0002_fill": migration(["0001_item"], fill, atomic=False).replace(
+        "from django.db", ZDT)})  # fmt: skip
+    out = safemigrate("rapp", "--plan").out
+    assert "[ROW EXCLUSIVE on rapp_item]" in out and "[NONE]" not in out
+    assert "backfill rapp_item: 3,000 rows in batches of 1,000 (adaptive to 200 ms)" in out
 
 
 def test_the_engine_loop_is_simulated_at_the_rate() -> None:
