@@ -87,20 +87,22 @@ def measure(cursor: Any, plan: BackfillPlan, write: bool, update: str = "") -> R
     top = _top_key(cursor, plan)
     if top is None:
         return Rate(ROW_S, ENGINE_BATCH_S, "empty table")
-    sample = _sample(cursor, plan, top, min(plan.batch_size, SAMPLE_MAX_ROWS), write, update)
-    if not plan.adaptive or sample.keys < plan.batch_size:
-        return sample.rate(per_batch=True, write=write)
+    first = _sample(cursor, plan, top, min(plan.batch_size, SAMPLE_MAX_ROWS), write, update)
+    if not plan.adaptive or first.keys < plan.batch_size:
+        return first.rate(write)
+    sample = first
     for _ in range(SETTLE_SAMPLES):
-        size = _settled_size(plan, sample.rate(False, write))
+        size = _settled_size(plan, sample.rate(write, first))
         if size <= sample.keys * 1.5:
             break
         sample = _sample(cursor, plan, top, size, write, update)
-    return sample.rate(per_batch=False, write=write)
+    return sample.rate(write, first)
 
 
 def _settled_size(plan: BackfillPlan, rate: Rate) -> int:
     """The batch size at which one batch takes the target time at ``rate``."""
-    steady = int(plan.target_ms / 1000 / max(rate.row_s, 1e-7))
+    room = plan.target_ms / 1000 - rate.batch_s
+    steady = int(room / max(rate.row_s, 1e-7))
     return max(min(steady, plan.max_batch, SAMPLE_MAX_ROWS), plan.batch_size)
 
 
@@ -112,17 +114,22 @@ class Sample:
     bounds_s: float
     update_s: float | None
 
-    def rate(self, per_batch: bool, write: bool) -> Rate:
-        """``per_batch``: the bounds query is a cost per batch (fixed sizes); else per row
-        (at the settled size it grows with the batch, like the UPDATE)."""
+    def rate(self, write: bool, smaller: Sample | None = None) -> Rate:
+        """Per row the UPDATE; the bounds query split by the line through a ``smaller``
+        sample's into a cost per row (its OFFSET walk grows with the batch) and one per
+        batch (on a table without statistics it scans the rest of the range whatever the
+        batch size); with no smaller sample, all of it per batch."""
         keys = max(self.keys, 1)
         row_s = self.update_s / keys if self.update_s is not None else ROW_S
+        bounds_row_s = 0.0
+        if smaller is not None and self.keys > smaller.keys:
+            grew = self.bounds_s - smaller.bounds_s
+            bounds_row_s = max(grew / (self.keys - smaller.keys), 0.0)
+        bounds_batch_s = max(self.bounds_s - bounds_row_s * self.keys, 0.0)
         how = f"timed on a sample batch of {self.keys:,} rows" if write else (
             f"reads of sample batches of {self.keys:,} rows timed, writes not: "
             "--rehearse times them")  # fmt: skip
-        if per_batch:
-            return Rate(row_s, self.bounds_s + ENGINE_BATCH_S, how)
-        return Rate(row_s + self.bounds_s / keys, ENGINE_BATCH_S, how)
+        return Rate(row_s + bounds_row_s, bounds_batch_s + ENGINE_BATCH_S, how)
 
 
 def _sample(
