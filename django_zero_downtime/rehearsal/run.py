@@ -11,7 +11,6 @@ under ACCESS EXCLUSIVE (ZDT451), a migration that fails on the real data (ZDT452
 
 from __future__ import annotations
 
-import re
 import time
 from argparse import ArgumentParser
 from dataclasses import asdict, dataclass, field
@@ -22,7 +21,7 @@ from django.db import DatabaseError, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations import Migration
 from django.db.migrations.executor import MigrationExecutor
-from django.db.migrations.operations import RunSQL, SeparateDatabaseAndState
+from django.db.migrations.operations import SeparateDatabaseAndState
 from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
 
@@ -38,12 +37,9 @@ from django_zero_downtime.findings.model import Finding
 from django_zero_downtime.findings.policy import Policy
 from django_zero_downtime.findings.render import brief
 from django_zero_downtime.guard import runtime as guard
+from django_zero_downtime.rehearsal.estimate import Target, estimate
 from django_zero_downtime.rehearsal.probe import Statement, StatementProbe
 from django_zero_downtime.targets import migration_targets
-
-INDEX_BUILD_BYTES_PER_S = 50 * 1024 * 1024
-"""Rough heap bytes per second of one index build (measured on a 2-core test machine)."""
-BACKFILL_ROWS_PER_S = 146_000
 
 
 @dataclass
@@ -53,7 +49,9 @@ class OperationReport:
     seconds: float = 0.0
     statements: list[Statement] = field(default_factory=list)
     not_rehearsed: str = ""
-    """Why the operation was not run, with its estimate (non-transactional operations)."""
+    """Why the operation was not run, what it locks and its estimate (non-transactional)."""
+    estimate_s: float | None = None
+    """The measured estimate of an operation that was not run (rehearsal/estimate.py)."""
 
 
 @dataclass
@@ -130,7 +128,8 @@ def _rehearse_operation(
     report: OperationReport,
 ) -> None:
     if non_transactional(op):
-        report.not_rehearsed = _estimate(connection, migration.app_label, op, before)
+        found = estimate(Target(connection, migration.app_label, op, before, after))
+        report.not_rehearsed, report.estimate_s = found.text, found.seconds
         return
     started = time.perf_counter()
     with (
@@ -149,57 +148,6 @@ def non_transactional(op: Operation) -> bool:
     if isinstance(op, SeparateDatabaseAndState):
         return any(non_transactional(inner) for inner in op.database_operations)
     return traits.cannot_run_in_transaction(op)
-
-
-def _sql_text(op: RunSQL) -> str:
-    """The forward SQL of a ``RunSQL`` as one string (it may be a list, or (sql, params))."""
-    items = op.sql if isinstance(op.sql, list | tuple) else [op.sql]
-    return "\n".join(str(item[0] if isinstance(item, list | tuple) else item) for item in items)
-
-
-def _estimate(
-    connection: BaseDatabaseWrapper, app_label: str, op: Operation, state: ProjectState
-) -> str:
-    table = _table_of(app_label, op, state)
-    if table is None:
-        return "cannot run in a transaction: not rehearsed (table unknown, no estimate)"
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_relation_size(c.oid), greatest(c.reltuples, 0)::bigint FROM pg_class c "
-            "WHERE c.oid = to_regclass(%s)",
-            [table if '"' in table or "." in table else connection.ops.quote_name(table)],
-        )
-        size, rows = cursor.fetchone() or (0, 0)
-    table = table.replace('"', "")
-    if traits.backfills_rows(op):
-        seconds, how = rows / BACKFILL_ROWS_PER_S, "in short batches, no long lock"
-    else:
-        seconds, how = 2 * size / INDEX_BUILD_BYTES_PER_S, "without blocking reads or writes"
-    return (
-        f"cannot run in a transaction: not rehearsed; {table} has ~{rows} rows "
-        f"({size / 1048576:.1f} MB), estimated ~{seconds:.1f} s, {how}"
-    )
-
-
-_INDEX_TABLE = re.compile(
-    r"\bON\s+(?:ONLY\s+)?((?:\"[^\"]+\"|[\w$]+)(?:\.(?:\"[^\"]+\"|[\w$]+))?)", re.IGNORECASE
-)
-
-
-def _table_of(app_label: str, op: Operation, state: ProjectState) -> str | None:
-    if isinstance(op, SeparateDatabaseAndState):
-        inner = [o for o in op.database_operations if non_transactional(o)]
-        return _table_of(app_label, inner[0], state) if inner else None
-    if isinstance(op, RunSQL):
-        match = _INDEX_TABLE.search(_sql_text(op))
-        return match.group(1) if match else None
-    model_name = getattr(op, "model_name", None) or getattr(op, "model_name_lower", None)
-    if not isinstance(model_name, str):
-        return None
-    try:
-        return str(state.apps.get_model(app_label, model_name)._meta.db_table)
-    except LookupError:
-        return None
 
 
 # --- verdicts (pure) --------------------------------------------------------------------

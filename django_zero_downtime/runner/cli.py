@@ -234,6 +234,7 @@ def _step_json(step: Any, verdicts: list[str]) -> dict[str, Any]:
         "app": step.app, "migration": step.migration, "operation_index": step.index,
         "operation": step.operation, "description": step.description, "atomic": step.atomic,
         "lock": step.lock, "sql": step.sql, "verdicts": verdicts, "refusal": step.refusal,
+        "backfill": step.backfill,
     }  # fmt: skip
 
 

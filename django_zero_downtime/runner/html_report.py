@@ -57,7 +57,7 @@ def _verdict(report: dict[str, Any]) -> str:
     result = report.get("verification") or {}
     outcome = f"outcome: {report.get('outcome', '?')} (exit code {report.get('exit_code', '?')})"
     if not result:
-        return f'<p class="bad">{escape(outcome)}; no verdict (nothing was applied)</p>'
+        return f'<p class="bad">{escape(outcome)}; no verdict (no migration ran)</p>'
     if result.get("verified"):
         text = (
             f"verified: no live session waited longer than {result['budget_ms']} ms "
@@ -85,6 +85,7 @@ def _figure(report: dict[str, Any]) -> str:
         shared_xaxes=True,
         vertical_spacing=0.08,
         row_heights=[0.4, 0.3, 0.3],
+        specs=[[{}], [{"secondary_y": True}], [{}]],
         subplot_titles=(
             "Steps",
             "Live sessions waiting on the migration (ms waited)",
@@ -94,6 +95,8 @@ def _figure(report: dict[str, Any]) -> str:
     figure.add_trace(_step_bars(ran(timeline)), row=1, col=1)
     for trace in _wait_traces(timeline, report):
         figure.add_trace(trace, row=2, col=1)
+    figure.add_trace(_waiting_count(timeline), row=2, col=1, secondary_y=True)
+    figure.update_yaxes(title_text="sessions waiting", row=2, col=1, secondary_y=True)
     for trace in _progress_traces(timeline):
         figure.add_trace(trace, row=3, col=1)
     figure.update_xaxes(showticklabels=True)
@@ -145,6 +148,21 @@ def _wait_traces(timeline: dict[str, Any], report: dict[str, Any]) -> list[Any]:
             go.Scatter(x=ends, y=[budget, budget], mode="lines", name="budget", line=line)
         )
     return traces
+
+
+def _waiting_count(timeline: dict[str, Any]) -> Any:
+    """How many live sessions waited at each sample: the blocked sessions over time, also
+    when none waited (a flat line at 0 is the good news)."""
+    import plotly.graph_objects as go
+
+    samples = timeline.get("samples", [])
+    return go.Scatter(
+        x=[s["t"] for s in samples],
+        y=[len(s["blocked"]) for s in samples],
+        mode="lines",
+        line={"shape": "hv", "color": "#6a1b9a"},
+        name="sessions waiting",
+    )
 
 
 def _progress_traces(timeline: dict[str, Any]) -> list[Any]:

@@ -8,7 +8,6 @@ SQL is collected in one pass over the plan with one evolving project state (neve
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -21,9 +20,12 @@ from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.migration import Migration
 from django.db.migrations.state import ProjectState
 
-from django_zero_downtime import conf
+from django_zero_downtime import conf, traits
 from django_zero_downtime.exceptions import RefusedByRule
+from django_zero_downtime.operations import estimate
+from django_zero_downtime.operations.batch_plan import BackfillPlan
 from django_zero_downtime.sql.classify import LOCKS, Impact, classify_sql
+from django_zero_downtime.sql.size import table_size
 from django_zero_downtime.sql.state import Schema
 
 PlanEntry = tuple[Migration, bool]
@@ -50,6 +52,10 @@ class PlanStep:
     """The operation refused itself (e.g. a drop gated by the deploy-cycle ledger)."""
     notes: list[str] = field(default_factory=list)
     """What the operation does beyond its SQL (``base.note``: e.g. a backfill in batches)."""
+    backfill_plan: BackfillPlan | None = None
+    """The batches the operation will run (table, key, sizes), for its estimate."""
+    backfill: str = ""
+    """The backfill said in full: table, rows, batch size, estimated time."""
 
     @property
     def key(self) -> str:
@@ -57,7 +63,9 @@ class PlanStep:
 
     @property
     def lock(self) -> str:
+        """The strongest lock of its statements; a backfill's batches take ROW EXCLUSIVE."""
         locks = [i.lock for i in self.impacts if i.lock != "NONE"]
+        locks += ["ROW EXCLUSIVE"] if self.backfill_plan else []
         return max(locks, key=_rank, default="NONE" if not self.error else "unknown")
 
 
@@ -159,6 +167,7 @@ def _migration_steps(
                 _database_forwards(step, operation, editor, old_state, state, savepoint=True)
             step.sql = _statements(editor.collected_sql[before:])
             step.notes = _notes(editor.collected_sql[before:])
+            step.backfill_plan = _backfill_plan(migration.app_label, operation, old_state)
             steps.append(step)
         after_operations = len(editor.collected_sql)
     deferred = _statements(editor.collected_sql[after_operations:])
@@ -167,6 +176,29 @@ def _migration_steps(
         step.sql = deferred
         steps.append(step)
     return steps
+
+
+def _backfill_plan(app_label: str, operation: Any, state: ProjectState) -> BackfillPlan | None:
+    if not traits.backfills_rows(operation):
+        return None
+    try:
+        model = state.apps.get_model(app_label, operation.model_name)
+    except (AttributeError, LookupError):
+        return None
+    return estimate.plan_of(operation, model._meta.db_table, model._meta.pk.column)
+
+
+def estimate_backfills(connection: BaseDatabaseWrapper, steps: list[PlanStep]) -> None:
+    """Each backfill's line for ``--plan``: the real row count (the size rule's) and the
+    engine's loop at a rate from this server (the bounds query timed; nothing written)."""
+    with connection.cursor() as cursor:
+        for step in steps:
+            plan = step.backfill_plan
+            if plan is None:
+                continue
+            rows = table_size(cursor, connection.ops.quote_name(plan.table)).rows
+            rate = estimate.measure(cursor, plan, write=False)
+            step.backfill = f"backfill {plan.table}: {estimate.describe(rows, plan, rate)}"
 
 
 def _new_step(migration: Migration, index: int | None, operation: str, text: str) -> PlanStep:
@@ -219,7 +251,7 @@ def format_plan(
 
 
 def _step_lines(number: int, step: PlanStep, verdicts: list[str], verbosity: int) -> list[str]:
-    tables = sorted({i.table for i in step.impacts if i.table})
+    tables = sorted({i.table for i in step.impacts if i.table} | _backfilled(step))
     where = f" on {', '.join(tables)}" if tables else ""
     lines = [f"  {number}. {step.description} [{step.lock}{where}]"]
     if step.python:
@@ -229,10 +261,15 @@ def _step_lines(number: int, step: PlanStep, verdicts: list[str], verbosity: int
     if step.error:
         lines.append(f"       SQL could not be collected: {step.error}")
     lines.extend(f"       -- {note}" for note in step.notes)
+    lines.extend([f"       {step.backfill}"] if step.backfill else [])
     for sql in step.sql:
         lines.extend(_statement_lines(sql) if verbosity >= 2 else [f"       {_first_line(sql)}"])
     lines.extend(f"       rule {verdict}" for verdict in verdicts)
     return lines
+
+
+def _backfilled(step: PlanStep) -> set[str]:
+    return {step.backfill_plan.table} if step.backfill_plan else set()
 
 
 def _first_line(sql: str, width: int = 120) -> str:
@@ -243,10 +280,19 @@ def _first_line(sql: str, width: int = 120) -> str:
     return cut + " …" if cut != text else cut
 
 
+def _dedent(text: str) -> str:
+    """Remove the first line's indentation from every line that has it (a statement built
+    from indented Python strings around an unindented body keeps the body's shape)."""
+    lines = text.splitlines()
+    first = next((line for line in lines if line.strip()), "")
+    indent = first[: len(first) - len(first.lstrip())]
+    return "\n".join(line.removeprefix(indent) for line in lines)
+
+
 def _statement_lines(sql: str) -> list[str]:
     """``-v 2``: the statement in full, after the lock each of its parts takes."""
     locks = ", ".join(
         f"{i.kind} {i.lock}{' on ' + i.table if i.table else ''}" for i in classify_sql(sql)
     )
-    body = textwrap.dedent(sql.strip("\n")).rstrip()
+    body = _dedent(sql.strip("\n")).rstrip()
     return [f"       -- lock: {locks or 'none'}", *(f"       {line}" for line in body.splitlines())]

@@ -109,10 +109,18 @@ def step_line(step: StepReport) -> str:
     return f"    {step.description}: {', '.join(parts)}"
 
 
+def headline(report: RunReport) -> str:
+    """``safemigrate: applied (2 migrations applied)``; a run with nothing pending says so
+    instead of "applied"."""
+    count = len(report.applied)
+    if report.exit_code == 0 and not count:
+        return "safemigrate: done (nothing to apply)"
+    return f"safemigrate: {report.outcome} ({count} migration{'s' * (count != 1)} applied)"
+
+
 def summary(report: RunReport) -> list[str]:
     """The closing lines of the human output."""
-    count = len(report.applied)
-    lines = [f"safemigrate: {report.outcome} ({count} migration{'s' * (count != 1)} applied)"]
+    lines = [headline(report)]
     if report.release:
         lines.append(f"  release {report.release!r}, deploy cycle {report.cycle}")
     worst = max((s.longest_block_ms for s in report.steps), default=0.0)

@@ -33,6 +33,7 @@ from django_zero_downtime.runner.plan import (
     PlanEntry,
     PlanStep,
     collect_steps,
+    estimate_backfills,
     format_plan,
     start_state,
 )
@@ -243,6 +244,7 @@ class Run:
         forwards = phases.defer_contracts(self.connection, forwards, self.options.release, self.say)
         tentative = self._tentative_plan if self._ledger_ready() else None
         steps = collect_steps(self.connection, forwards, start_state(executor, plan), tentative)
+        estimate_backfills(self.connection, steps)
         size_findings, verdicts = engagement.judge_steps(
             self.connection, steps, dict(_by_key(plan)), conf.get_settings().LARGE_TABLE_ROWS
         )

@@ -108,6 +108,18 @@ def _simple(kind: str, lock: str, at: int, **flags: bool) -> Handler:
     return handler
 
 
+def _on_table(kind: str, lock: str) -> Handler:
+    """``DROP TRIGGER t ON table``, ``COMMENT ON TRIGGER t ON table``: the lock on ``table``."""
+
+    def handler(statement: Parsed, schema: Schema) -> Impact:
+        words = statement.words
+        last_on = len(words) - 1 - words[::-1].index("ON") if "ON" in words else -1
+        table = parse.qualified_name(statement.toks, last_on + 1)[0] if last_on >= 0 else None
+        return _base(statement, kind, lock, table)
+
+    return handler
+
+
 def _vacuum(statement: Parsed, schema: Schema) -> Impact:
     words = statement.words
     full = "FULL" in words
@@ -194,7 +206,7 @@ _HANDLERS: list[tuple[str, Handler]] = [
     ("CREATE TRIGGER", _create_trigger),
     ("CREATE OR REPLACE TRIGGER", _create_trigger),
     ("CREATE CONSTRAINT TRIGGER", _create_trigger),
-    ("DROP TRIGGER", _simple("DROP TRIGGER", AE, -1)),
+    ("DROP TRIGGER", _on_table("DROP TRIGGER", AE)),
     ("ALTER DOMAIN", _alter_domain),
     ("CREATE OR REPLACE FUNCTION", _function("CREATE OR REPLACE FUNCTION", "replaces a function")),
     (
@@ -216,6 +228,7 @@ _HANDLERS: list[tuple[str, Handler]] = [
     ("WITH", _with),
     ("SELECT", _simple("SELECT", "ACCESS SHARE", -1)),
     ("ANALYZE", _simple("ANALYZE", SUE, 1)),
+    ("COMMENT ON TRIGGER", _on_table("COMMENT", SUE)),
     ("COMMENT ON", _simple("COMMENT", SUE, -1)),
     ("REFRESH MATERIALIZED VIEW", _simple("REFRESH MATERIALIZED VIEW", AE, 3, rewrites=True)),
     *((word, _simple(word, "NONE", -1)) for word in TRANSACTION_CONTROL),

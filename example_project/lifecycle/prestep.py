@@ -16,7 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-EXIT_MEANINGS = {0: "applied", 1: "refused by a rule", 2: "gave up on locks", 3: "error"}
+EXIT_MEANINGS = {
+    0: "applied",
+    1: "refused by a rule",
+    2: "gave up on locks",
+    3: "error",
+    4: "applied, not verified",
+}
 TIMEOUT_S = 600.0
 
 
@@ -36,6 +42,10 @@ class PreStep:
 
     @property
     def outcome(self) -> str:
+        """What the run did, agreeing with its report: a run with nothing pending did not
+        apply anything (its report says ``nothing applied``)."""
+        if self.exit_code == 0 and self.report is not None and self.report.get("applied") == []:
+            return "nothing to apply"
         return EXIT_MEANINGS.get(self.exit_code, f"exit code {self.exit_code}")
 
     @property

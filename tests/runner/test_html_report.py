@@ -60,6 +60,7 @@ def test_a_stored_report_renders_as_a_page_with_one_bar_per_step_that_ran(
     shown = open_report(page)
     assert shown["errors"] == [] and shown["bars"] == 2
     assert ["scatter", "pid 7", 1] in shown["traces"]
+    assert ["scatter", "sessions waiting", 1] in shown["traces"]
     assert ["scatter", "shop.Order: copy a → b", 2] in shown["traces"]
 
 
