@@ -10,8 +10,12 @@ and is mostly noise on a shared machine (with it, the ratio only gets smaller).
 - ``autocommit``: every statement its own transaction (a web request's write). Target <= 15%.
 - ``one transaction``: statements without commits, i.e. the trigger's CPU cost alone,
   an upper bound that commits and network hide in real traffic.
+- ``bulk UPDATE``: one ``UPDATE`` of every row of a table, the trigger's cost per row (the
+  time above the same table without a trigger, divided by the rows) against a minimal
+  one-assignment PL/pgSQL trigger (``NEW.surname := NEW.last_name``) on a third table, in
+  the same run, rounds interleaved, medians. Target: <= 1.3x the minimal trigger.
 
-Usage: ``python benchmarks/trigger_overhead.py [statements_per_table]``
+Usage: ``python benchmarks/trigger_overhead.py [statements_per_table [bulk_rows]]``
 (``DATABASE_URL`` selects the server; default database ``zdt_bench``.)
 """
 
@@ -47,7 +51,15 @@ TABLES = {
     "stock": "zdt_bench_stock",  # the same function in pgtrigger's stock template, for reference
 }
 TARGET = 1.15
+BULK_TARGET = 1.3
 PRELOADED = 2000
+MINIMAL = "zdt_bench_minimal"
+MINIMAL_SQL = f"""
+CREATE FUNCTION {MINIMAL}_f() RETURNS trigger AS $$
+BEGIN NEW.surname := NEW.last_name; RETURN NEW; END; $$ LANGUAGE plpgsql;
+CREATE TRIGGER {MINIMAL}_t BEFORE INSERT OR UPDATE ON {MINIMAL}
+FOR EACH ROW EXECUTE FUNCTION {MINIMAL}_f();
+"""
 
 
 def setup() -> None:
@@ -81,8 +93,9 @@ def stock_template_sql(trigger: DualWriteTrigger) -> str:
 
 def teardown() -> None:
     with connection.cursor() as cursor:
-        for table in TABLES.values():
+        for table in [*TABLES.values(), MINIMAL]:
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        cursor.execute(f"DROP FUNCTION IF EXISTS {MINIMAL}_f()")
         for name in ("trigger", "stock"):
             cursor.execute(f"DROP FUNCTION IF EXISTS {bench_trigger(name).get_pgid()}()")
 
@@ -128,7 +141,53 @@ def report(label: str, medians: dict[str, float]) -> float:
     return ratio
 
 
-def main(count: int = 3000) -> int:
+def bulk_setup(rows: int) -> dict[str, str]:
+    """Four tables of ``rows`` rows: no trigger, minimal trigger, ours, pgtrigger's stock."""
+    tables = {**TABLES, "minimal": MINIMAL}
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {MINIMAL}")
+        cursor.execute(f"DROP FUNCTION IF EXISTS {MINIMAL}_f()")
+        cursor.execute(f"CREATE TABLE {MINIMAL} (LIKE {TABLES['plain']} INCLUDING ALL)")
+        cursor.execute(MINIMAL_SQL)
+        for table in tables.values():
+            cursor.execute(f"TRUNCATE {table}")
+            cursor.execute(
+                f"INSERT INTO {table} (first_name, last_name, surname) SELECT 'f', 'l' || i, "
+                f"'l' || i FROM generate_series(1, {rows}) i"
+            )
+            cursor.execute(f"VACUUM ANALYZE {table}")
+    return tables
+
+
+def bulk_update(tables: dict[str, str], rows: int, rounds: int) -> dict[str, float]:
+    """Median seconds of ``UPDATE t SET last_name = last_name`` per table (the previous
+    release's write of the old column), rounds interleaved, a VACUUM after each."""
+    samples: dict[str, list[float]] = {name: [] for name in tables}
+    names = list(tables)
+    with connection.cursor() as cursor:
+        for round_ in range(rounds):
+            for name in names[round_ % len(names) :] + names[: round_ % len(names)]:
+                start = time.perf_counter()
+                cursor.execute(f"UPDATE {tables[name]} SET last_name = last_name")
+                samples[name].append(time.perf_counter() - start)
+                cursor.execute(f"VACUUM {tables[name]}")
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def bulk_report(medians: dict[str, float], rows: int) -> float:
+    per_row = {name: (t - medians["plain"]) / rows * 1e6 for name, t in medians.items()}
+    ratio = per_row["trigger"] / per_row["minimal"]
+    print(
+        f"bulk UPDATE of {rows:,} rows: no trigger {medians['plain'] / rows * 1e6:.2f} us/row; "
+        f"trigger cost per row: minimal {per_row['minimal']:.2f} us, zdt "
+        f"{per_row['trigger']:.2f} us, ratio {ratio:.2f}x (target <= {BULK_TARGET}: "
+        f"{'OK' if ratio <= BULK_TARGET else 'ABOVE TARGET'})  "
+        f"[pgtrigger stock template {per_row['stock']:.2f} us]"
+    )
+    return ratio
+
+
+def main(count: int = 3000, bulk_rows: int = 100_000, rounds: int = 9) -> int:
     ensure_database(connection.settings_dict)
     setup()
     try:
@@ -145,6 +204,8 @@ def main(count: int = 3000) -> int:
             for verb, statement in (("INSERT", insert), ("UPDATE", update)):
                 label = f"{verb} single row, {mode}"
                 ratios.append(report(label, measure(statement, count, atomic)))
+        tables = bulk_setup(bulk_rows)
+        bulk_report(bulk_update(tables, bulk_rows, rounds), bulk_rows)
     finally:
         teardown()
     worst = max(ratios[:2])
@@ -154,5 +215,5 @@ def main(count: int = 3000) -> int:
 
 
 if __name__ == "__main__":
-    args = [int(arg) for arg in sys.argv[1:2]]
+    args = [int(arg) for arg in sys.argv[1:3]]
     sys.exit(main(*args))
