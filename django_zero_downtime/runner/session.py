@@ -31,6 +31,7 @@ from django_zero_downtime.runner.observe import Observer
 from django_zero_downtime.runner.plan import (
     PlanEntry,
     PlanStep,
+    StateTrail,
     collect_steps,
     format_plan,
     start_state,
@@ -195,13 +196,14 @@ class Run:
         state = start_state(executor, plan)
         ledger_ready = self._ledger_ready()
         tentative = self.tentative_release if ledger_ready else None
-        steps = collect_steps(self.connection, plan, state.clone(), tentative)
+        trail = StateTrail()
+        steps = collect_steps(self.connection, plan, state.clone(), tentative, trail)
         self._judge(plan, steps)
         self.observer.plan(steps)
         if ledger_ready:
             self._record_release()
         if plan:
-            self._apply(plan, state, steps)
+            self._apply(plan, state, steps, trail)
         else:
             self.say("No migrations to apply.")
         if not ledger_ready and self._ledger_ready():  # the ledger was created by this run
@@ -258,7 +260,9 @@ class Run:
         if any(finding.is_error for finding in findings):
             raise refused([finding for finding in findings if finding.is_error])
 
-    def _apply(self, plan: list[PlanEntry], state: Any, steps: list[PlanStep]) -> None:
+    def _apply(
+        self, plan: list[PlanEntry], state: Any, steps: list[PlanStep], trail: StateTrail
+    ) -> None:
         reports = {
             s.key: StepReport(s.app, s.migration, s.index, s.operation, s.description)
             for s in steps
@@ -279,6 +283,7 @@ class Run:
 
         applier = Applier(self.connection, self.limits, monitor, reports, self.say, self.report)
         applier.checkpoint = self._checkpoint
+        applier.trail = trail
         try:
             with self.observer.watching(self.report, self.limits.budget_ms, stop):
                 self._apply_all(applier, plan, state, reports)
