@@ -95,6 +95,8 @@ def baseline_messages() -> list[Any]:
         return []  # zdt.E001
     except ZeroDowntimeError as exc:
         return [_baseline_message(str(exc), None)]
+    if not recorded:
+        return []  # nothing to look up: the migration graph is not loaded
     return [
         _baseline_message(entry.message(), entry.hint())
         for entry in adoption.missing(load(None), recorded)
