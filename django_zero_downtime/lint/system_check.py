@@ -33,7 +33,6 @@ from django_zero_downtime.findings.catalogue import unknown_codes
 from django_zero_downtime.findings.render import check_message
 from django_zero_downtime.lint import baseline as adoption
 from django_zero_downtime.lint import gate
-from django_zero_downtime.lint.select import full_plan, load
 
 OWN_LABEL = "django_zero_downtime"
 """This product's own ledger migrations are never the project's (even when installed
@@ -99,7 +98,7 @@ def baseline_messages() -> list[Any]:
         return []  # nothing to look up: the migration graph is not loaded
     return [
         _baseline_message(entry.message(), entry.hint())
-        for entry in adoption.missing(load(None), recorded)
+        for entry in adoption.missing(_load(), recorded)
     ]
 
 
@@ -143,8 +142,9 @@ def migration_names(label: str) -> list[str] | None:
 
 def _lint(labels: set[str], baseline: dict[str, str]) -> list[Any]:
     from django_zero_downtime.lint.engine import LintConfig, Linter  # only when needed
+    from django_zero_downtime.lint.select import full_plan
 
-    loader = load(None)
+    loader = _load()
     plan = full_plan(loader)
     skip = adoption.exempt(loader, baseline)
     chosen = {(m.app_label, m.name) for m in plan if m.app_label in labels} - skip
@@ -164,3 +164,10 @@ def _unknown_code_warnings(settings: Any) -> list[Any]:
         )
         for code in unknown_codes(codes)
     ]
+
+
+def _load() -> Any:
+    """The migration graph from disk (``lint.select`` imported only when it is needed)."""
+    from django_zero_downtime.lint.select import load
+
+    return load(None)
