@@ -29,7 +29,6 @@ from django.db.migrations.state import ProjectState
 
 from django_zero_downtime import conf, project
 from django_zero_downtime.exceptions import ZeroDowntimeError
-from django_zero_downtime.findings.catalogue import unknown_codes
 from django_zero_downtime.findings.render import check_message
 from django_zero_downtime.lint import baseline as adoption
 from django_zero_downtime.lint import gate
@@ -156,6 +155,10 @@ def _lint(labels: set[str], baseline: dict[str, str]) -> list[Any]:
 
 def _unknown_code_warnings(settings: Any) -> list[Any]:
     codes = [*settings.RULES_SELECT, *settings.RULES_IGNORE, *settings.RULES_SEVERITY]
+    if not codes:
+        return []  # the rule catalogue is not even imported
+    from django_zero_downtime.findings.catalogue import unknown_codes
+
     return [
         checks.Warning(
             f"ZDT_RULES_* names {code!r}, which matches no rule.",
