@@ -58,14 +58,29 @@ def display_path(path: str | Path) -> str:
     return _display(str(path), project_root(), os.getcwd())
 
 
-@lru_cache(maxsize=4096)
 def _display(path: str, root: Path, cwd: str) -> str:
-    """(``cwd``: a relative ``path`` resolves against it, so it is part of the key.)"""
-    resolved = Path(path).resolve()
-    try:
-        return str(resolved.relative_to(root))
-    except ValueError:
-        return str(resolved)
+    """(``cwd``: a relative ``path`` resolves against it.)"""
+    resolved = _resolved(os.path.join(cwd, path))
+    base = str(root)
+    if resolved == base:
+        return "."
+    if resolved.startswith(base.rstrip(os.sep) + os.sep):
+        return resolved[len(base.rstrip(os.sep)) + 1 :]
+    return resolved
+
+
+def _resolved(path: str) -> str:
+    """``os.path.realpath``, with the directory's resolved once: a lint of thousands of
+    migrations shows a path per finding, and most of them share a few directories."""
+    if os.path.islink(path):
+        return os.path.realpath(path)
+    head, tail = os.path.split(os.path.normpath(path))
+    return os.path.join(_real_directory(head), tail) if tail else _real_directory(head)
+
+
+@lru_cache(maxsize=1024)
+def _real_directory(path: str) -> str:
+    return os.path.realpath(path)
 
 
 def source_file(migration: Any) -> str:
