@@ -294,7 +294,7 @@ class Run:
         self._signal(emit_pre_migrate_signal, state.apps, plan)
         for migration, _ in plan:
             state = self._apply_one(applier, migration, state, reports)
-        self._signal(emit_post_migrate_signal, self._final_apps(), plan)
+        self._signal(emit_post_migrate_signal, self._final_apps(applier.trail), plan)
 
     def _apply_one(self, applier: Applier, migration: Any, state: Any, reports: Any) -> Any:
         label = f"{migration.app_label}.{migration.name}"
@@ -336,7 +336,12 @@ class Run:
     def _signal(self, emit: Callable[..., None], apps: Any, plan: list[PlanEntry]) -> None:
         emit(self.options.verbosity, self.options.interactive, self.alias, apps=apps, plan=plan)
 
-    def _final_apps(self) -> Any:
+    def _final_apps(self, trail: StateTrail | None = None) -> Any:
+        """The models after the run: the plan's final state when the apply followed it to the
+        end (as Django's ``migrate`` uses its executor's), else built again from the graph."""
+        if trail is not None and trail.final is not None:
+            trail.final.clear_delayed_apps_cache()
+            return trail.final.apps
         executor = MigrationExecutor(self.connection)
         final_state = executor._create_project_state(with_applied_migrations=True)  # type: ignore[attr-defined]
         return final_state.apps

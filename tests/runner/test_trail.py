@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection, migrations, models
 from django.db.migrations.state import ModelState, ProjectState
 
@@ -102,3 +103,5 @@ def test_the_apply_uses_the_plans_states_also_after_an_inserted_rename_of_conten
     with connection.cursor() as cursor:
         columns = connection.introspection.get_table_description(cursor, "rapp_thing")
     assert {c.name for c in columns} == {"id", "count", "note"}
+    # post_migrate ran with the trail's final models: the renamed model's content type
+    assert ContentType.objects.filter(app_label="rapp", model="thing").exists()
