@@ -3,10 +3,16 @@
     pip install -e '.[test]'   # wagtail + taggit
     python benchmarks/apply_history.py [--runs N]
 
-The wagtail + taggit + contrib scratch project (184 migrations). Each run creates two empty
-databases and applies the whole history to one with ``manage.py migrate`` and to the other
-with ``manage.py safemigrate``, alternating which goes first; wall time of each command
-(fresh process, start-up included), the fastest of ``--runs``. Target: <= 1.2x.
+The wagtail + taggit + contrib scratch project (185 migrations). Each run creates two empty
+databases and applies the whole history to one with Django's own ``migrate`` command and to
+the other with ``manage.py safemigrate``, alternating which goes first; wall and CPU time of
+each whole process (start-up and system checks included, what a deploy step waits for),
+the fastest of ``--runs``, the same number of runs per side. Target: <= 1.2x.
+
+The baseline is Django's ``migrate`` class itself, run the way ``manage.py`` runs it
+(``run_from_argv``: system checks, then the command), in the same project: with this app
+installed, ``manage.py migrate`` is this app's guarded ``migrate``, which is not the
+baseline.
 Uses the server of ``DATABASE_URL`` (default 127.0.0.1:5432); databases are dropped after.
 """
 
@@ -14,8 +20,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
+import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -24,7 +33,16 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.lint_scratch_project import environment, manage, write_project
+from benchmarks.lint_scratch_project import environment, write_project
+
+DJANGO_MIGRATE = """\
+import os, sys
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "scratch_settings")
+import django
+django.setup()
+from django.core.management.commands.migrate import Command
+Command().run_from_argv(["manage.py", "migrate", *sys.argv[1:]])
+"""
 
 SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
 
@@ -46,16 +64,26 @@ def drop(server: str, name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def apply(directory: Path, server: str, command: str) -> float:
+def apply(directory: Path, server: str, command: str) -> tuple[float, float]:
+    """Wall and CPU seconds of the whole process applying the history to a new database."""
     name = fresh(server)
+    script = "django_migrate.py" if command == "migrate" else "manage.py"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     try:
-        done, seconds = manage(
-            directory, command, "--no-input", env=environment(with_database(server, name))
+        started = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, script, *([] if command == "migrate" else [command]), "--no-input"],
+            cwd=directory,
+            env=environment(with_database(server, name)),
+            capture_output=True,
+            text=True,
         )
+        wall = time.perf_counter() - started
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-        return seconds
     finally:
         drop(server, name)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
 
 
 def main() -> int:
@@ -63,19 +91,25 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     runs = parser.parse_args().runs
     server = with_database(os.environ.get("DATABASE_URL") or SERVER, "postgres")
-    times: dict[str, list[float]] = {"migrate": [], "safemigrate": []}
+    times: dict[str, list[tuple[float, float]]] = {"migrate": [], "safemigrate": []}
     with tempfile.TemporaryDirectory() as tmp:
         directory = write_project(Path(tmp))
+        (directory / "django_migrate.py").write_text(DJANGO_MIGRATE)
         for run in range(runs):
             order = ["migrate", "safemigrate"] if run % 2 == 0 else ["safemigrate", "migrate"]
             for command in order:
                 times[command].append(apply(directory, server, command))
-    best = {command: min(values) for command, values in times.items()}
-    ratio = best["safemigrate"] / best["migrate"]
-    print("applying wagtail + taggit + contrib (184 migrations) to an empty database")
-    print(f"  migrate     {best['migrate']:.1f} s")
-    print(f"  safemigrate {best['safemigrate']:.1f} s")
-    print(f"  ratio {ratio:.2f}x (target <= 1.2): {'OK' if ratio <= 1.2 else 'MISSED'}")
+    print(f"applying wagtail + taggit + contrib (185 migrations) to an empty database, {runs} runs")
+    ratios = {}
+    for index, what in ((0, "wall"), (1, "CPU")):
+        best = {command: min(t[index] for t in values) for command, values in times.items()}
+        ratios[what] = best["safemigrate"] / best["migrate"]
+        print(
+            f"  {what:<4} Django migrate {best['migrate']:5.1f} s, safemigrate "
+            f"{best['safemigrate']:5.1f} s: {ratios[what]:.2f}x"
+        )
+    verdict = "OK" if ratios["wall"] <= 1.2 else "MISSED"
+    print(f"  target: wall <= 1.2x: {verdict}")
     return 0
 
 

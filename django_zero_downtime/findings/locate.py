@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -36,23 +36,51 @@ class Location:
 def project_root() -> Path:
     """``settings.BASE_DIR``, else the directory of ``manage.py`` (the program), else cwd."""
     base = getattr(settings, "BASE_DIR", None) if settings.configured else None
+    return _root(str(base or ""), sys.argv[0] if sys.argv else "", os.getcwd())
+
+
+@lru_cache(maxsize=16)
+def _root(base: str, program: str, cwd: str) -> Path:
+    """Cached: a lint of thousands of migrations asks once per finding (``resolve`` reads
+    every directory of the path)."""
     if base:
         return Path(base).resolve()
-    program = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
-    if program is not None and program.name == "manage.py" and program.is_file():
-        return program.resolve().parent
-    return Path.cwd().resolve()
+    path = Path(program) if program else None
+    if path is not None and path.name == "manage.py" and path.is_file():
+        return path.resolve().parent
+    return Path(cwd).resolve()
 
 
 def display_path(path: str | Path) -> str:
     """``path`` relative to the project root when it is inside it, else absolute."""
     if not str(path):
         return ""
-    resolved = Path(path).resolve()
-    try:
-        return str(resolved.relative_to(project_root()))
-    except ValueError:
-        return str(resolved)
+    return _display(str(path), project_root(), os.getcwd())
+
+
+def _display(path: str, root: Path, cwd: str) -> str:
+    """(``cwd``: a relative ``path`` resolves against it.)"""
+    resolved = _resolved(os.path.join(cwd, path))
+    base = str(root)
+    if resolved == base:
+        return "."
+    if resolved.startswith(base.rstrip(os.sep) + os.sep):
+        return resolved[len(base.rstrip(os.sep)) + 1 :]
+    return resolved
+
+
+def _resolved(path: str) -> str:
+    """``os.path.realpath``, with the directory's resolved once: a lint of thousands of
+    migrations shows a path per finding, and most of them share a few directories."""
+    if os.path.islink(path):
+        return os.path.realpath(path)
+    head, tail = os.path.split(os.path.normpath(path))
+    return os.path.join(_real_directory(head), tail) if tail else _real_directory(head)
+
+
+@lru_cache(maxsize=1024)
+def _real_directory(path: str) -> str:
+    return os.path.realpath(path)
 
 
 def source_file(migration: Any) -> str:

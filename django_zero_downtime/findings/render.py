@@ -24,7 +24,6 @@ from typing import Any
 
 from django.core import checks
 
-from django_zero_downtime.findings.catalogue import RULES
 from django_zero_downtime.findings.model import Finding
 
 FORMATS = ("text", "json", "github", "sarif", "gitlab")
@@ -183,6 +182,8 @@ def as_github(findings: Sequence[Finding], summary: Summary) -> str:
 
 
 def _sarif_rule(code: str, name: str) -> dict[str, Any]:
+    from django_zero_downtime.findings.catalogue import RULES  # only once a finding shows
+
     rule = RULES.get(code)
     descriptor: dict[str, Any] = {"id": code, "name": name}
     if rule is not None:

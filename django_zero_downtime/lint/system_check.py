@@ -29,11 +29,9 @@ from django.db.migrations.state import ProjectState
 
 from django_zero_downtime import conf, project
 from django_zero_downtime.exceptions import ZeroDowntimeError
-from django_zero_downtime.findings.catalogue import unknown_codes
 from django_zero_downtime.findings.render import check_message
 from django_zero_downtime.lint import baseline as adoption
 from django_zero_downtime.lint import gate
-from django_zero_downtime.lint.select import full_plan, load
 
 OWN_LABEL = "django_zero_downtime"
 """This product's own ledger migrations are never the project's (even when installed
@@ -95,9 +93,11 @@ def baseline_messages() -> list[Any]:
         return []  # zdt.E001
     except ZeroDowntimeError as exc:
         return [_baseline_message(str(exc), None)]
+    if not recorded:
+        return []  # nothing to look up: the migration graph is not loaded
     return [
         _baseline_message(entry.message(), entry.hint())
-        for entry in adoption.missing(load(None), recorded)
+        for entry in adoption.missing(_load(), recorded)
     ]
 
 
@@ -141,8 +141,9 @@ def migration_names(label: str) -> list[str] | None:
 
 def _lint(labels: set[str], baseline: dict[str, str]) -> list[Any]:
     from django_zero_downtime.lint.engine import LintConfig, Linter  # only when needed
+    from django_zero_downtime.lint.select import full_plan
 
-    loader = load(None)
+    loader = _load()
     plan = full_plan(loader)
     skip = adoption.exempt(loader, baseline)
     chosen = {(m.app_label, m.name) for m in plan if m.app_label in labels} - skip
@@ -154,6 +155,10 @@ def _lint(labels: set[str], baseline: dict[str, str]) -> list[Any]:
 
 def _unknown_code_warnings(settings: Any) -> list[Any]:
     codes = [*settings.RULES_SELECT, *settings.RULES_IGNORE, *settings.RULES_SEVERITY]
+    if not codes:
+        return []  # the rule catalogue is not even imported
+    from django_zero_downtime.findings.catalogue import unknown_codes
+
     return [
         checks.Warning(
             f"ZDT_RULES_* names {code!r}, which matches no rule.",
@@ -162,3 +167,10 @@ def _unknown_code_warnings(settings: Any) -> list[Any]:
         )
         for code in unknown_codes(codes)
     ]
+
+
+def _load() -> Any:
+    """The migration graph from disk (``lint.select`` imported only when it is needed)."""
+    from django_zero_downtime.lint.select import load
+
+    return load(None)

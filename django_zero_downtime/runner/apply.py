@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 
 from django.db import DatabaseError, transaction
 from django.db.migrations.migration import Migration
+from django.db.migrations.operations.special import RunPython
 from django.db.migrations.recorder import MigrationRecorder
 from django.db.migrations.state import ProjectState
 
@@ -35,7 +36,7 @@ from django_zero_downtime.exceptions import LockTimeoutExhausted, ZeroDowntimeEr
 from django_zero_downtime.operations import reentry
 from django_zero_downtime.runner import locks
 from django_zero_downtime.runner.monitor import Monitor
-from django_zero_downtime.runner.plan import step_key
+from django_zero_downtime.runner.plan import StateTrail, step_key
 from django_zero_downtime.runner.report import RunReport, StepReport
 from django_zero_downtime.sql.classify import classify_sql
 
@@ -54,14 +55,13 @@ class Limits:
 
 def run_operations(
     migration: Migration, applier: Applier, state: ProjectState, editor: Any
-) -> None:
+) -> ProjectState:
     """Mirror of ``Migration.apply`` that marks each operation as the applier's current step,
     with the migration named as the running one (``ledger.RUNNING_MIGRATION``)."""
     with cycles.running(migration):
         for index, operation in enumerate(migration.operations):
             applier.enter(migration, index)
-            old_state = state.clone()
-            operation.state_forwards(migration.app_label, state)
+            old_state, state = applier.states(migration, operation, state)
             atomic_op = operation.atomic or (migration.atomic and operation.atomic is not False)
             args = (migration.app_label, editor, old_state, state)
             if not editor.atomic_migration and atomic_op:
@@ -69,6 +69,7 @@ def run_operations(
             else:
                 operation.database_forwards(*args)
             applier.leave()
+    return state
 
 
 class Applier:
@@ -97,37 +98,53 @@ class Applier:
         (the run lock was lost)."""
         self.committed: list[str] = []
         """Statements of the current non-atomic migration that are committed."""
+        self.trail: StateTrail | None = None
+        """The plan's states per operation: applying reuses them instead of replaying."""
 
     # -- migrations -------------------------------------------------------------------------
     def apply(self, migration: Migration, state: ProjectState) -> ProjectState:
         """Apply ``migration`` on top of ``state``; returns the state after it."""
         if migration.atomic:
             return self.retrying(lambda: self._atomic_attempt(migration, state))
-        self._non_atomic(migration, state)
-        return state
+        return self._non_atomic(migration, state)
 
     def _atomic_attempt(self, migration: Migration, state: ProjectState) -> ProjectState:
-        attempt_state = state.clone()
         with transaction.atomic(using=self.connection.alias):
             self._set_local()
             with self.connection.schema_editor(atomic=True) as editor:
-                self._operations(migration, attempt_state, editor)
+                attempt_state = self._operations(migration, state, editor)
                 self.enter(migration, None)
             self._record(migration)
         self.leave()
         return attempt_state
 
-    def _non_atomic(self, migration: Migration, state: ProjectState) -> None:
+    def _non_atomic(self, migration: Migration, state: ProjectState) -> ProjectState:
         self.committed = []
         with self.connection.schema_editor(atomic=False) as editor:
             editor.execute = self._guarded(editor.execute)
-            self._operations(migration, state, editor)
+            state = self._operations(migration, state, editor)
             self.enter(migration, None)
         self.leave()
         self.retrying(lambda: self._record(migration))
+        return state
 
-    def _operations(self, migration: Migration, state: ProjectState, editor: Any) -> None:
-        run_operations(migration, self, state, editor)
+    def _operations(self, migration: Migration, state: ProjectState, editor: Any) -> ProjectState:
+        return run_operations(migration, self, state, editor)
+
+    def states(
+        self, migration: Migration, operation: Any, state: ProjectState
+    ) -> tuple[ProjectState, ProjectState]:
+        """The operation's ``(from_state, to_state)``: the plan's (see StateTrail), else
+        replayed on a clone of ``state`` (left as it was). An operation the plan did not
+        see that changes the state ends the trail: later plan states would miss it."""
+        kept = self.trail.states(operation) if self.trail is not None else None
+        if kept is not None:
+            return kept
+        if type(operation).state_forwards is not RunPython.state_forwards:
+            self.trail = None
+        new_state = state.clone()
+        operation.state_forwards(migration.app_label, new_state)
+        return state, new_state
 
     def atomic_operation(self, operation: Any, args: tuple[Any, ...]) -> None:
         with transaction.atomic(using=self.connection.alias):

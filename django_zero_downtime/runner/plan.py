@@ -89,13 +89,59 @@ def start_state(executor: MigrationExecutor, plan: list[PlanEntry]) -> ProjectSt
     return executor._create_project_state(with_applied_migrations=True)  # type: ignore[attr-defined]
 
 
+TRAIL_MODELS = 300_000
+"""Model states a trail keeps at most: about 1 KB each (wagtail + contrib: 100,000)."""
+
+
+@dataclass
+class StateTrail:
+    """The project state before every forward operation of the plan, kept from the plan's
+    pass so that applying does not replay and re-render the same states (rendering is most
+    of what ``migrate`` spends on a long history). As in Django's own backwards executor,
+    each kept state is left as it was and the replay goes on with a clone. Keyed by the
+    operation object: ``pre_migrate`` receivers may insert operations after the plan
+    (contenttypes' ``RenameContentType``), and those are not in the trail."""
+
+    before: dict[int, ProjectState] = field(default_factory=dict)
+    after: dict[int, int] = field(default_factory=dict)
+    final: ProjectState | None = None
+    limit: int = TRAIL_MODELS
+    """At most this many model states kept (memory); the apply replays the rest."""
+    _last: int = 0
+    _kept: int = 0
+
+    def keep(self, operation: object, state: ProjectState) -> None:
+        if self._kept > self.limit:
+            return
+        if self._last:
+            self.after[self._last] = id(operation)
+        self.before[id(operation)], self._last = state, id(operation)
+        self._kept += len(state.models)
+
+    def finish(self, state: ProjectState) -> None:
+        """``state`` follows the last operation (unless the trail stopped before it)."""
+        if self._kept <= self.limit:
+            self.final = state
+
+    def states(self, operation: object) -> tuple[ProjectState, ProjectState] | None:
+        """``(from_state, to_state)`` of ``operation``; the next operation's ``from_state``
+        is this one's ``to_state``, the plan's final state follows the last one."""
+        following = self.after.get(id(operation))
+        to_state = self.before.get(following) if following else self.final
+        if id(operation) not in self.before or to_state is None:
+            return None
+        return self.before[id(operation)], to_state
+
+
 def collect_steps(
     connection: BaseDatabaseWrapper,
     plan: list[PlanEntry],
     state: ProjectState,
     prepare: Callable[[], object] | None = None,
+    trail: StateTrail | None = None,
 ) -> list[PlanStep]:
-    """SQL and impact of every forward operation in ``plan``; advances ``state``.
+    """SQL and impact of every forward operation in ``plan``, replayed from ``state``
+    (which is kept as the first operation's ``from_state``, not changed; see StateTrail).
 
     Collection runs in a transaction that is rolled back: some operations write the ledger
     even in ``collect_sql`` mode, and ``prepare`` (e.g. the tentative release record, so the
@@ -109,8 +155,11 @@ def collect_steps(
             prepare()
         for migration, backwards in plan:
             if not backwards:
-                steps.extend(_migration_steps(connection, migration, state, outside))
+                found, state = _migration_steps(connection, migration, state, outside, trail)
+                steps.extend(found)
         transaction.set_rollback(True, using=connection.alias)
+    if trail is not None:
+        trail.finish(state)
     for later in outside:
         later.collect(connection)
     classify_steps(steps, Schema(version=server_major(connection)))
@@ -151,13 +200,18 @@ def _migration_steps(
     migration: Migration,
     state: ProjectState,
     outside: list[_Later],
-) -> list[PlanStep]:
+    trail: StateTrail | None = None,
+) -> tuple[list[PlanStep], ProjectState]:
+    """The migration's steps, and the state after it (a new object: each operation's
+    ``from_state`` is left as it was, so the trail can hand it to the apply)."""
     steps = []
     with connection.schema_editor(collect_sql=True, atomic=False) as editor:
         for index, operation in enumerate(migration.operations):
             step = _new_step(migration, index, operation.__class__.__name__, operation.describe())
             before = len(editor.collected_sql)
-            old_state = state.clone()
+            old_state, state = state, state.clone()
+            if trail is not None:
+                trail.keep(operation, old_state)
             operation.state_forwards(migration.app_label, state)
             if not operation.reduces_to_sql:
                 step.python = True
@@ -175,7 +229,7 @@ def _migration_steps(
         step = _new_step(migration, None, DEFERRED, "deferred SQL (constraints, indexes)")
         step.sql = deferred
         steps.append(step)
-    return steps
+    return steps, state
 
 
 def _backfill_plan(app_label: str, operation: Any, state: ProjectState) -> BackfillPlan | None:

@@ -32,6 +32,7 @@ from django_zero_downtime.runner.observe import Observer
 from django_zero_downtime.runner.plan import (
     PlanEntry,
     PlanStep,
+    StateTrail,
     collect_steps,
     estimate_backfills,
     format_plan,
@@ -210,13 +211,14 @@ class Run:
             self.alias, self.options.release, self.say
         )
         tentative = self.tentative_release if ledger_ready else None
-        steps = collect_steps(self.connection, plan, state.clone(), tentative)
+        trail = StateTrail()
+        steps = collect_steps(self.connection, plan, state.clone(), tentative, trail)
         self._judge(plan, steps)
         self.observer.plan(steps)
         if ledger_ready:
             self._record_release()
         if plan:
-            self._apply(plan, state, steps)
+            self._apply(plan, state, steps, trail)
         else:
             self.say("No migrations to apply.")
         if not ledger_ready and self._ledger_ready():  # the ledger was created by this run
@@ -274,7 +276,9 @@ class Run:
         if any(finding.is_error for finding in findings):
             raise refused([finding for finding in findings if finding.is_error])
 
-    def _apply(self, plan: list[PlanEntry], state: Any, steps: list[PlanStep]) -> None:
+    def _apply(
+        self, plan: list[PlanEntry], state: Any, steps: list[PlanStep], trail: StateTrail
+    ) -> None:
         reports = {
             s.key: StepReport(s.app, s.migration, s.index, s.operation, s.description)
             for s in steps
@@ -295,6 +299,7 @@ class Run:
 
         applier = Applier(self.connection, self.limits, monitor, reports, self.say, self.report)
         applier.checkpoint = self._checkpoint
+        applier.trail = trail
         try:
             with self.observer.watching(self.report, self.limits.budget_ms, stop):
                 self._apply_all(applier, plan, state, reports)
@@ -305,7 +310,7 @@ class Run:
         self._signal(emit_pre_migrate_signal, state.apps, plan)
         for migration, _ in plan:
             state = self._apply_one(applier, migration, state, reports)
-        self._signal(emit_post_migrate_signal, self._final_apps(), plan)
+        self._signal(emit_post_migrate_signal, self._final_apps(applier.trail), plan)
 
     def _apply_one(self, applier: Applier, migration: Any, state: Any, reports: Any) -> Any:
         label = f"{migration.app_label}.{migration.name}"
@@ -356,7 +361,12 @@ class Run:
     def _signal(self, emit: Callable[..., None], apps: Any, plan: list[PlanEntry]) -> None:
         emit(self.options.verbosity, self.options.interactive, self.alias, apps=apps, plan=plan)
 
-    def _final_apps(self) -> Any:
+    def _final_apps(self, trail: StateTrail | None = None) -> Any:
+        """The models after the run: the plan's final state when the apply followed it to the
+        end (as Django's ``migrate`` uses its executor's), else built again from the graph."""
+        if trail is not None and trail.final is not None:
+            trail.final.clear_delayed_apps_cache()
+            return trail.final.apps
         executor = MigrationExecutor(self.connection)
         final_state = executor._create_project_state(with_applied_migrations=True)  # type: ignore[attr-defined]
         return final_state.apps

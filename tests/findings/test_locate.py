@@ -49,3 +49,17 @@ def test_unknown_app_or_unloaded_migration_has_no_file() -> None:
 
     assert locate.location("no_such_app", "0001").file == ""
     assert locate.of_migration(migrations.Migration("0001_x", "shop")).file == ""
+
+
+def test_shown_paths_resolve_symlinks_like_realpath(tmp_path: Path) -> None:
+    """The directory-cached resolution gives what ``os.path.realpath`` gives."""
+    real = tmp_path / "real"
+    (real / "app").mkdir(parents=True)
+    (real / "app" / "0001.py").write_text("")
+    (tmp_path / "outside.py").write_text("")
+    (tmp_path / "link").symlink_to(real)
+    (real / "app" / "0002.py").symlink_to(tmp_path / "outside.py")
+    with override_settings(BASE_DIR=real):
+        assert locate.display_path(tmp_path / "link" / "app" / "0001.py") == "app/0001.py"
+        assert locate.display_path(real / "app" / "0002.py") == str(tmp_path / "outside.py")
+        assert locate.display_path(real) == "."

@@ -36,6 +36,18 @@ def test_the_check_returns_early_without_loading_the_graph(monkeypatch: object) 
     def fail(*args: object, **kwargs: object) -> None:
         raise AssertionError("the migration graph was loaded")
 
-    monkeypatch.setattr(system_check, "load", fail)  # type: ignore[attr-defined]
+    monkeypatch.setattr(system_check, "_load", fail)  # type: ignore[attr-defined]
     monkeypatch.setattr(system_check, "is_first_party", lambda config: False)  # type: ignore[attr-defined]
     assert [m.id for m in system_check.migration_messages()] == []
+
+
+def test_the_baseline_check_without_a_baseline_loads_no_graph(monkeypatch: object) -> None:
+    """zdt.E012 with neither a baseline file nor ``ZDT_BASELINE``: nothing to look up."""
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the migration graph was loaded")
+
+    monkeypatch.setattr(system_check, "_load", fail)  # type: ignore[attr-defined]
+    monkeypatch.setattr(system_check.adoption, "read_file", dict)  # type: ignore[attr-defined]
+    with override_settings(ZDT_BASELINE={}):
+        assert system_check.baseline_messages() == []

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.db import migrations
+from django.db.migrations.state import ProjectState
 from django.db.models import CheckConstraint, UniqueConstraint
 
 from django_zero_downtime.findings.catalogue import Violation
@@ -169,9 +170,54 @@ def _django_sql(ctx: OperationContext, model_state: Any, constraint: Any) -> str
     from django_zero_downtime.lint.collect import SqlCollector
 
     try:
-        model = ctx.state.clone().apps.get_model(ctx.app_label, model_state.name)
+        model = _render_alone(ctx.state, ctx.app_label, model_state.name)
         editor_class = SqlCollector(ctx.connection).editor_class
         editor = editor_class(ctx.connection, collect_sql=True, atomic=False)
         return str(constraint.create_sql(model, editor))
     except Exception:  # a model the state cannot render offline: the generic hint
         return None
+
+
+def _render_alone(state: ProjectState, app_label: str, name: str) -> Any:
+    """The model rendered beside only the models it points to, those stripped of their own
+    relations (a render of the whole project per hint is most of a long history's lint
+    time); the whole project if that does not render."""
+    start = (app_label, name.lower())
+    models = {start: state.models[start].clone()}
+    todo = _targets(models[start], app_label)
+    while todo:
+        key = todo.pop()
+        if key not in models and key in state.models:
+            models[key] = _stripped(state.models[key])
+            todo += _targets(models[key], key[0])
+    try:
+        return ProjectState(models, state.real_apps).apps.get_model(app_label, name)
+    except Exception:  # a relation the subset does not resolve (e.g. an unusual base)
+        return state.clone().apps.get_model(app_label, name)
+
+
+STRIPPED_OPTIONS = ("indexes", "constraints", "unique_together", "order_with_respect_to")
+
+
+def _stripped(model_state: Any) -> Any:
+    """A related model as far as a relation to it needs: its own columns and bases."""
+    clone = model_state.clone()
+    clone.fields = {n: f for n, f in clone.fields.items() if not f.is_relation}
+    clone.options = {k: v for k, v in clone.options.items() if k not in STRIPPED_OPTIONS}
+    return clone
+
+
+def _targets(model_state: Any, app_label: str) -> list[tuple[str, str]]:
+    """The models ``model_state`` points to: relations, their ``through``, string bases."""
+    relations = [f for f in model_state.fields.values() if f.is_relation]
+    targets = [f.related_model for f in relations]
+    targets += [getattr(f.remote_field, "through", None) for f in relations]
+    targets += [b for b in model_state.bases if isinstance(b, str)]
+    return [_key(target, app_label) for target in targets if target and target != "self"]
+
+
+def _key(target: Any, app_label: str) -> tuple[str, str]:
+    if not isinstance(target, str):
+        return target._meta.app_label, target._meta.model_name
+    label, _, name = target.rpartition(".")
+    return (label or app_label), name.lower()

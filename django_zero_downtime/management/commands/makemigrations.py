@@ -20,8 +20,6 @@ from django.core.management.base import CommandError, CommandParser
 from django.core.management.commands import makemigrations
 from django.db.migrations.writer import MigrationWriter
 
-from django_zero_downtime.autodetect import phases
-
 # The autodetector and the linter are imported where used: Django's system checks load
 # this module (migrate and makemigrations must share an autodetector) in every
 # ``manage.py check``, which should not pay for the linter (issue 16).
@@ -61,6 +59,8 @@ class Command(makemigrations.Command):
         super().handle(*app_labels, **options)
 
     def write_migration_files(self, changes: Any, *args: Any, **kwargs: Any) -> None:
+        from django_zero_downtime.autodetect import phases
+
         migrations = [m for app in changes.values() for m in app]
         for migration in migrations:
             check_atomicity(migration)
@@ -75,6 +75,8 @@ class Command(makemigrations.Command):
         self.report_findings(migrations)
 
     def report_contracts(self, migrations: list[Any]) -> None:
+        from django_zero_downtime.autodetect import phases
+
         for migration in filter(phases.is_contract_migration, migrations):
             path = self.get_relative_path(MigrationWriter(migration).path)
             self.log(phases.contract_note(migration, path))
