@@ -21,7 +21,7 @@ from django_zero_downtime.exceptions import ZeroDowntimeError
 from django_zero_downtime.findings import locate
 from django_zero_downtime.findings import render as renderer
 from django_zero_downtime.guard import runtime as guard
-from django_zero_downtime.runner import failures, html_report, session, verify
+from django_zero_downtime.runner import failures, html_report, runlock, session, verify
 from django_zero_downtime.runner.apply import Limits
 from django_zero_downtime.runner.progress import Progress, Silent
 from django_zero_downtime.runner.report import RunReport, summary
@@ -199,7 +199,7 @@ def _run(command: BaseCommand, options: dict[str, Any], limits: Limits, report: 
     run.heartbeat = shown.heartbeat
     if options.get("plan"):
         return _plan(command, run, options.get("lint_format") or "text")
-    lock = session.run_lock(connection, no_wait=bool(options.get("no_wait")), say=shown.say)
+    lock = runlock.run_lock(connection, no_wait=bool(options.get("no_wait")), say=shown.say)
     with lock as held, events.listening(shown, prints_messages=True):
         run.lock = held
         return run.execute()
