@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import statistics
 from pathlib import Path
 from typing import Any
 
@@ -91,7 +92,7 @@ def run_s(report: Path) -> float:
 
 
 def median(values: list[float]) -> float:
-    return sorted(values)[len(values) // 2]
+    return float(statistics.median(values))
 
 
 @pytest.mark.parametrize("batch", ["", ", batch_size=1000"], ids=["adaptive", "fixed-1000"])
