@@ -268,7 +268,8 @@ def calibrate(cursor: Any) -> Calibration:
     backfills of at least HISTORY_MIN_ROWS rows whose table is still there, the seconds a
     row took (the ledger row's finish minus start, per row done: its per-batch costs
     included) over the seconds reading one of that table's rows takes now; their median,
-    within RATIO_RANGE. None: the ratio fitted on the benchmark (:data:`READ_TO_UPDATE`)."""
+    within RATIO_RANGE. None of them: the ratio fitted on the benchmark
+    (:data:`READ_TO_UPDATE`)."""
     ratios = []
     for table, pk_column, row_s in ledger.finished_rates(cursor, HISTORY_MIN_ROWS, HISTORY_RUNS):
         read_s = _read_row_s(cursor, make_plan("calibrate", table, pk_column, SAMPLE_MAX_ROWS, 0))
