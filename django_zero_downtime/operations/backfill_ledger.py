@@ -105,6 +105,27 @@ def finish(cursor: Any, progress: Progress) -> None:
     )
 
 
+HISTORY_SQL = f"""
+    SELECT l."table", a.attname, extract(epoch FROM l.finished_at - l.started_at) / l.rows_done
+      FROM {TABLE} l
+      JOIN pg_index i ON i.indrelid = to_regclass(quote_ident(l."table")) AND i.indisprimary
+       AND i.indnatts = 1
+      JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+     WHERE l.finished_at > l.started_at AND l.rows_done >= %s
+     ORDER BY l.finished_at DESC LIMIT %s"""
+
+
+def finished_rates(cursor: Any, min_rows: int, runs: int) -> list[tuple[str, str, float]]:
+    """(table, primary key column, seconds per row) of the last ``runs`` finished
+    backfills of at least ``min_rows`` rows whose table is still there (none when the
+    ledger is not migrated yet)."""
+    cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [TABLE])
+    if not cursor.fetchone()[0]:
+        return []
+    cursor.execute(HISTORY_SQL, [min_rows, runs])
+    return [(str(t), str(pk), float(row_s)) for t, pk, row_s in cursor.fetchall()]
+
+
 def forget(connection: BaseDatabaseWrapper, key: str) -> None:
     """Delete the progress row of ``key`` (when the operation is unapplied)."""
     with connection.cursor() as cursor:

@@ -245,13 +245,16 @@ def _backfill_plan(app_label: str, operation: Any, state: ProjectState) -> Backf
 def estimate_backfills(connection: BaseDatabaseWrapper, steps: list[PlanStep]) -> None:
     """Each backfill's line for ``--plan``: the real row count (the size rule's) and the
     engine's loop at a rate from this server (the bounds query timed; nothing written)."""
+    if not any(step.backfill_plan for step in steps):
+        return
     with connection.cursor() as cursor:
+        reads = estimate.calibrate(cursor)
         for step in steps:
             plan = step.backfill_plan
             if plan is None:
                 continue
             rows = table_size(cursor, connection.ops.quote_name(plan.table)).rows
-            rate = estimate.measure(cursor, plan, write=False)
+            rate = estimate.measure(cursor, plan, write=False, reads=reads)
             step.backfill = f"backfill {plan.table}: {estimate.describe(rows, plan, rate)}"
 
 

@@ -78,6 +78,7 @@ class RunReport:
     def finish(self, exit_code: int, message: str = "") -> None:
         self.exit_code = exit_code
         self.message = message
+        self.verification = verify.after_outcome(self.verification, exit_code, self.outcome)
         self.finished_at = _now()
 
     def to_dict(self) -> dict[str, Any]:

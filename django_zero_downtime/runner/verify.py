@@ -151,6 +151,15 @@ def verdict(
     }
 
 
+def after_outcome(result: dict[str, Any], exit_code: int, outcome: str) -> dict[str, Any]:
+    """Pure: a run that did not finish (refused, gave up, error) verifies nothing, however
+    calm the traffic was: the verdict says so instead of "verified"."""
+    if not result or exit_code in (0, EXIT_NOT_VERIFIED):
+        return result
+    reason = f"the run did not finish ({outcome}, exit code {exit_code})"
+    return {**result, "verified": False, "reasons": [reason, *result.get("reasons", [])]}
+
+
 def verdict_line(result: dict[str, Any]) -> str:
     if result["verified"]:
         return (

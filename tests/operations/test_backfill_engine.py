@@ -251,3 +251,40 @@ def test_unrelated_dual_write_triggers_may_be_skipped(lab: Lab) -> None:
     assert skippable_dual_writes(connection, "zdtlab_dw", ["other"]) == (trigger.get_pgid(),)
     assert skippable_dual_writes(connection, "zdtlab_dw", ["other", "c"]) == ()
     assert skippable_dual_writes(connection, "zdtlab_dw", ["a"]) == ()
+
+
+class Capture:
+    """A cursor that keeps the statements it runs (for EXPLAIN)."""
+
+    def __init__(self, cursor: Any) -> None:
+        self.cursor = cursor
+        self.statements: list[tuple[str, list[Any]]] = []
+
+    def execute(self, sql: str, params: list[Any]) -> None:
+        self.statements.append((sql, params))
+        self.cursor.execute(sql, params)
+
+    def fetchone(self) -> Any:
+        return self.cursor.fetchone()
+
+
+@pytest.mark.parametrize("after", [None, 400])
+def test_the_bounds_query_is_an_index_scan_on_a_never_analysed_table(
+    counters: Lab, after: int | None
+) -> None:
+    counters.sql(f"ALTER TABLE {TABLE} SET (autovacuum_enabled = false)")
+    counters.sql(f"INSERT INTO {TABLE} (touched) SELECT 0 FROM generate_series(1, 98000)")
+    plan = backfill.make_plan("k", TABLE, "id", 50_000, 0)
+    progress = backfill.ledger.Progress(0, after, 100_000, 0, False, False)
+    run = backfill.Run(plan, progress, 50_000, 200)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [TABLE])
+        assert cursor.fetchone()[0] < 0  # never analysed
+        capture = Capture(cursor)
+        first = after + 1 if after else 1
+        assert backfill._bounds(capture, run) == (first, first + 49_999, 50_000)
+        sql, params = capture.statements[0]
+        cursor.execute("EXPLAIN " + sql, params)
+        shown = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Index Only Scan" in shown or "Index Scan" in shown, shown
+    assert "Sort" not in shown and "Bitmap" not in shown, shown

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import statistics
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from django.db import connection
 from django.test import override_settings
 
 from django_zero_downtime.operations import estimate
+from django_zero_downtime.operations.backfill_ledger import TABLE as LEDGER
 from django_zero_downtime.operations.batch_plan import BackfillPlan
 from django_zero_downtime.runner.report import RunReport, headline
 from example_project.lifecycle.prestep import PreStep
@@ -55,23 +57,77 @@ def renaming(rapp: MigrationsPackage, rows: int, batch: str = "") -> None:
     rapp.write(**{"0002_rename": RENAME.replace('"amount")', f'"amount"{batch})')})
 
 
+ROWS = 200_000
+TRIALS = 3
+"""Medians of three estimates and three runs: one slow moment of a shared machine does not
+decide (each run about 2 s)."""
+
+
+def reload(rows: int, keep_history: bool = False) -> None:
+    """``rapp_item`` dropped and bulk-loaded again, 0002 not applied; the ledger emptied, or
+    its rows kept as earlier backfills of another key (``keep_history``)."""
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE rapp_item CASCADE")
+        cursor.execute("DELETE FROM django_migrations WHERE app = 'rapp'")
+        if keep_history:
+            cursor.execute(f"UPDATE {LEDGER} SET key = 'earlier:' || key")
+        else:
+            cursor.execute(f"DELETE FROM {LEDGER}")
+    assert safemigrate("rapp", "0001_item").code == 0
+    bulk_load(rows)
+
+
+def planned_s() -> tuple[float, str]:
+    """``--plan``'s estimate of the rename's backfill, and its line (the row count of a
+    reloaded table may be the statistics' rather than a count)."""
+    out = safemigrate("rapp", "--plan").out
+    [line] = [line for line in out.splitlines() if "backfill rapp_item: " in line]
+    return float(ESTIMATED.findall(line)[0]), line
+
+
+def run_s(report: Path) -> float:
+    assert safemigrate("rapp", "--report", str(report)).code == 0
+    [step] = json.loads(report.read_text())["timeline"]["steps"]
+    return float(step["end_s"] - step["start_s"])
+
+
+def median(values: list[float]) -> float:
+    return float(statistics.median(values))
+
+
 @pytest.mark.parametrize("batch", ["", ", batch_size=1000"], ids=["adaptive", "fixed-1000"])
 def test_rehearsal_and_plan_estimate_a_backfill_within_2x_of_the_run(
     rapp: MigrationsPackage, tmp_path: Path, batch: str
 ) -> None:
-    renaming(rapp, 200_000, batch)
-    plan = safemigrate("rapp", "--plan").out
-    [line] = [line for line in plan.splitlines() if "backfill rapp_item: 200,000 rows" in line]
-    planned = float(ESTIMATED.findall(line)[0])
+    renaming(rapp, ROWS, batch)
     [op] = rehearsed()
-    report = tmp_path / "report.json"
-    assert safemigrate("rapp", "--report", str(report)).code == 0
-    [step] = json.loads(report.read_text())["timeline"]["steps"]
-    took = step["end_s"] - step["start_s"]
-    figures = f"rehearsal {op['estimate_s']:.2f} s, plan {planned:.2f} s, run {took:.2f} s"
-    assert 0.5 <= took / op["estimate_s"] <= 2.0, figures
-    # --plan writes nothing: it times reads, so a server busy writing can make it low
-    assert 0.5 <= took / planned <= 4.0, figures
+    plans, runs = [], []
+    for trial in range(TRIALS):
+        if trial:
+            reload(ROWS)
+        plans.append(planned_s()[0])
+        runs.append(run_s(tmp_path / "report.json"))
+    took, planned = median(runs), median(plans)
+    figures = f"rehearsal {op['estimate_s']:.2f} s, plans {plans}, runs {runs}"
+    assert 0.5 <= runs[0] / op["estimate_s"] <= 2.0, figures
+    assert 0.5 <= took / planned <= 2.0, figures
+
+
+def test_plan_calibrates_its_reads_from_earlier_backfills_on_this_database(
+    rapp: MigrationsPackage, tmp_path: Path
+) -> None:
+    renaming(rapp, ROWS)
+    assert "x70 fitted on the benchmark" in planned_s()[1]
+    runs = [run_s(tmp_path / "report.json")]
+    plans = []
+    for earlier in range(1, TRIALS):
+        reload(ROWS, keep_history=True)
+        planned, line = planned_s()
+        runs.append(run_s(tmp_path / "report.json"))
+        plans.append(planned)
+        assert f"measured from {earlier} earlier backfill" in line, line
+    figures = f"plans {plans}, runs {runs}"
+    assert 0.5 <= median(runs) / median(plans) <= 2.0, figures
 
 
 def test_plan_and_rehearsal_count_the_same_rows_and_say_the_backfill(

@@ -97,6 +97,33 @@ def test_verify_fails_when_a_live_session_waited_past_the_budget(
     assert shown["verdict"].startswith("NOT verified: a live session waited")
 
 
+def test_a_run_that_did_not_finish_verifies_nothing() -> None:
+    calm = verify.verdict(300, 0.0, {"rollback_rate": 0.0}, {"rollback_rate": 0.0, "rollbacks": 0})
+    assert verify.after_outcome(calm, 0, "applied")["verified"]
+    failed = verify.after_outcome(calm, 3, "error")
+    assert not failed["verified"] and failed["reasons"] == [
+        "the run did not finish (error, exit code 3)"
+    ]
+    assert verify.verdict_line(failed).startswith("  NOT verified: the run did not finish")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_that_failed_does_not_claim_verification(
+    rapp: MigrationsPackage, tmp_path: Path
+) -> None:
+    rapp.write(**{"0001_item": CREATE_ITEM})
+    assert safemigrate("rapp").code == 0
+    broken = migration(["0001_item"], '        migrations.RunSQL("SELECT 1 / 0"),')
+    rapp.write(**{"0002_broken": broken})
+    report = tmp_path / "report.json"
+    result = safemigrate("rapp", "--verify", "--report", str(report))
+    assert result.code == 3, result.out + result.err
+    assert "  verified:" not in result.out
+    assert "NOT verified: the run did not finish (error, exit code 3)" in result.out
+    data = _report(report)
+    assert data["outcome"] == "error" and not data["verification"]["verified"]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_verify_passes_a_dual_write_rename_under_a_concurrent_writer(
     rapp: MigrationsPackage, tmp_path: Path
