@@ -220,8 +220,10 @@ def _attach(target: Target) -> str:
 def swap_sql(found: list[Target], composites: str = "") -> str:
     """One DO block: lock every table, drop the triggers, swap each column, give the
     multi-column indexes their place (``composites``, from ``retype_multi``), re-point FKs."""
-    tables = ", ".join(dict.fromkeys(quote_ident(t.table) for t in found))
-    body = [f"\n  LOCK TABLE {tables} IN ACCESS EXCLUSIVE MODE;"]
+    # Referencing tables first, the key's table last: a client's write to a child locks it
+    # and then (its foreign key check) the parent, so the other order can deadlock with it.
+    names = list(dict.fromkeys(quote_ident(t.table) for t in found))
+    body = [f"\n  LOCK TABLE {', '.join(reversed(names))} IN ACCESS EXCLUSIVE MODE;"]
     for target in found:  # the primary key first: it drops the foreign keys pointing at it
         uninstall = RetypeTrigger.of(target).uninstall_sql.replace("; ", ";\n  ")
         body += [f"\n  {uninstall}", _drop_constraints(target)]
