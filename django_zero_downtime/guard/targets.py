@@ -12,21 +12,23 @@ from __future__ import annotations
 import importlib.util
 import inspect
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.apps import AppConfig, apps
 from django.conf import settings
 
 from django_zero_downtime import conf
 from django_zero_downtime.findings.locate import display_path, project_root
-from django_zero_downtime.findings.model import Finding, Severity
-from django_zero_downtime.guard import start_scripts
-from django_zero_downtime.guard.startup_inspect import (
-    UninspectableSource,
-    auto_migrate_middleware,
-    find_migrate_calls,
-)
+
+if TYPE_CHECKING:
+    from django_zero_downtime.findings.model import Finding, Severity
+
+# The inspectors (ast, shlex) and the Finding class are imported only when a file may hold
+# a migrate call: every `manage.py check` runs these checks, and almost never finds one.
+MIGRATE_MARKS = ("migrat", "Migrat")
+"""Text every migrate call the inspectors see contains (a command name or MigrationExecutor):
+a file without it is not parsed."""
 
 START_FILE_PATTERNS = ("Procfile*", "Dockerfile*", "*.dockerfile", "*.Dockerfile", "*.sh")
 SERVER_CONFIG_PATTERNS = ("gunicorn*.py",)
@@ -34,8 +36,7 @@ SKIPPED_DIRS = frozenset({"node_modules", "venv", "env", "__pycache__", "site-pa
 INSTALLED_PARTS = frozenset({"site-packages", "dist-packages"})
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(NamedTuple):
     """A kind of start-up code and the check id its migrate calls are reported under."""
 
     check_id: str
@@ -134,6 +135,8 @@ def finding(
     check_id: str, name: str, severity: Severity, message: str, hint: str, path: Path, line: int
 ) -> Finding:
     """A guard finding: no app or migration, a file and a line."""
+    from django_zero_downtime.findings.model import Finding
+
     return Finding(
         rule=check_id,
         name=name,
@@ -147,13 +150,18 @@ def finding(
     )
 
 
-def python_findings(paths: Iterable[Path], source: Source) -> list[Finding]:
-    """Every migrate call in the given Python files, reported under ``source``'s id."""
+def python_findings(
+    paths: Iterable[Path], source: Source, imported: bool = False
+) -> list[Finding]:
+    """Every migrate call in the given Python files, reported under ``source``'s id.
+
+    ``imported``: the files are modules this process has already imported (settings,
+    ``ready()``), so they parse, and one without :data:`MIGRATE_MARKS` is not parsed again."""
     found: list[Finding] = []
     for path in paths:
         try:
-            calls = find_migrate_calls(path.read_text(encoding="utf-8"), str(path))
-        except (OSError, UnicodeDecodeError, UninspectableSource) as exc:
+            calls = migrate_calls(path, imported)
+        except (OSError, UnicodeDecodeError, _uninspectable_source()) as exc:
             found.append(_uninspectable(path, exc))
             continue
         for call in calls:
@@ -164,6 +172,24 @@ def python_findings(paths: Iterable[Path], source: Source) -> list[Finding]:
                 )
             )
     return found
+
+
+def _uninspectable_source() -> type[Exception]:
+    """(Called only when an exception is being handled: the inspector is imported lazily.)"""
+    from django_zero_downtime.guard.startup_inspect import UninspectableSource
+
+    return UninspectableSource
+
+
+def migrate_calls(path: Path, imported: bool = False) -> list[Any]:
+    """The migrate calls in a Python file; [] without parsing an imported module whose text
+    could hold none."""
+    text = path.read_text(encoding="utf-8")
+    if imported and not any(mark in text for mark in MIGRATE_MARKS):
+        return []
+    from django_zero_downtime.guard.startup_inspect import find_migrate_calls
+
+    return find_migrate_calls(text, str(path))
 
 
 def _uninspectable(path: Path, exc: Exception) -> Finding:
@@ -204,6 +230,8 @@ def extra_start_files() -> tuple[list[Path], list[Finding]]:
 
 
 def _missing_start_file(name: str, path: Path) -> Finding:
+    from django_zero_downtime.findings.model import Finding
+
     return Finding(
         rule="zdt.W021",
         name="start-file-missing",
@@ -217,6 +245,11 @@ def _missing_start_file(name: str, path: Path) -> Finding:
 
 def start_script_findings(paths: Iterable[Path]) -> list[Finding]:
     """``zdt.E024`` for each line where a start script migrates with the web server's start."""
+    paths = list(paths)
+    if not paths:
+        return []  # the script inspector is not imported
+    from django_zero_downtime.guard import start_scripts
+
     found: list[Finding] = []
     for path in paths:
         try:
@@ -253,10 +286,15 @@ def _start_script_finding(path: Path, kind: str, line: int) -> Finding:
 
 def auto_migrate_setting_findings() -> list[Finding]:
     """Third-party settings known to run migrations inside the web process."""
+    middleware = list(getattr(settings, "MIDDLEWARE", []))
+    if not _tenant_model_auto_creates_schema() and not any("migrat" in str(m) for m in middleware):
+        return []  # nothing to look up (the inspectors are not imported)
+    from django_zero_downtime.guard.startup_inspect import auto_migrate_middleware
+
     settings_file = (settings_modules() or [Path("settings.py")])[0]
     found = [
         _middleware_finding(dotted, package, settings_file)
-        for dotted, package in auto_migrate_middleware(list(getattr(settings, "MIDDLEWARE", [])))
+        for dotted, package in auto_migrate_middleware(middleware)
     ]
     tenant = _tenant_model_auto_creates_schema()
     if tenant:

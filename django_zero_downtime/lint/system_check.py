@@ -29,9 +29,7 @@ from django.db.migrations.state import ProjectState
 
 from django_zero_downtime import conf, project
 from django_zero_downtime.exceptions import ZeroDowntimeError
-from django_zero_downtime.findings.render import check_message
 from django_zero_downtime.lint import baseline as adoption
-from django_zero_downtime.lint import gate
 
 OWN_LABEL = "django_zero_downtime"
 """This product's own ledger migrations are never the project's (even when installed
@@ -76,6 +74,9 @@ def migration_messages(app_configs: Iterable[AppConfig] | None = None) -> list[A
 
 def _message(finding: Any) -> Any:
     """zdt.E010 where a command judges this migration, else the warning zdt.W011."""
+    from django_zero_downtime.findings.render import check_message
+    from django_zero_downtime.lint import gate
+
     approve = "\n(or approve it with a reason; see docs/rules.md)"
     if gate.is_judged((finding.app, finding.migration)):
         return check_message(finding, "zdt.E010", approve)
@@ -102,6 +103,8 @@ def baseline_messages() -> list[Any]:
 
 
 def _baseline_message(text: str, hint: str | None) -> Any:
+    from django_zero_downtime.lint import gate
+
     if gate.any_judged():
         return checks.Error(text, hint=hint, id="zdt.E012")
     return checks.Warning(text, hint=hint, id="zdt.W012")
