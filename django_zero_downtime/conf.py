@@ -230,6 +230,14 @@ def get_settings() -> ZdtSettings:
     return ZdtSettings(**values)
 
 
+def value(name: str) -> Any:
+    """One setting (``name`` without the prefix), validated: what :func:`get_settings` would
+    give for it, without reading the other 25 (hints ask for one per finding)."""
+    if not hasattr(django_settings, f"ZDT_{name}"):
+        return getattr(ZdtSettings, name)
+    return VALIDATORS[name](name, getattr(django_settings, f"ZDT_{name}"))
+
+
 def migration_alias(requested: str | None = None) -> str:
     """The database alias migrations run on: the one asked for, else ZDT_MIGRATION_DATABASE."""
     return requested or get_settings().MIGRATION_DATABASE or "default"
