@@ -114,7 +114,6 @@ def add_field(ctx: OperationContext) -> list[Violation]:
         return []
     model, table = found[0].name, found[1]
     where, column = _where(ctx, model, op.name), f'"{table}"."{new.column}"'
-    field_code = hints.code(op.field)
     out: list[Violation] = []
     if added.rewrites_on_add(op.field):
         out.append(
@@ -131,7 +130,7 @@ def add_field(ctx: OperationContext) -> list[Violation]:
                 "ZDT107",
                 f"AddField {where}: {column} is NOT NULL without a "
                 "database default; the previous release's INSERTs omit it and fail.",
-                hints.add_not_null_column(model, op.name, field_code, op.field),
+                hints.add_not_null_column(model, op.name, hints.code(op.field), op.field),
             )
         )
     out += _index_violations(ctx, "AddField", where, table, new, op.name, model)
