@@ -109,7 +109,7 @@ def _where(ctx: OperationContext, model: str, name: str = "") -> str:
 def add_field(ctx: OperationContext) -> list[Violation]:
     op: Any = ctx.operation
     found = ctx.existing_table(op.model_name)
-    new = facts.column_facts(op.name, op.field, ctx.state, ctx.app_label, ctx.connection)
+    new = ctx.column_facts(op.name, op.field)
     if found is None or new.column is None:
         return []
     model, table = found[0].name, found[1]
@@ -233,8 +233,8 @@ def alter_field(ctx: OperationContext) -> list[Violation]:
     if found is None or old_field is None:
         return []
     model, table = found[0].name, found[1]
-    old = facts.column_facts(op.name, old_field, ctx.state, ctx.app_label, ctx.connection)
-    new = facts.column_facts(op.name, op.field, ctx.state, ctx.app_label, ctx.connection)
+    old = ctx.column_facts(op.name, old_field)
+    new = ctx.column_facts(op.name, op.field)
     if old.column is None or new.column is None:
         return []
     where = _where(ctx, model, op.name)
