@@ -21,7 +21,9 @@ grows faster than linearly: minutes at 3,000).
 ``--instructions`` counts instructions with valgrind (callgrind) instead of CPU time: each
 figure is the instructions of the process minus those of a process that only runs
 ``django.setup()``, one run each (a count does not depend on the load of a shared machine,
-where CPU-time ratios move by 30%). Several minutes per corpus.
+where CPU-time ratios move by 30%). Several minutes per corpus. ``PYTHONHASHSEED=0``: with
+random hashing, the same command's count moved by up to 9% between runs (a full garbage
+collection more or less over 1,000 loaded migrations).
 
 This package and each corpus are byte-compiled before anything is measured (as a wheel
 install and a second run have them): with ``PYTHONDONTWRITEBYTECODE`` set, every process
@@ -97,7 +99,8 @@ def instructions(directory: Path, env: dict[str, str], *args: str) -> int:
     done = subprocess.run(
         ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
          "-c", RUNNER, *args],
-        cwd=directory, env=env, capture_output=True, text=True, timeout=7200,
+        cwd=directory, env={**env, "PYTHONHASHSEED": "0"}, capture_output=True, text=True,
+        timeout=7200,
     )  # fmt: skip
     found = re.search(r"Collected : (\d+)", done.stderr)
     assert found and "ZDT_CPU" in done.stdout, done.stdout[-2000:] + done.stderr[-3000:]
