@@ -22,7 +22,7 @@ grows faster than linearly: minutes at 3,000).
 figure is the instructions of the process minus those of a process that only runs
 ``django.setup()``, one run each (a count does not depend on the load of a shared machine,
 where CPU-time ratios move by 30%). Several minutes per corpus. ``PYTHONHASHSEED=0``: with
-random hashing, the same command's count moved by up to 9% between runs (a full garbage
+random hashing, two runs of the same command differed by 2.5% (a garbage
 collection more or less over 1,000 loaded migrations).
 
 This package and each corpus are byte-compiled before anything is measured (as a wheel
