@@ -22,8 +22,8 @@ grows faster than linearly: minutes at 3,000).
 figure is the instructions of the process minus those of a process that only runs
 ``django.setup()``, one run each (a count does not depend on the load of a shared machine,
 where CPU-time ratios move by 30%). Several minutes per corpus. ``PYTHONHASHSEED=0``: with
-random hashing, two runs of the same command differed by 2.5% (a garbage
-collection more or less over 1,000 loaded migrations).
+random hashing, two runs of the same command differed by 2.5% (probably hash order
+changing when dicts resize and the garbage collector runs).
 
 This package and each corpus are byte-compiled before anything is measured (as a wheel
 install and a second run have them): with ``PYTHONDONTWRITEBYTECODE`` set, every process
