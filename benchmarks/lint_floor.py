@@ -17,6 +17,18 @@ columns added, columns altered, indexes added, columns renamed and removed. Targ
 <= 1.0x theirs on the real corpus, ours <= 1.5x the floor at 1,000 and 3,000 migrations.
 django-safe-migrations on the synthetic corpora only with ``--theirs-synthetic`` (its time
 grows faster than linearly: minutes at 3,000).
+
+``--instructions`` counts instructions with valgrind (callgrind) instead of CPU time: each
+figure is the instructions of the process minus those of a process that only runs
+``django.setup()``, one run each (a count does not depend on the load of a shared machine,
+where CPU-time ratios move by 30%). Several minutes per corpus. ``PYTHONHASHSEED=0``: with
+random hashing, two runs of the same command differed by 2.5% (probably hash order
+changing when dicts resize and the garbage collector runs).
+
+This package and each corpus are byte-compiled before anything is measured (as a wheel
+install and a second run have them): with ``PYTHONDONTWRITEBYTECODE`` set, every process
+would otherwise compile the migrations (the floor's cost too) and ~150 modules of the
+checker from source (only ours), which is compile(), not checking.
 """
 
 from __future__ import annotations
@@ -25,6 +37,7 @@ import argparse
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -32,7 +45,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.lint_scratch_project import environment, write_project
+from benchmarks.lint_scratch_project import byte_compile, environment, write_project
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/zdt_bench_lint"
 OURS = ("safemigrate", "--check", "--all", "--format", "json")
@@ -42,7 +55,9 @@ RUNNER = """
 import io, json, sys, time, django
 django.setup()
 cpu = time.process_time()
-if sys.argv[1] == "floor":
+if sys.argv[1] == "setup":
+    pass
+elif sys.argv[1] == "floor":
     from django.db.migrations.loader import MigrationLoader
     from django.db.migrations.state import ProjectState
     from django_zero_downtime.lint.select import full_plan
@@ -77,6 +92,26 @@ def cpu_seconds(directory: Path, env: dict[str, str], *args: str) -> float:
 
 def fastest(directory: Path, env: dict[str, str], runs: int, *args: str) -> float:
     return min(cpu_seconds(directory, env, *args) for _ in range(runs))
+
+
+def instructions(directory: Path, env: dict[str, str], *args: str) -> int:
+    """Instructions the whole process executes (valgrind's callgrind)."""
+    done = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
+         "-c", RUNNER, *args],
+        cwd=directory, env={**env, "PYTHONHASHSEED": "0"}, capture_output=True, text=True,
+        timeout=7200,
+    )  # fmt: skip
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    assert found and "ZDT_CPU" in done.stdout, done.stdout[-2000:] + done.stderr[-3000:]
+    return int(found.group(1))
+
+
+def instruction_counts(directory: Path, env: dict[str, str], theirs: bool) -> dict[str, float]:
+    """Giga-instructions of each command after ``django.setup()`` (minus a setup-only run)."""
+    setup = instructions(directory, env, "setup")
+    commands = {"floor": ("floor",), "ours": OURS, **({"theirs": THEIRS} if theirs else {})}
+    return {k: (instructions(directory, env, *v) - setup) / 1e9 for k, v in commands.items()}
 
 
 # -- the synthetic app -------------------------------------------------------------------------
@@ -157,6 +192,8 @@ def require(*modules: str) -> None:
 
 
 def corpus(directory: Path, env: dict[str, str], runs: int, theirs: bool) -> dict[str, float]:
+    if runs == 0:
+        return instruction_counts(directory, env, theirs)
     times = {
         "floor": fastest(directory, env, runs, "floor"),
         "ours": fastest(directory, env, runs, *OURS),
@@ -166,13 +203,13 @@ def corpus(directory: Path, env: dict[str, str], runs: int, theirs: bool) -> dic
     return times
 
 
-def line(label: str, times: dict[str, float]) -> str:
+def line(label: str, times: dict[str, float], unit: str = "s") -> str:
     text = (
-        f"  {label:<34} floor {times['floor']:6.2f} s  ours {times['ours']:6.2f} s "
-        f"({times['ours'] / times['floor']:.2f}x floor)"
+        f"  {label:<34} floor {times['floor']:6.2f} {unit}  ours {times['ours']:6.2f} {unit} "
+        f"({times['ours'] / times['floor']:.3f}x floor)"
     )
     if "theirs" in times:
-        text += f"  django-safe-migrations {times['theirs']:6.2f} s (ours {times['ours'] / times['theirs']:.2f}x)"  # noqa: E501
+        text += f"  django-safe-migrations {times['theirs']:6.2f} {unit} (ours {times['ours'] / times['theirs']:.2f}x)"  # noqa: E501
     return text
 
 
@@ -181,25 +218,34 @@ def main() -> int:
     parser.add_argument("--sizes", type=int, nargs="*", default=[1000, 3000])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--theirs-synthetic", action="store_true")
+    parser.add_argument(
+        "--instructions", action="store_true", help="count instructions with valgrind instead"
+    )
     options = parser.parse_args()
+    runs = 0 if options.instructions else options.runs
     require("wagtail", "taggit", "django_safe_migrations")
     env = environment(os.environ.get("DATABASE_URL") or DEFAULT_URL)
     results: list[tuple[str, dict[str, float]]] = []
     with tempfile.TemporaryDirectory(prefix="zdt_floor_") as tmp:
         real = write_project(Path(tmp) / "real", ("django_safe_migrations",))
+        byte_compile(real)
         cpu_seconds(real, env, "floor")  # warm the .pyc files and the file system cache
-        results.append(("real: wagtail + taggit + contrib", corpus(real, env, options.runs, True)))
+        results.append(("real: wagtail + taggit + contrib", corpus(real, env, runs, True)))
         for size in options.sizes:
             directory = write_project(Path(tmp) / f"synth{size}")
             (directory / "synth_settings.py").write_text(SYNTH_SETTINGS)
             write_synthetic(directory, size)
+            byte_compile(directory)
             synth_env = {**env, "DJANGO_SETTINGS_MODULE": "synth_settings"}
             cpu_seconds(directory, synth_env, "floor")
-            times = corpus(directory, synth_env, options.runs, options.theirs_synthetic)
+            times = corpus(directory, synth_env, runs, options.theirs_synthetic)
             results.append((f"synthetic: {size:,} migrations", times))
-    print(f"checker CPU seconds after django.setup(), fastest of {options.runs} runs each")
+    if runs:
+        print(f"checker CPU seconds after django.setup(), fastest of {runs} runs each")
+    else:
+        print("checker instructions after django.setup() (callgrind, G = 10^9), one run each")
     for label, times in results:
-        print(line(label, times))
+        print(line(label, times, "s" if runs else "G"))
     real_ratio = results[0][1]["ours"] / results[0][1]["theirs"]
     worst_floor = (
         max(times["ours"] / times["floor"] for _, times in results[1:]) if results[1:] else 0

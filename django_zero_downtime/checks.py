@@ -21,16 +21,19 @@ The checks are thin: the logic lives in :mod:`guard_targets`, :mod:`startup_insp
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
 from django_zero_downtime import conf
-from django_zero_downtime.findings.model import Finding
-from django_zero_downtime.findings.render import check_message
-from django_zero_downtime.guard import roles as guard_roles
 from django_zero_downtime.guard import targets as guard_targets
+
+if TYPE_CHECKING:
+    from django_zero_downtime.findings.model import Finding
+
+# Every check runs in every `manage.py check` and `runserver` start: what it needs only to
+# report something (rendering, the rule catalogue, roles) is imported when it has a finding.
 
 TAG = "zero_downtime"
 
@@ -56,7 +59,12 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
 
 def to_messages(findings: Iterable[Finding]) -> list[checks.CheckMessage]:
     """Findings as check messages, the location first: ``path:line: message``."""
-    return [check_message(found) for found in findings]
+    listed = list(findings)
+    if not listed:
+        return []
+    from django_zero_downtime.findings.render import check_message
+
+    return [check_message(found) for found in listed]
 
 
 @checks.register(TAG)
@@ -64,10 +72,10 @@ def check_startup_code(app_configs: Any = None, **kwargs: Any) -> list[checks.Ch
     """zdt.E020-E022 (and W022): entry modules, ready() and settings run no migrations."""
     findings = guard_targets.python_findings(guard_targets.entry_modules(), guard_targets.ENTRY)
     findings += guard_targets.python_findings(
-        guard_targets.ready_modules(app_configs), guard_targets.READY
+        guard_targets.ready_modules(app_configs), guard_targets.READY, imported=True
     )
     findings += guard_targets.python_findings(
-        guard_targets.settings_modules(), guard_targets.SETTINGS
+        guard_targets.settings_modules(), guard_targets.SETTINGS, imported=True
     )
     return to_messages(findings)
 
@@ -106,6 +114,8 @@ def check_web_role(
         values = conf.get_settings()
     except ImproperlyConfigured:
         return []  # reported as zdt.E001 by check_settings
+    from django_zero_downtime.guard import roles as guard_roles
+
     return to_messages(
         guard_roles.web_role_findings(databases, values.MIGRATION_DATABASE, values.PRODUCTION)
     )
@@ -133,6 +143,8 @@ def check_compatibility(app_configs: Any = None, **kwargs: Any) -> list[checks.C
 
 
 def _compat_message(finding: Finding) -> checks.CheckMessage:
+    from django_zero_downtime.findings.render import check_message
+
     return check_message(finding, "zdt.E040" if finding.is_error else "zdt.W040")
 
 

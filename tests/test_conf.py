@@ -74,3 +74,14 @@ def test_system_check_warns_on_unknown_setting() -> None:
 
 def test_clean_settings_pass_the_check() -> None:
     assert checks.check_settings() == []
+
+
+def test_every_setting_has_a_default_and_the_snapshot_is_immutable() -> None:
+    values = conf.ZdtSettings()
+    assert set(values.as_dict()) == set(conf.VALIDATORS)
+    assert all(hasattr(conf.ZdtSettings, name) for name in conf.VALIDATORS)
+    assert conf.ZdtSettings(MAX_RETRIES=2) == conf.ZdtSettings(MAX_RETRIES=2) != values
+    with pytest.raises(AttributeError, match="immutable"):
+        values.MAX_RETRIES = 1
+    with pytest.raises(TypeError, match="LOCK_TIMEOUT"):
+        conf.ZdtSettings(LOCK_TIMEOUT=1)

@@ -58,8 +58,10 @@ def display_path(path: str | Path) -> str:
     return _display(str(path), project_root(), os.getcwd())
 
 
+@lru_cache(maxsize=4096)
 def _display(path: str, root: Path, cwd: str) -> str:
-    """(``cwd``: a relative ``path`` resolves against it.)"""
+    """(``cwd``: a relative ``path`` resolves against it. Cached: a lint shows one path per
+    finding, and a migration with several findings is shown several times.)"""
     resolved = _resolved(os.path.join(cwd, path))
     base = str(root)
     if resolved == base:
@@ -124,7 +126,9 @@ def location(
     path = source_file(loaded) if loaded is not None else file_of(app, migration)
     if loaded is not None and index is not None and not operation:
         operation = type(loaded.operations[index]).__name__
-    return Location(app, migration, index, operation, display_path(path), line_of(path, index))
+    count = len(loaded.operations) if loaded is not None else None
+    line = line_of(path, index, count)
+    return Location(app, migration, index, operation, display_path(path), line)
 
 
 def of_migration(migration: Any, index: int | None = None, operation: str = "") -> Location:
@@ -133,17 +137,51 @@ def of_migration(migration: Any, index: int | None = None, operation: str = "") 
 
 
 @cache
-def _lines(path: str) -> tuple[int | None, tuple[int, ...]]:
-    """Line of ``class Migration`` and of each element of its ``operations`` list."""
+def _lines(path: str, count: int | None = None) -> tuple[int | None, tuple[int, ...]]:
+    """Line of ``class Migration`` and of each element of its ``operations`` list.
+
+    ``count``: the number of operations, when known. A file in the migration writer's layout
+    is then read as text (:func:`_writer_lines`), and parsed only when that does not find
+    exactly ``count`` elements: a checker run shows a line per finding, and parsing every
+    file with one cost a run of 3,000 migrations a tenth of its time."""
     try:
         with open(path, encoding="utf-8") as source:
-            tree = ast.parse(source.read(), filename=path)
-    except (OSError, SyntaxError, ValueError):
+            text = source.read()
+    except (OSError, ValueError):
+        return None, ()
+    if count is not None:
+        found = _writer_lines(text)
+        if found is not None and len(found[1]) == count:
+            return found
+    try:
+        tree = ast.parse(text, filename=path)
+    except (SyntaxError, ValueError):
         return None, ()
     for node in tree.body:
         if isinstance(node, ast.ClassDef) and node.name == "Migration":
             return node.lineno, _operation_lines(node)
     return None, ()
+
+
+def _writer_lines(text: str) -> tuple[int, tuple[int, ...]] | None:
+    """The lines the writer's layout puts them on: ``class Migration(`` at the margin,
+    ``    operations = [``, an element per line indented by 8 that does not close a bracket,
+    ``    ]``. None when the file is not laid out so (or holds a triple-quoted string)."""
+    if '"""' in text or "'''" in text:
+        return None
+    lines = text.splitlines()
+    top = next((n for n, line in enumerate(lines, 1) if line.startswith("class Migration(")), 0)
+    start = next((n for n in range(top, len(lines)) if lines[n] == "    operations = ["), -1)
+    if not top or start < 0:
+        return None
+    elements: list[int] = []
+    for number in range(start + 1, len(lines)):
+        line = lines[number]
+        if line == "    ]":
+            return top, tuple(elements)
+        if line.startswith("        ") and line[8:9] not in ("", " ", ")", "]", "}", "#"):
+            elements.append(number + 1)
+    return None
 
 
 def _operation_lines(node: ast.ClassDef) -> tuple[int, ...]:
@@ -164,14 +202,15 @@ def _assigned_name(statement: ast.stmt) -> str | None:
     return None
 
 
-def line_of(path: str, operation_index: int | None) -> int | None:
+def line_of(path: str, operation_index: int | None, count: int | None = None) -> int | None:
     """The operation's line, else the ``class Migration`` line, else None.
 
-    A relative ``path`` is taken as shown in findings (relative to the project root)."""
+    A relative ``path`` is taken as shown in findings (relative to the project root);
+    ``count``: how many operations the migration has, when known (see :func:`_lines`)."""
     if not path:
         return None
     absolute = path if os.path.isabs(path) else str(project_root() / path)
-    class_line, operation_lines = _lines(absolute)
+    class_line, operation_lines = _lines(absolute, count)
     if operation_index is not None and operation_index < len(operation_lines):
         return operation_lines[operation_index]
     return class_line

@@ -33,8 +33,13 @@ from typing import Any
 from django_zero_downtime import conf
 from django_zero_downtime.exceptions import MigrationInWebProcessError
 from django_zero_downtime.guard import heartbeat
-from django_zero_downtime.guard.start_scripts import RUNSERVER_COMMANDS, WEB_SERVERS
 
+WEB_SERVERS = frozenset(
+    {"gunicorn", "uvicorn", "daphne", "hypercorn", "granian", "waitress-serve", "uwsgi"}
+)
+RUNSERVER_COMMANDS = frozenset({"runserver", "runserver_plus"})
+"""Here, not in :mod:`.start_scripts` (which uses them too): ``ready()`` installs this module
+in every process, and the script inspector's imports are not needed for that."""
 MANAGEMENT_PROGRAMS = frozenset({"manage", "django-admin", "django"})
 
 _served: dict[str, str] = {}

@@ -25,12 +25,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
+from django_zero_downtime.guard.runtime import RUNSERVER_COMMANDS, WEB_SERVERS
 from django_zero_downtime.guard.startup_inspect import MIGRATE_COMMANDS
 
-WEB_SERVERS = frozenset(
-    {"gunicorn", "uvicorn", "daphne", "hypercorn", "granian", "waitress-serve", "uwsgi"}
-)
-RUNSERVER_COMMANDS = frozenset({"runserver", "runserver_plus"})
+__all__ = ["RUNSERVER_COMMANDS", "WEB_SERVERS"]  # re-exported (defined in guard.runtime)
 WRAPPERS = frozenset(
     {"exec", "nohup", "env", "time", "command", "gosu", "su-exec", "tini", "dumb-init", "--"}
     | {"poetry", "pipenv", "uv", "pdm", "hatch", "rye", "run", "-m", "-u", "-B", "-O"}

@@ -11,22 +11,25 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
+import os
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.apps import AppConfig, apps
 from django.conf import settings
 
 from django_zero_downtime import conf
 from django_zero_downtime.findings.locate import display_path, project_root
-from django_zero_downtime.findings.model import Finding, Severity
-from django_zero_downtime.guard import start_scripts
-from django_zero_downtime.guard.startup_inspect import (
-    UninspectableSource,
-    auto_migrate_middleware,
-    find_migrate_calls,
-)
+
+if TYPE_CHECKING:
+    from django_zero_downtime.findings.model import Finding, Severity
+
+# The inspectors (ast, shlex) and the Finding class are imported only when a file may hold
+# a migrate call: every `manage.py check` runs these checks, and almost never finds one.
+MIGRATE_MARKS = ("migrat", "Migrat")
+"""Text every migrate call the inspectors see contains (a command name or MigrationExecutor):
+a file without it is not parsed."""
 
 START_FILE_PATTERNS = ("Procfile*", "Dockerfile*", "*.dockerfile", "*.Dockerfile", "*.sh")
 SERVER_CONFIG_PATTERNS = ("gunicorn*.py",)
@@ -34,8 +37,7 @@ SKIPPED_DIRS = frozenset({"node_modules", "venv", "env", "__pycache__", "site-pa
 INSTALLED_PARTS = frozenset({"site-packages", "dist-packages"})
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(NamedTuple):
     """A kind of start-up code and the check id its migrate calls are reported under."""
 
     check_id: str
@@ -114,10 +116,22 @@ def ready_modules(app_configs: Iterable[AppConfig] | None = None) -> list[Path]:
         ready = type(app_config).ready
         if ready is AppConfig.ready:
             continue
-        source = inspect.getsourcefile(ready)
+        source = _defining_file(ready)
         if source and is_project_file(Path(source)):
             found.append(Path(source))
     return _unique(found)
+
+
+def _defining_file(function: object) -> str | None:
+    """The ``.py`` file defining ``function``; None for one in an installed package, told by
+    its path before any file is looked at (``inspect.getsourcefile`` and ``resolve`` cost a
+    few stat calls per app on every check)."""
+    filename = getattr(getattr(function, "__code__", None), "co_filename", None)
+    if not isinstance(filename, str) or not filename.endswith(".py"):
+        return inspect.getsourcefile(function)  # type: ignore[arg-type]
+    if INSTALLED_PARTS & set(filename.split(os.sep)):
+        return None
+    return filename if os.path.isfile(filename) else None
 
 
 def settings_modules() -> list[Path]:
@@ -134,6 +148,8 @@ def finding(
     check_id: str, name: str, severity: Severity, message: str, hint: str, path: Path, line: int
 ) -> Finding:
     """A guard finding: no app or migration, a file and a line."""
+    from django_zero_downtime.findings.model import Finding
+
     return Finding(
         rule=check_id,
         name=name,
@@ -147,13 +163,16 @@ def finding(
     )
 
 
-def python_findings(paths: Iterable[Path], source: Source) -> list[Finding]:
-    """Every migrate call in the given Python files, reported under ``source``'s id."""
+def python_findings(paths: Iterable[Path], source: Source, imported: bool = False) -> list[Finding]:
+    """Every migrate call in the given Python files, reported under ``source``'s id.
+
+    ``imported``: the files are modules this process has already imported (settings,
+    ``ready()``), so they parse, and one without :data:`MIGRATE_MARKS` is not parsed again."""
     found: list[Finding] = []
     for path in paths:
         try:
-            calls = find_migrate_calls(path.read_text(encoding="utf-8"), str(path))
-        except (OSError, UnicodeDecodeError, UninspectableSource) as exc:
+            calls = migrate_calls(path, imported)
+        except (OSError, UnicodeDecodeError, _uninspectable_source()) as exc:
             found.append(_uninspectable(path, exc))
             continue
         for call in calls:
@@ -164,6 +183,24 @@ def python_findings(paths: Iterable[Path], source: Source) -> list[Finding]:
                 )
             )
     return found
+
+
+def _uninspectable_source() -> type[Exception]:
+    """(Called only when an exception is being handled: the inspector is imported lazily.)"""
+    from django_zero_downtime.guard.startup_inspect import UninspectableSource
+
+    return UninspectableSource
+
+
+def migrate_calls(path: Path, imported: bool = False) -> list[Any]:
+    """The migrate calls in a Python file; [] without parsing an imported module whose text
+    could hold none."""
+    text = path.read_text(encoding="utf-8")
+    if imported and not any(mark in text for mark in MIGRATE_MARKS):
+        return []
+    from django_zero_downtime.guard.startup_inspect import find_migrate_calls
+
+    return find_migrate_calls(text, str(path))
 
 
 def _uninspectable(path: Path, exc: Exception) -> Finding:
@@ -204,6 +241,8 @@ def extra_start_files() -> tuple[list[Path], list[Finding]]:
 
 
 def _missing_start_file(name: str, path: Path) -> Finding:
+    from django_zero_downtime.findings.model import Finding
+
     return Finding(
         rule="zdt.W021",
         name="start-file-missing",
@@ -217,6 +256,11 @@ def _missing_start_file(name: str, path: Path) -> Finding:
 
 def start_script_findings(paths: Iterable[Path]) -> list[Finding]:
     """``zdt.E024`` for each line where a start script migrates with the web server's start."""
+    paths = list(paths)
+    if not paths:
+        return []  # the script inspector is not imported
+    from django_zero_downtime.guard import start_scripts
+
     found: list[Finding] = []
     for path in paths:
         try:
@@ -253,10 +297,15 @@ def _start_script_finding(path: Path, kind: str, line: int) -> Finding:
 
 def auto_migrate_setting_findings() -> list[Finding]:
     """Third-party settings known to run migrations inside the web process."""
+    middleware = list(getattr(settings, "MIDDLEWARE", []))
+    if not _tenant_model_auto_creates_schema() and not any("migrat" in str(m) for m in middleware):
+        return []  # nothing to look up (the inspectors are not imported)
+    from django_zero_downtime.guard.startup_inspect import auto_migrate_middleware
+
     settings_file = (settings_modules() or [Path("settings.py")])[0]
     found = [
         _middleware_finding(dotted, package, settings_file)
-        for dotted, package in auto_migrate_middleware(list(getattr(settings, "MIDDLEWARE", [])))
+        for dotted, package in auto_migrate_middleware(middleware)
     ]
     tenant = _tenant_model_auto_creates_schema()
     if tenant:

@@ -33,6 +33,20 @@ class OperationContext:
     """What earlier statements and migrations established (NOT NULL proofs, new columns)."""
     index: int = 0
     """The operation's position in its migration."""
+    _columns: dict[tuple[str, int], facts.ColumnFacts] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+
+    def column_facts(self, name: str, field_: object) -> facts.ColumnFacts:
+        """:func:`facts.column_facts` in this context, once per field: the transaction rules
+        and the operation rules both ask it of an ``AlterField``'s old and new field (each a
+        field copy and type rendering)."""
+        key = (name, id(field_))
+        found = self._columns.get(key)
+        if found is None:
+            found = facts.column_facts(name, field_, self.state, self.app_label, self.connection)
+            self._columns[key] = found
+        return found
 
     def model(self, name: str) -> ModelState | None:
         return facts.get_model_state(self.state, self.app_label, name)

@@ -11,6 +11,7 @@ migration) is its own check, so it is reported even when linting cannot run.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import pkgutil
@@ -29,31 +30,32 @@ from django.db.migrations.state import ProjectState
 
 from django_zero_downtime import conf, project
 from django_zero_downtime.exceptions import ZeroDowntimeError
-from django_zero_downtime.findings.render import check_message
 from django_zero_downtime.lint import baseline as adoption
-from django_zero_downtime.lint import gate
 
 OWN_LABEL = "django_zero_downtime"
 """This product's own ledger migrations are never the project's (even when installed
 editable, outside site-packages): they are tested here, not linted on every check."""
 
 
-def _installed_roots() -> list[str]:
+@functools.cache
+def _installed_roots() -> tuple[str, ...]:
+    """(Cached: the interpreter's directories do not move; each is a realpath.)"""
     paths = sysconfig.get_paths()
     roots = [paths["purelib"], paths["platlib"], paths["stdlib"], *site.getsitepackages()]
-    return sorted({os.path.realpath(root) for root in roots})
+    return tuple(sorted({os.path.realpath(root) for root in roots}))
 
 
 def is_first_party(app_config: AppConfig) -> bool:
     """An app of this project (inside its root) rather than of an installed distribution
     or another repository (an editable install)."""
     path = os.path.realpath(app_config.path)
-    if not project.is_inside(path):
+    root = str(project.root())  # resolved; a string test, not a second resolve per app
+    if path != root and not path.startswith(root.rstrip(os.sep) + os.sep):
         return False
     parts = path.split(os.sep)
     if "site-packages" in parts or "dist-packages" in parts:
         return False
-    return not any(path.startswith(root + os.sep) for root in _installed_roots())
+    return not any(path.startswith(top + os.sep) for top in _installed_roots())
 
 
 def migration_messages(app_configs: Iterable[AppConfig] | None = None) -> list[Any]:
@@ -76,6 +78,9 @@ def migration_messages(app_configs: Iterable[AppConfig] | None = None) -> list[A
 
 def _message(finding: Any) -> Any:
     """zdt.E010 where a command judges this migration, else the warning zdt.W011."""
+    from django_zero_downtime.findings.render import check_message
+    from django_zero_downtime.lint import gate
+
     approve = "\n(or approve it with a reason; see docs/rules.md)"
     if gate.is_judged((finding.app, finding.migration)):
         return check_message(finding, "zdt.E010", approve)
@@ -102,6 +107,8 @@ def baseline_messages() -> list[Any]:
 
 
 def _baseline_message(text: str, hint: str | None) -> Any:
+    from django_zero_downtime.lint import gate
+
     if gate.any_judged():
         return checks.Error(text, hint=hint, id="zdt.E012")
     return checks.Warning(text, hint=hint, id="zdt.W012")

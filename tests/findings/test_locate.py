@@ -63,3 +63,36 @@ def test_shown_paths_resolve_symlinks_like_realpath(tmp_path: Path) -> None:
         assert locate.display_path(tmp_path / "link" / "app" / "0001.py") == "app/0001.py"
         assert locate.display_path(real / "app" / "0002.py") == str(tmp_path / "outside.py")
         assert locate.display_path(real) == "."
+
+
+def _parsed_lines(path: Path) -> tuple[int | None, tuple[int, ...]]:
+    locate._lines.cache_clear()
+    return locate._lines(str(path))  # no count: always parsed
+
+
+def test_the_writer_layout_is_read_as_text_with_the_lines_a_parse_gives() -> None:
+    import django.contrib.auth.migrations as auth_migrations
+
+    files = sorted(Path(auth_migrations.__file__).parent.glob("0*.py"))
+    assert files
+    read = 0
+    for path in files:
+        parsed = _parsed_lines(path)
+        text = locate._writer_lines(path.read_text())
+        if text is not None and len(text[1]) == len(parsed[1]):
+            read += 1
+            assert text == parsed, path
+        locate._lines.cache_clear()
+        assert locate._lines(str(path), len(parsed[1])) == parsed, path
+    assert read >= len(files) // 2  # most of Django's own files are in the writer's layout
+
+
+def test_a_layout_the_text_reading_miscounts_falls_back_to_a_parse(tmp_path: Path) -> None:
+    path = tmp_path / "0002_x.py"
+    path.write_text(
+        "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n"
+        "    operations = [\n        migrations.RunSQL('SELECT 1; '\n        'SELECT 2'),\n"
+        "        migrations.RunSQL('SELECT 3'),\n    ]\n"
+    )
+    locate._lines.cache_clear()
+    assert locate._lines(str(path), 2) == (4, (6, 8)) == _parsed_lines(path)

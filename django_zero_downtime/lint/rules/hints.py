@@ -29,7 +29,7 @@ def code(value: Any) -> str:
 
 def cycles() -> int:
     try:
-        return conf.get_settings().DEPRECATION_CYCLES
+        return int(conf.value("DEPRECATION_CYCLES"))
     except Exception:  # invalid settings are reported by zdt.E001; hints use the default
         return 3
 

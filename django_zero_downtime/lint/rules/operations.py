@@ -121,12 +121,11 @@ def _where(ctx: OperationContext, model: str, name: str = "") -> str:
 def add_field(ctx: OperationContext) -> list[Violation]:
     op: Any = ctx.operation
     found = ctx.existing_table(op.model_name)
-    new = facts.column_facts(op.name, op.field, ctx.state, ctx.app_label, ctx.connection)
+    new = ctx.column_facts(op.name, op.field)
     if found is None or new.column is None:
         return []
     model, table = found[0].name, found[1]
     where, column = _where(ctx, model, op.name), f'"{table}"."{new.column}"'
-    field_code = hints.code(op.field)
     out: list[Violation] = []
     if added.rewrites_on_add(op.field):
         out.append(
@@ -143,7 +142,7 @@ def add_field(ctx: OperationContext) -> list[Violation]:
                 "ZDT107",
                 f"AddField {where}: {column} is NOT NULL without a "
                 "database default; the previous release's INSERTs omit it and fail.",
-                hints.add_not_null_column(model, op.name, field_code, op.field),
+                hints.add_not_null_column(model, op.name, hints.code(op.field), op.field),
             )
         )
     out += _index_violations(ctx, "AddField", where, table, new, op.name, model)
@@ -246,8 +245,8 @@ def alter_field(ctx: OperationContext) -> list[Violation]:
     if found is None or old_field is None:
         return []
     model, table = found[0].name, found[1]
-    old = facts.column_facts(op.name, old_field, ctx.state, ctx.app_label, ctx.connection)
-    new = facts.column_facts(op.name, op.field, ctx.state, ctx.app_label, ctx.connection)
+    old = ctx.column_facts(op.name, old_field)
+    new = ctx.column_facts(op.name, op.field)
     if old.column is None or new.column is None:
         return []
     where = _where(ctx, model, op.name)

@@ -10,7 +10,6 @@ from django.db import migrations
 
 from django_zero_downtime import traits
 from django_zero_downtime.findings.catalogue import Violation
-from django_zero_downtime.lint import facts
 from django_zero_downtime.lint.context import OperationContext, is_safe_operation
 from django_zero_downtime.lint.rules import hints
 
@@ -60,9 +59,7 @@ def _altered_table(ctx: OperationContext) -> str | None:
     old_field = found[0].fields.get(op.name) if found else None
     if found is None or old_field is None:
         return None
-    args = (ctx.state, ctx.app_label, ctx.connection)
-    old = facts.column_facts(op.name, old_field, *args)
-    new = facts.column_facts(op.name, op.field, *args)
+    old, new = ctx.column_facts(op.name, old_field), ctx.column_facts(op.name, op.field)
     return found[1] if old != new else None
 
 
