@@ -108,7 +108,8 @@ class DeprecateTable(ZdtOperation):
         if not self.allowed(schema_editor, model):
             return
         tables = [model._meta.db_table, *join_tables(model)]
-        base.execute(schema_editor, lock_children_first(tables))
+        if schema_editor.connection.in_atomic_block or base.collecting(schema_editor):
+            base.execute(schema_editor, lock_children_first(tables))  # else: one per statement
         for table in tables:
             base.record(schema_editor, "table", table, "", app_label)
             old, new = quote_ident(table), quote_ident(deprecated_table_name(table))
