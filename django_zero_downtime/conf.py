@@ -44,6 +44,7 @@ class ZdtSettings:
     BACKFILL_BATCH_SIZE: int | None = None
     BACKFILL_PAUSE_S: float = 0.0
     BACKFILL_TARGET_MS: int = 200
+    BACKFILL_CONTENDED_TARGET_MS: int = 50
     BACKFILL_MAX_BATCH_SIZE: int = 100_000
     BACKFILL_THROTTLE_SQL: str | None = None
     MAX_REPLICA_LAG_MS: int | None = 1_500
@@ -260,6 +261,7 @@ VALIDATORS: dict[str, Validator] = {
     "BACKFILL_BATCH_SIZE": _optional_positive_int,
     "BACKFILL_PAUSE_S": _non_negative_number,
     "BACKFILL_TARGET_MS": _positive_int,
+    "BACKFILL_CONTENDED_TARGET_MS": _positive_int,
     "BACKFILL_MAX_BATCH_SIZE": _positive_int,
     "BACKFILL_THROTTLE_SQL": _optional_sql,
     "MAX_REPLICA_LAG_MS": _optional_positive_int,

@@ -72,16 +72,25 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-def record_batch(cursor: Any, progress: Progress, upper: Any, updated: int) -> Controls:
-    """Record one batch (in its transaction) and read the controls, in one statement."""
+WAITERS_SQL = (
+    "(SELECT count(*) FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted "
+    "AND transactionid = pg_current_xact_id()::xid)"
+)
+"""Sessions waiting on this transaction's row locks now, at its last statement: each waits
+until the commit, so none is missed (PostgreSQL 13+: ``pg_current_xact_id``)."""
+
+
+def record_batch(cursor: Any, progress: Progress, upper: Any, updated: int) -> tuple[Controls, int]:
+    """Record one batch (in its transaction), read the controls and count the sessions
+    waiting on the batch's row locks, in one statement."""
     returning = "pause_requested, target_ms" if progress.controls else "false, NULL"
     cursor.execute(
         f"UPDATE {TABLE} SET last_pk = %s::jsonb, rows_done = rows_done + %s, "
-        f"updated_at = now() WHERE id = %s RETURNING {returning}",
+        f"updated_at = now() WHERE id = %s RETURNING {returning}, {WAITERS_SQL}",
         [json.dumps(upper), updated, progress.id],
     )
-    pause, target = cursor.fetchone()
-    return Controls(bool(pause), target)
+    pause, target, waiters = cursor.fetchone()
+    return Controls(bool(pause), target), int(waiters)
 
 
 def read_controls(cursor: Any, progress: Progress) -> Controls:

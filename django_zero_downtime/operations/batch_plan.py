@@ -28,6 +28,7 @@ class BackfillPlan:
     retry_delays_s: tuple[float, ...] = ()
     adaptive: bool = False
     target_ms: int = 200
+    contended_ms: int = 50
     max_batch: int = 100_000
     budget_ms: int = 2_000
     label: str = ""
@@ -55,6 +56,7 @@ def make_plan(
         retry_delays_s=retry_delays(settings),
         adaptive=fixed is None,
         target_ms=settings.BACKFILL_TARGET_MS,
+        contended_ms=settings.BACKFILL_CONTENDED_TARGET_MS,
         max_batch=settings.BACKFILL_MAX_BATCH_SIZE,
         budget_ms=settings.MAX_BLOCKING_MS,
         label=label or key,
@@ -65,3 +67,19 @@ def make_plan(
 def retry_delays(settings: conf.ZdtSettings) -> tuple[float, ...]:
     """The runner's schedule (:mod:`django_zero_downtime.retry`): ZDT_MAX_RETRIES delays."""
     return tuple(retry.schedule_from_settings(settings))
+
+
+CONTENDED_HOLD_S = 30.0
+"""How long batches stay short after the last live session seen waiting on one."""
+
+
+def contended_until(now: float, waiters: int, until: float) -> float:
+    """Until when batches aim at the contended target: a live session waiting on a batch's
+    row locks waits until the batch commits, so the batch's time is that session's wait;
+    seen once, writers are likely to go on, so batches stay short CONTENDED_HOLD_S."""
+    return now + CONTENDED_HOLD_S if waiters else until
+
+
+def batch_aim_ms(now: float, until: float, target_ms: int, contended_ms: int) -> int:
+    """The batch time to aim at: ``contended_ms`` (at most ``target_ms``) while contended."""
+    return min(contended_ms, target_ms) if now < until else target_ms

@@ -35,7 +35,13 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django_zero_downtime import events, retry
 from django_zero_downtime.exceptions import LockTimeoutExhausted, UnsafeOperationError
 from django_zero_downtime.operations import backfill_ledger as ledger
+from django_zero_downtime.operations import batch_messages as messages
 from django_zero_downtime.operations import throttle
+from django_zero_downtime.operations.batch_plan import (
+    CONTENDED_HOLD_S,
+    batch_aim_ms,
+    contended_until,
+)
 from django_zero_downtime.operations.batch_plan import START_BATCH as START_BATCH
 from django_zero_downtime.operations.batch_plan import BackfillPlan as BackfillPlan
 from django_zero_downtime.operations.batch_plan import make_plan as make_plan
@@ -84,6 +90,13 @@ class Run:
     size: int
     target_ms: int
     total: int | None = None
+    aim_ms: int = 0
+    """The batch time the current batch was sized for (``target_ms`` unless contended)."""
+    contended_until: float = 0.0
+    """Until when batches aim at the contended target (monotonic clock)."""
+    waiters: int = 0
+    """Sessions that were waiting on the last batch's row locks when it ended."""
+    waited: int = 0
     visited: int = 0
     updated: int = 0
     plan_checked: bool = False
@@ -194,7 +207,7 @@ def _run_batch(connection: BaseDatabaseWrapper, run: Run, update: Update, out: T
             updated = update.execute(connection, cursor, lo, hi) if keys else 0
         else:
             updated = update(cursor, run.progress.last_pk, hi)
-        run.controls = ledger.record_batch(cursor, run.progress, hi, updated)
+        run.controls, run.waiters = ledger.record_batch(cursor, run.progress, hi, updated)
     run.progress.last_pk, run.progress.rows_done = hi, run.progress.rows_done + updated
     run.updated += updated
     run.visited += keys
@@ -234,8 +247,10 @@ def _run_batch_retrying(
             if not (retry.is_lock_failure(exc) or retry.is_cancel(exc)):
                 raise
             if delay is None:
-                raise LockTimeoutExhausted(_gave_up(run, number, state)) from exc
-            why = _retry_reason(run, state, time.monotonic() - began)
+                raise LockTimeoutExhausted(
+                    messages.gave_up(run.plan, run.progress.last_pk, number, state)
+                ) from exc
+            why = messages.retry_reason(run.plan, run.size, state, time.monotonic() - began)
             if state == retry.QUERY_CANCELED:
                 run.size = max(run.size // 2, 1)
             throttle.say(
@@ -247,38 +262,11 @@ def _run_batch_retrying(
     raise AssertionError("unreachable")
 
 
-def _retry_reason(run: Run, state: str | None, seconds: float) -> str:
-    if state == retry.DEADLOCK_DETECTED:
-        return "deadlock with another transaction"
-    if state in retry.LOCK_FAILURES:
-        return "rows locked by another transaction"
-    return (
-        f"batch cancelled after {seconds:.2f} s (over the blocking budget, ZDT_MAX_BLOCKING_MS "
-        f"= {run.plan.budget_ms}, or by safemigrate's monitor): rolled back, next batch "
-        f"{max(run.size // 2, 1):,} rows"
-    )
-
-
 def _pause(run: Run, why: str, seconds: float) -> None:
     events.emit("pause", key=run.plan.key, reason=why)
     time.sleep(seconds)
     run.paused_s += seconds
     events.emit("resume", key=run.plan.key, reason=why, seconds=seconds)
-
-
-def _gave_up(run: Run, attempts: int, state: str | None) -> str:
-    plan = run.plan
-    what = (
-        "its rows stayed locked by another transaction"
-        if state in retry.LOCK_FAILURES
-        else "it was cancelled each time (over the blocking budget)"
-    )
-    return (
-        f"Backfill {plan.label} (key {plan.key!r}) gave up on the batch after {plan.pk_column}="
-        f"{run.progress.last_pk} of table {plan.table}: {what} for {attempts} attempts "
-        f"(lock_timeout {plan.lock_timeout_ms} ms, ZDT_MAX_RETRIES). Run the migration "
-        "again when the long transaction has ended; the backfill resumes from this batch."
-    )
 
 
 def _throttle(connection: BaseDatabaseWrapper, run: Run, out: TextIO) -> None:
@@ -300,6 +288,22 @@ def _throttle(connection: BaseDatabaseWrapper, run: Run, out: TextIO) -> None:
         run.target_ms = target
 
 
+def _aim(run: Run, out: TextIO) -> int:
+    """The next batch's time target: shorter while live sessions wait on batches (they wait
+    until the batch commits, and its commit flushes less WAL ahead of theirs)."""
+    plan, now = run.plan, time.monotonic()
+    if run.waiters and now >= run.contended_until:
+        throttle.say(
+            out,
+            f"backfill {plan.label}: {run.waiters} live session(s) waited on a batch's row "
+            f"locks: batches aim at {min(plan.contended_ms, run.target_ms)} ms "
+            f"(ZDT_BACKFILL_CONTENDED_TARGET_MS) until none has for {CONTENDED_HOLD_S:.0f} s",
+        )
+    run.waited += run.waiters
+    run.contended_until = contended_until(now, run.waiters, run.contended_until)
+    return batch_aim_ms(now, run.contended_until, run.target_ms, plan.contended_ms)
+
+
 def _said(run: Run, keys: int, seconds: float, out: TextIO) -> None:
     """The ``batch`` event, and a progress line at most every SAY_EVERY_S."""
     plan, total = run.plan, run.total
@@ -313,6 +317,8 @@ def _said(run: Run, keys: int, seconds: float, out: TextIO) -> None:
         seconds=seconds,
         batch_size=run.size,
         updated=run.updated,
+        waiters=run.waiters,
+        target_ms=run.aim_ms if plan.adaptive else None,
     )
     now = time.monotonic()
     if events.messages_printed():  # safemigrate's progress line shows it
@@ -339,7 +345,7 @@ def run_backfill(
     """Run (or resume) the backfill ``plan``; returns the rows updated by this run."""
     out = out or sys.stdout
     progress = _start(connection, plan)
-    run = Run(plan, progress, plan.batch_size, plan.target_ms)
+    run = Run(plan, progress, plan.batch_size, plan.target_ms, aim_ms=plan.target_ms)
     if progress.finished or progress.max_pk is None:
         _finish(connection, run, update_batch)
         throttle.say(out, f"backfill {plan.label}: nothing to do")
@@ -355,9 +361,8 @@ def run_backfill(
         keys, seconds = _run_batch_retrying(connection, run, update_batch, out)
         _said(run, keys, seconds, out)
         if plan.adaptive:
-            run.size = next_batch_size(
-                run.size, keys, seconds, run.target_ms / 1000, plan.max_batch
-            )
+            run.aim_ms = _aim(run, out)
+            run.size = next_batch_size(run.size, keys, seconds, run.aim_ms / 1000, plan.max_batch)
         if plan.pause_s:
             time.sleep(plan.pause_s)
     _finish(connection, run, update_batch)

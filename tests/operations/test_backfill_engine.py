@@ -288,3 +288,72 @@ def test_the_bounds_query_is_an_index_scan_on_a_never_analysed_table(
         shown = "\n".join(row[0] for row in cursor.fetchall())
     assert "Index Only Scan" in shown or "Index Scan" in shown, shown
     assert "Sort" not in shown and "Bitmap" not in shown, shown
+
+
+@pytest.mark.parametrize(
+    ("now", "waiters", "until", "expected_until", "aim"),
+    [
+        (100.0, 0, 0.0, 0.0, 200),  # nobody waits: the full target
+        (100.0, 2, 0.0, 130.0, 50),  # sessions wait: short batches for the hold time
+        (120.0, 0, 130.0, 130.0, 50),  # within the hold: still short
+        (131.0, 0, 130.0, 130.0, 200),  # the hold is over: back to the target
+        (120.0, 1, 130.0, 150.0, 50),  # seen again: the hold starts over
+    ],
+)
+def test_batches_stay_short_while_live_sessions_wait_on_them(
+    now: float, waiters: int, until: float, expected_until: float, aim: int
+) -> None:
+    assert backfill.contended_until(now, waiters, until) == expected_until
+    assert backfill.batch_aim_ms(now, expected_until, 200, 50) == aim
+
+
+def test_the_contended_target_never_exceeds_the_target() -> None:
+    assert backfill.batch_aim_ms(1.0, 2.0, 30, 50) == 30
+
+
+@override_settings(ZDT_BACKFILL_MAX_BATCH_SIZE=300)
+def test_a_session_waiting_on_a_batch_shortens_the_next_batches(counters: Lab) -> None:
+    """A real writer blocks on a row of the second batch; the batch sees it waiting when it
+    records itself, and the batches after it aim at the contended target."""
+    calls: list[int] = []
+
+    def blocking_second(cursor: Any, after: Any, upto: Any) -> int:
+        where, params = backfill.range_condition("id", after, upto)
+        cursor.execute(
+            f"UPDATE {TABLE} SET val = id * 2, touched = touched + 1 WHERE {where}", params
+        )
+        calls.append(cursor.rowcount)
+        if len(calls) == 2:
+            writer = in_other_thread(
+                lambda: counters.sql(f"UPDATE {TABLE} SET val = val WHERE id = %s", [upto])
+            )
+            wait_until_blocked(cursor)
+            writers.append(writer)
+        return int(cursor.rowcount)
+
+    writers: list[threading.Thread] = []
+    recorder, out = Recorder(), io.StringIO()
+    plan = backfill.make_plan("contended", TABLE, "id", batch_size=None, pause_s=0)
+    with events.listening(recorder):
+        backfill.run_backfill(connection, plan, blocking_second, out)
+    writers[0].join(timeout=10)
+    first, second, *rest = recorder.kinds("batch")
+    assert (first.data["waiters"], second.data["waiters"]) == (0, 1)
+    assert second.data["target_ms"] == 200 and rest and rest[0].data["target_ms"] == 50
+    assert "1 live session(s) waited on a batch's row locks: batches aim at 50 ms" in (
+        out.getvalue()
+    )
+    assert counters.sql(f"SELECT count(*) FROM {TABLE} WHERE touched = 1") == [(2000,)]
+
+
+def wait_until_blocked(cursor: Any) -> None:
+    """Until another session waits on this transaction (a lock wait, not a sleep)."""
+    for _ in range(500):
+        cursor.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted "
+            "AND transactionid = pg_current_xact_id()::xid"
+        )
+        if cursor.fetchone()[0]:
+            return
+        cursor.execute("SELECT pg_sleep(0.01)")
+    raise AssertionError("the writer never waited on the batch")
