@@ -10,10 +10,12 @@ into ``b`` (or into a renamed column):
 - ``hand 10k + trigger`` and ``DualWriteRename``: the same on a table carrying the
   dual-write trigger (the operation installs it itself);
 - a concurrent single-row writer (one ``UPDATE .. WHERE id = random`` every 5 ms, autocommit)
-  measured alone and during ``BatchedBackfill``: p99 and worst latency.
+  measured alone and during ``BatchedBackfill``: p99 and worst latency, ``--rounds`` pairs
+  (alone, then during), the ratio of their medians; the batches' ``waiters`` (writers seen
+  waiting on a batch's row locks) and the batch time they aimed at are printed too.
 
 Prints rows/s, WAL bytes per row and the ratios of the acceptance criteria.
-Usage: ``python benchmarks/backfill_speed.py [--rows N]`` (``DATABASE_URL``; default
+Usage: ``python benchmarks/backfill_speed.py [--rows N] [--rounds N]`` (``DATABASE_URL``; default
 database ``zdt_bench``).
 """
 
@@ -23,6 +25,7 @@ import argparse
 import io
 import os
 import random
+import statistics
 import sys
 import threading
 import time
@@ -44,6 +47,7 @@ from django.db.migrations.operations import CreateModel  # noqa: E402
 from django.db.migrations.state import ProjectState  # noqa: E402
 from django.db.models import F  # noqa: E402
 
+from django_zero_downtime import events  # noqa: E402
 from django_zero_downtime.operations import BatchedBackfill, DualWriteRename  # noqa: E402
 from django_zero_downtime.operations.triggers import DualWriteTrigger  # noqa: E402
 from example_project.database import ensure_database  # noqa: E402
@@ -166,10 +170,31 @@ def with_writer(rows: int, work: Callable[[], None] | None, seconds: float) -> t
     return writer.figures()
 
 
+def writer_rounds(rows: int, rounds: int, seconds: float) -> tuple[list[Any], list[Any], list[Any]]:
+    """``rounds`` pairs of (writer alone, writer during BatchedBackfill), and the batches."""
+    alone, during, batches = [], [], []
+
+    def listen(event: events.Event) -> None:
+        if event.kind == "batch":
+            batches.append(event.data)
+
+    for _ in range(rounds):
+        alone.append(with_writer(rows, None, seconds))
+        with events.listening(listen):
+            during.append(with_writer(rows, batched_backfill, seconds))
+    return alone, during, batches
+
+
+def medians(figures: list[tuple[float, float]]) -> tuple[float, float]:
+    return statistics.median(f[0] for f in figures), statistics.median(f[1] for f in figures)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=500_000)
-    rows = parser.parse_args().rows
+    parser.add_argument("--rounds", type=int, default=1, help="writer alone/during pairs")
+    arguments = parser.parse_args()
+    rows = arguments.rows
     ensure_database(connection.settings_dict)
     call_command("migrate", "django_zero_downtime", verbosity=0)
     quiet = io.StringIO()
@@ -183,13 +208,13 @@ def main() -> int:
             "DualWriteRename": timed(rows, dual_write_rename),
         }
         duration = rows / results["BatchedBackfill"][0]
-        alone = with_writer(rows, None, duration)
-        during = with_writer(rows, batched_backfill, duration)
+        alone, during, batches = writer_rounds(rows, arguments.rounds, duration)
     finally:
         sys.stdout = real_stdout
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
-    report(rows, results, alone, during)
+    report(rows, results, medians(alone), medians(during))
+    report_writer(alone, during, batches)
     return 0
 
 
@@ -221,6 +246,19 @@ def report(
     for label, value, target, sense in ratios:
         ok = value >= target if sense == ">=" else value <= target
         print(f"  {label:<38} {value:5.2f}  (target {sense} {target}): {'OK' if ok else 'MISSED'}")
+
+
+def report_writer(alone: list[Any], during: list[Any], batches: list[dict[str, Any]]) -> None:
+    """Each round's p99s, and what the batches saw of the writer."""
+    rounds = ", ".join(
+        f"{a[0] * 1000:.1f}/{d[0] * 1000:.1f}" for a, d in zip(alone, during, strict=True)
+    )
+    waited = [batch for batch in batches if batch.get("waiters")]
+    aims = sorted({batch.get("target_ms") for batch in batches} - {None})
+    print(
+        f"  writer p99 alone/during per round (ms): {rounds}; {len(batches)} batches, "
+        f"{len(waited)} ended with writers waiting, aimed at {aims} ms"
+    )
 
 
 if __name__ == "__main__":
