@@ -239,6 +239,8 @@ def _backfill_plan(app_label: str, operation: Any, state: ProjectState) -> Backf
         model = state.apps.get_model(app_label, operation.model_name)
     except (AttributeError, LookupError):
         return None
+    if not model._meta.pk.column:  # composite: the operation itself refuses, with the fix
+        return None
     return estimate.plan_of(operation, model._meta.db_table, model._meta.pk.column)
 
 

@@ -13,7 +13,13 @@ MAX_IDENTIFIER_BYTES = 63
 
 
 def quote_ident(name: str) -> str:
-    """Quote one PostgreSQL identifier, doubling any double quote inside it."""
+    """Quote one PostgreSQL identifier, doubling any double quote inside it.
+
+    A name already in double quotes is kept as it is, as Django's ``quote_name`` does:
+    that is how projects write a schema-qualified ``db_table = '"sales"."orders"'``,
+    and Django created (and queries) the table under that reading."""
+    if len(name) > 1 and name.startswith('"') and name.endswith('"'):
+        return name
     return '"' + name.replace('"', '""') + '"'
 
 
