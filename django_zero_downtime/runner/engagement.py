@@ -36,6 +36,7 @@ from django_zero_downtime.findings.policy import Policy
 from django_zero_downtime.runner import cost
 from django_zero_downtime.runner.cost import TableSize
 from django_zero_downtime.runner.plan import PlanStep
+from django_zero_downtime.sql import parse
 from django_zero_downtime.sql.classify import Impact
 from django_zero_downtime.sql.identifiers import quote_ident
 from django_zero_downtime.sql.types import type_change
@@ -176,12 +177,20 @@ def refine(cursor: Any, impact: Impact, quote: Any) -> Impact:
         return impact
     rebuilds = False
     for column, new_type in impact.type_changes:
-        old = current_type(cursor, quote(impact.table), column)
+        old = current_type(cursor, quote(impact), column)
         change = type_change(old, new_type)
         if old is None or change.rewrites:
             return replace(impact, rewrites=True)
         rebuilds = rebuilds or change.rebuilds_indexes
     return replace(impact, rewrites=False, builds_index=rebuilds)
+
+
+def relation(impact: Impact) -> str:
+    """The statement's table for a catalogue lookup: as the SQL qualifies it (a
+    ``db_table = '"sales"."orders"'``), else quoted (a " inside escaped; quote_name does
+    not) and found on the search_path."""
+    table = impact.table or ""
+    return parse.relation_of(impact.sql, table) or quote_ident(table)
 
 
 def cheap_at_any_size(migration: Migration, step: PlanStep) -> bool:
@@ -205,7 +214,7 @@ def judge_steps(
     limits = SizeLimits(limit, budget)
     findings: list[Finding] = []
     verdicts: dict[str, list[str]] = {}
-    quote = quote_ident  # escapes a " inside the name (quote_name does not)
+    quote = relation
     severity = Policy.from_settings().severity_of(LARGE_TABLE[0])
     if severity is None:  # switched off by ZDT_RULES_IGNORE / _SELECT / _SEVERITY
         return findings, verdicts
@@ -233,7 +242,7 @@ def _sized(
     cursor: Any, impact: Impact, quote: Any, sizes: dict[str, TableSize]
 ) -> tuple[Impact, TableSize]:
     """``impact`` and its table's size, looked up (once) only when the statement costs."""
-    table = impact.table or ""
+    table = quote(impact)
     if table not in sizes and cost.work(impact):
-        sizes[table] = cost.table_size(cursor, quote(table))
+        sizes[table] = cost.table_size(cursor, table)
     return impact, sizes.get(table, EMPTY)
