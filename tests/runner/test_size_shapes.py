@@ -40,6 +40,11 @@ SCHEMA = migration(
         {ITEM.format(options=SCHEMA_OPTIONS)},""",
 )
 NOTE = '        migrations.AddField("item", "note", models.TextField(null=True)),'
+RETYPE = (
+    'Change the type without a rewrite: replace AlterField("item", "n", ...) with '
+    'DeclareModelChange([AlterField("item", "n", ...)]) and RetypeField("item", "n") in an '
+    'atomic = False migration, then CompleteRetypeField("item", "n") in a later release'
+)
 BIGINT = '        migrations.AlterField("item", "n", models.BigIntegerField(default=0)),'
 
 
@@ -58,7 +63,7 @@ def judged(rapp: MigrationsPackage, first: str, table: str) -> list[tuple[str, s
     rapp.write(**{"0002_note": note, "0003_bigint": bigint})
     result = safemigrate("rapp", "--plan")
     assert result.code == 1, result.out
-    assert "Change the type without a rewrite: add a new column of type bigint" in result.out
+    assert RETYPE in result.out
     return verdicts(result.out)
 
 
