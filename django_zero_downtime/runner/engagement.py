@@ -270,7 +270,9 @@ def _sized(
     cursor: Any, impact: Impact, quote: Any, sizes: dict[str, TableSize]
 ) -> tuple[Impact, TableSize]:
     """``impact`` and its table's size, looked up (once) only when the statement costs."""
+    if not cost.work(impact):
+        return impact, EMPTY
     table = quote(impact)
-    if table not in sizes and cost.work(impact):
+    if table not in sizes:
         sizes[table] = cost.table_size(cursor, table)
-    return impact, sizes.get(table, EMPTY)
+    return impact, sizes[table]
