@@ -131,7 +131,8 @@ def mixed(urls: dict[str, str], sqlite: Path, *args: str) -> subprocess.Complete
 def test_a_sqlite_alias_and_an_unknown_alias(two_databases: dict[str, str], tmp_path: Path) -> None:
     """``--database`` on the SQLite alias: says PostgreSQL only, exits 0, applies nothing
     there; on an alias that does not exist: says which ones do, exits 3; and the
-    PostgreSQL aliases are migrated as usual beside the SQLite one."""
+    PostgreSQL aliases are migrated as usual beside the SQLite one. ``manage.py backfill``
+    on an unknown alias or one whose ledger is not migrated: a message, no traceback."""
     sqlite = tmp_path / "local.sqlite3"
     done = mixed(two_databases, sqlite, "safemigrate", "--no-input", "--database", "local")
     assert (done.returncode, done.stderr) == (0, "")
@@ -145,3 +146,12 @@ def test_a_sqlite_alias_and_an_unknown_alias(two_databases: dict[str, str], tmp_
     done = mixed(two_databases, sqlite, "safemigrate", "--no-input", "--database", "other")
     assert done.returncode == 0, done.stdout + done.stderr
     assert tables(two_databases["other"]) == {"audit_entry"}
+    status = mixed(two_databases, sqlite, "backfill", "status", "--database", "other")
+    assert status.returncode == 0 and "audit.entry" in status.stdout, status.stderr
+    for alias, says in [
+        ("nosuch", "--database 'nosuch' is not one of the DATABASES aliases"),
+        ("default", "Database 'default' has no ledger (no table django_zero_downtime_"),
+    ]:
+        done = mixed(two_databases, sqlite, "backfill", "pause", "k", "--database", alias)
+        assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+        assert says in done.stderr

@@ -150,14 +150,20 @@ def top_level(toks: Sequence[Tok]) -> list[str]:
     return out
 
 
+RELATION_BEFORE = frozenset({"TABLE", "ON", "ONLY", "EXISTS", "INTO", "UPDATE", "FROM", "JOIN"})
+
+
 def relation_of(sql: str, table: str) -> str | None:
-    """The schema-qualified name ``sql`` gives ``table`` (its first ``schema.table``),
-    quoted, e.g. ``"sales"."orders"``; None when it names ``table`` unqualified only.
-    ``Impact.table`` keeps the last part; a size or type lookup needs the schema too."""
+    """The schema-qualified name ``sql`` gives ``table`` (its first ``schema.table`` where
+    a table is named), quoted, e.g. ``"sales"."orders"``; None when it names ``table``
+    unqualified only. ``Impact.table`` keeps the last part; a size or type lookup needs
+    the schema too."""
     for statement in statements(sql):
         toks = statement.toks
-        for i in range(len(toks) - 2):
+        for i in range(1, len(toks) - 2):
             schema, dot, name = toks[i : i + 3]
-            if is_name(schema) and dot.value == "." and is_name(name) and name.ident == table:
+            if toks[i - 1].up not in RELATION_BEFORE or dot.value != ".":
+                continue
+            if is_name(schema) and is_name(name) and name.ident == table:
                 return f"{quote_ident(schema.ident)}.{quote_ident(name.ident)}"
     return None
