@@ -8,6 +8,7 @@ names with uppercase letters, spaces, quotes or reserved words.
 from __future__ import annotations
 
 import hashlib
+import re
 
 MAX_IDENTIFIER_BYTES = 63
 
@@ -21,6 +22,18 @@ def quote_ident(name: str) -> str:
     if len(name) > 1 and name.startswith('"') and name.endswith('"'):
         return name
     return '"' + name.replace('"', '""') + '"'
+
+
+QUALIFIED = re.compile(r'^"((?:[^"]|"")+)"\."((?:[^"]|"")+)"$')
+
+
+def split_qualified(name: str) -> tuple[str | None, str]:
+    """(schema, table) of a Django-style quoted ``'"sales"."orders"'``; (None, name) else."""
+    match = QUALIFIED.match(name)
+    if match is None:
+        return None, name
+    schema, table = (part.replace('""', '"') for part in match.groups())
+    return schema, table
 
 
 def quote_literal(value: str) -> str:

@@ -14,6 +14,7 @@ import pytest
 from django.db import models
 from django.db.migrations.operations import AlterField
 from django.db.models import F
+from django.test import override_settings
 
 from django_zero_downtime.exceptions import UnsafeOperationError
 from django_zero_downtime.operations import (
@@ -22,6 +23,10 @@ from django_zero_downtime.operations import (
     BatchedBackfill,
     CompleteRetypeField,
     DeclareModelChange,
+    DeprecateColumn,
+    DeprecateTable,
+    DropDeprecatedColumn,
+    DropDeprecatedTable,
     DualWriteRename,
     RetypeField,
 )
@@ -103,6 +108,25 @@ def test_schema_qualified_table_not_null_and_retype(schema_table: Lab) -> None:
         "WHERE attrelid = 'zdtlab_s.things'::regclass AND attname = 'a'"
     )
     assert kind == [("bigint", True)]
+
+
+@override_settings(ZDT_DEPRECATION_CYCLES=0)
+def test_schema_qualified_table_deprecated_and_dropped(schema_table: Lab) -> None:
+    """The deprecated table is renamed within its schema and the view reads it there."""
+    schema_table.apply(DeprecateColumn("S", "b"))
+    schema_table.apply(DropDeprecatedColumn("S", "b"))
+    schema_table.apply(DeprecateTable("S"))
+    schema_table.sql(f"INSERT INTO {SCHEMA_TABLE} (a) VALUES (99)")  # through the view
+    relations = (
+        "SELECT relname, relkind FROM pg_class WHERE relnamespace = 'zdtlab_s'::regnamespace"
+    )
+    kinds = dict(schema_table.sql(relations + " AND relkind IN ('r', 'v')"))
+    assert kinds == {"things": "v", "zdt_deprecated_things_4ae109fb": "r"}
+    schema_table.unapply(DeprecateTable("S"))
+    assert schema_table.sql(f"SELECT count(*) FROM {SCHEMA_TABLE}") == [(31,)]
+    schema_table.apply(DeprecateTable("S"))
+    schema_table.apply(DropDeprecatedTable("S", db_table=SCHEMA_TABLE))
+    assert schema_table.sql(relations + " AND relkind IN ('r', 'v')") == []
 
 
 def test_uuid_keys_on_the_not_null_and_retype_paths(lab: Lab) -> None:
