@@ -40,7 +40,7 @@ from django_zero_downtime.runner.plan import PlanStep
 from django_zero_downtime.sql import parse
 from django_zero_downtime.sql.classify import Impact
 from django_zero_downtime.sql.identifiers import quote_ident
-from django_zero_downtime.sql.types import type_change
+from django_zero_downtime.sql.types import same_family, type_change
 
 LARGE_TABLE = ("ZDT401", "large-table")
 BACKWARDS = ("ZDT402", "backwards-migration")
@@ -194,8 +194,6 @@ def retype_advice(cursor: Any, migration: Migration, step: PlanStep, impact: Imp
     operation = operation_of(migration, step)
     if type(operation) is not AlterField or not impact.type_changes or impact.drops:
         return None
-    from django_zero_downtime.autodetect.retype import same_family
-
     column, new_type = impact.type_changes[0]
     if not same_family(current_type(cursor, relation(impact), column), new_type):
         return None
