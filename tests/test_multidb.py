@@ -112,3 +112,46 @@ def test_each_database_gets_only_what_the_router_allows(two_databases: dict[str,
                  "AND author = who") == [(2000,)]  # fmt: skip
     for url in urls.values():
         assert query(url, "SELECT release FROM django_zero_downtime_deploycycle") == [("r1",)]
+
+
+def mixed(urls: dict[str, str], sqlite: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``manage.py`` on the project with a third, SQLite alias ``local``; any exit code."""
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.multidb.mixed_settings",
+        "PYTHONPATH": str(ROOT),
+        "ZDT_MULTIDB_DEFAULT_URL": urls["default"],
+        "ZDT_MULTIDB_OTHER_URL": urls["other"],
+        "ZDT_SQLITE_FILE": str(sqlite),
+    }
+    command = [sys.executable, "-m", "django", *args]
+    return subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True)
+
+
+def test_a_sqlite_alias_and_an_unknown_alias(two_databases: dict[str, str], tmp_path: Path) -> None:
+    """``--database`` on the SQLite alias: says PostgreSQL only, exits 0, applies nothing
+    there; on an alias that does not exist: says which ones do, exits 3; and the
+    PostgreSQL aliases are migrated as usual beside the SQLite one. ``manage.py backfill``
+    on an unknown alias or one whose ledger is not migrated: a message, no traceback."""
+    sqlite = tmp_path / "local.sqlite3"
+    done = mixed(two_databases, sqlite, "safemigrate", "--no-input", "--database", "local")
+    assert (done.returncode, done.stderr) == (0, "")
+    assert "works on PostgreSQL only; database 'local' is sqlite" in done.stdout
+    assert not sqlite.exists() or sqlite.stat().st_size == 0
+    done = mixed(two_databases, sqlite, "safemigrate", "--no-input", "--database", "nosuch")
+    assert done.returncode == 3 and "Traceback" not in done.stderr
+    assert "--database 'nosuch' is not one of the DATABASES aliases (default, local, other)" in (
+        done.stderr
+    )
+    done = mixed(two_databases, sqlite, "safemigrate", "--no-input", "--database", "other")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert tables(two_databases["other"]) == {"audit_entry"}
+    status = mixed(two_databases, sqlite, "backfill", "status", "--database", "other")
+    assert status.returncode == 0 and "audit.entry" in status.stdout, status.stderr
+    for alias, says in [
+        ("nosuch", "--database 'nosuch' is not one of the DATABASES aliases"),
+        ("default", "Database 'default' has no ledger (no table django_zero_downtime_"),
+    ]:
+        done = mixed(two_databases, sqlite, "backfill", "pause", "k", "--database", alias)
+        assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+        assert says in done.stderr

@@ -14,27 +14,15 @@ Only types with a plain cast between them are handled; anything else is left to 
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.db.migrations.operations.base import Operation
 
 from django_zero_downtime.lint import facts
 from django_zero_downtime.lint.context import OperationContext
+from django_zero_downtime.sql.types import same_family
 
-FAMILIES = (
-    re.compile(r"^(smallint|integer|bigint|serial|bigserial)$"),
-    re.compile(r"^(varchar|character varying|text|char|character)(\(\d+\))?$"),
-    re.compile(r"^(numeric|decimal)(\(\d+,\s*\d+\))?$|^(double precision|real)$"),
-)
-
-
-def same_family(old: str | None, new: str | None) -> bool:
-    """Both types in one family, so ``old::new`` is a plain cast (pure)."""
-    if old is None or new is None:
-        return False
-    old, new = old.lower().strip(), new.lower().strip()
-    return any(family.match(old) and family.match(new) for family in FAMILIES)
+__all__ = ["retype_path", "same_family"]
 
 
 def retype_path(

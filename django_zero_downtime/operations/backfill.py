@@ -76,6 +76,7 @@ class BatchedBackfill(base.ModelOperation):
         if not self.allowed(schema_editor, model):
             return
         connection = schema_editor.connection
+        pk_column = backfill.pk_column(model, self.describe())
         base.refuse_in_atomic_block(schema_editor, app_label, self.describe())
         base.require_ledger(schema_editor, self.describe())
         key = self.progress_key(app_label)
@@ -84,9 +85,7 @@ class BatchedBackfill(base.ModelOperation):
             return
         table = model._meta.db_table
         label = self.label(model)
-        plan = backfill.make_plan(
-            key, table, model._meta.pk.column, self.batch_size, self.pause_s, label
-        )
+        plan = backfill.make_plan(key, table, pk_column, self.batch_size, self.pause_s, label)
         backfill.run_backfill(connection, plan, self.batch_update(model, connection))
 
     def label(self, model: Any) -> str:

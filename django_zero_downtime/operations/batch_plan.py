@@ -7,8 +7,10 @@ Split from :mod:`batches` (the engine), which re-exports :class:`BackfillPlan`,
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django_zero_downtime import conf, retry
+from django_zero_downtime.exceptions import UnsafeOperationError
 from django_zero_downtime.operations import throttle
 
 START_BATCH = 1_000
@@ -33,6 +35,21 @@ class BackfillPlan:
     budget_ms: int = 2_000
     label: str = ""
     throttle: throttle.ThrottleSettings = throttle.NO_THROTTLE
+
+
+def pk_column(model: Any, what: str) -> str:
+    """The column the batches walk: the model's primary key. A composite primary key
+    (Django 5.2's ``CompositePrimaryKey``) has no single column: refused, with the fix."""
+    pk = model._meta.pk
+    if getattr(pk, "column", None):
+        return str(pk.column)
+    fields = ", ".join(getattr(pk, "field_names", ()) or [str(pk.name)])
+    raise UnsafeOperationError(
+        f"{what}: {model._meta.label} has a composite primary key ({fields}), and "
+        "backfills walk a table in batches of a single-column primary key. Give the model "
+        "a single-column primary key (e.g. a surrogate id), or write this change as "
+        "RunSQL/RunPython batching on your own key."
+    )
 
 
 def make_plan(

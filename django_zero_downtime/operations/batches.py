@@ -45,6 +45,7 @@ from django_zero_downtime.operations.batch_plan import (
 from django_zero_downtime.operations.batch_plan import START_BATCH as START_BATCH
 from django_zero_downtime.operations.batch_plan import BackfillPlan as BackfillPlan
 from django_zero_downtime.operations.batch_plan import make_plan as make_plan
+from django_zero_downtime.operations.batch_plan import pk_column as pk_column
 from django_zero_downtime.operations.batch_plan import retry_delays as retry_delays
 from django_zero_downtime.operations.batch_sql import BatchSql
 from django_zero_downtime.sql.identifiers import quote_ident

@@ -72,7 +72,7 @@ def fill_nulls(schema_editor: Any, model: Any, field: Field, fill: Fill, key: st
     if base.collecting(schema_editor):
         base.note(schema_editor, f"fill NULLs in batches: UPDATE {qt} SET {qc} = {sql} WHERE ...")
         return
-    pk = model._meta.pk.column
+    pk = backfill.pk_column(model, f"Filling NULLs of {column}")
     plan = backfill.make_plan(key, table, pk, None, None)
 
     def update(cursor: Any, after: Any, upto: Any) -> int:
@@ -107,6 +107,7 @@ def enforce_not_null(
         ddl.set_db_default(schema_editor, model, field)
     fill = database_fill(schema_editor, field)
     if fill is not None:
+        backfill.pk_column(model, what)
         base.refuse_in_atomic_block(schema_editor, app_label, what)
         base.require_ledger(schema_editor, what)
         fill_nulls(schema_editor, model, field, fill, key)
@@ -201,8 +202,10 @@ class AddFieldInSteps(_FieldInSteps):
         table, column = model._meta.db_table, base.column_of(field)
         qt, qc = quote_ident(table), quote_ident(column)
         column_type = base.column_type_sql(schema_editor, field)
-        ddl.step(schema_editor, f"ALTER TABLE {qt} ADD COLUMN IF NOT EXISTS {qc} {column_type}")
         fill = database_fill(schema_editor, field)
+        if fill is not None:
+            backfill.pk_column(model, self.describe())
+        ddl.step(schema_editor, f"ALTER TABLE {qt} ADD COLUMN IF NOT EXISTS {qc} {column_type}")
         if fill is not None:
             ddl.step(
                 schema_editor, f"ALTER TABLE {qt} ALTER COLUMN {qc} SET DEFAULT {fill[0]}", fill[1]

@@ -17,7 +17,7 @@ from typing import Any
 from django.db.models import Field, Model
 
 from django_zero_downtime import events
-from django_zero_downtime.operations import base, ddl, reentry
+from django_zero_downtime.operations import base, ddl, partitions, reentry
 from django_zero_downtime.sql.identifiers import quote_ident
 
 
@@ -67,6 +67,11 @@ def build_index(schema_editor: Any, name: str, create_sql: str, shape: IndexShap
     (:mod:`.reentry`). ``shape`` is compared when the definition cannot be probed."""
     if base.collecting(schema_editor):
         base.execute(schema_editor, create_sql)
+        return
+    found = partitions.partitions(schema_editor, create_sql)
+    if found is not None:
+        one = lambda editor, child, sql: build_index(editor, child, sql, shape)  # noqa: E731
+        partitions.build(schema_editor, create_sql, found, one)
         return
     decision = reentry.index_reentry(schema_editor.connection, create_sql, _shape_matches(shape))
     if decision.note:

@@ -119,6 +119,7 @@ class DualWriteRename(_RenameBase):
         if not self.allowed(schema_editor, model):
             return
         connection = schema_editor.connection
+        backfill.pk_column(model, self.describe())
         base.refuse_in_atomic_block(schema_editor, app_label, self.describe())
         base.require_ledger(schema_editor, self.describe())
         field = model._meta.get_field(self.new_name)
@@ -153,7 +154,7 @@ class DualWriteRename(_RenameBase):
         return f"dual-write:{table}:{self.old_name}->{self.new_name}"
 
     def _backfill(self, connection: Any, model: Any, old: str, new: str) -> int:
-        table, pk = model._meta.db_table, model._meta.pk.column
+        table, pk = model._meta.db_table, backfill.pk_column(model, self.describe())
         label = f"{model._meta.label}: copy {old} → {new}"
         key = self.backfill_key(table)
         plan = backfill.make_plan(key, table, pk, self.batch_size, self.pause_s, label)

@@ -13,17 +13,25 @@ from django_zero_downtime.exceptions import UnsafeOperationError
 from django_zero_downtime.models import Deprecation
 from django_zero_downtime.operations import base
 from django_zero_downtime.operations.base import PUBLIC_MODULE, REQUIRED, ZdtOperation
-from django_zero_downtime.sql.identifiers import quote_ident
+from django_zero_downtime.sql.identifiers import quote_ident, split_qualified
 from django_zero_downtime.traits import Effect
 
 PREFIX = "zdt_deprecated_"
 
 
 def deprecated_table_name(table: str) -> str:
-    """``zdt_deprecated_<table>_<hash>``, the table name cut to fit 63 bytes."""
+    """``zdt_deprecated_<table>_<hash>``, the table name cut to fit 63 bytes; in the same
+    schema, quoted, for a schema-qualified ``'"sales"."orders"'``."""
     digest = hashlib.sha1(table.encode()).hexdigest()[:8]
-    head = (PREFIX + table).encode()[: 63 - 9].decode(errors="ignore")
-    return f"{head}_{digest}"
+    schema, name = split_qualified(table)
+    head = (PREFIX + name).encode()[: 63 - 9].decode(errors="ignore")
+    renamed = f"{head}_{digest}"
+    return renamed if schema is None else f"{quote_ident(schema)}.{quote_ident(renamed)}"
+
+
+def rename_to(table: str) -> str:
+    """``table`` for ``RENAME TO`` (which takes no schema: the table stays in its own)."""
+    return quote_ident(split_qualified(table)[1])
 
 
 REFERENCING_SQL = """
@@ -112,9 +120,9 @@ class DeprecateTable(ZdtOperation):
             base.execute(schema_editor, lock_children_first(tables))  # else: one per statement
         for table in tables:
             base.record(schema_editor, "table", table, "", app_label)
-            old, new = quote_ident(table), quote_ident(deprecated_table_name(table))
-            base.execute(schema_editor, f"ALTER TABLE {old} RENAME TO {new}")
-            base.execute(schema_editor, f"CREATE VIEW {old} AS SELECT * FROM {new}")
+            old, new = quote_ident(table), deprecated_table_name(table)
+            base.execute(schema_editor, f"ALTER TABLE {old} RENAME TO {rename_to(new)}")
+            base.execute(schema_editor, f"CREATE VIEW {old} AS SELECT * FROM {quote_ident(new)}")
 
     def database_backwards(
         self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
@@ -131,7 +139,7 @@ class DeprecateTable(ZdtOperation):
             base.forget_deprecation(schema_editor, "table", name)
             renamed = quote_ident(deprecated_table_name(name))
             base.execute(schema_editor, f"DROP VIEW IF EXISTS {quote_ident(name)}")
-            base.execute(schema_editor, f"ALTER TABLE {renamed} RENAME TO {quote_ident(name)}")
+            base.execute(schema_editor, f"ALTER TABLE {renamed} RENAME TO {rename_to(name)}")
 
     def references_model(self, name: str, app_label: str) -> bool:
         return name.lower() == self.name.lower()

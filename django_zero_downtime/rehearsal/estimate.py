@@ -79,7 +79,7 @@ def estimate(target: Target) -> Estimate:
 
 def _backfill(target: Target) -> Estimate | None:
     model = target.model()
-    if not traits.backfills_rows(target.op) or model is None:
+    if not traits.backfills_rows(target.op) or model is None or not model._meta.pk.column:
         return None
     table, pk = model._meta.db_table, model._meta.pk.column
     plan = backfill.plan_of(target.op, table, pk)

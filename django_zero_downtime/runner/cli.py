@@ -118,6 +118,9 @@ def preflight(options: dict[str, Any]) -> None:
         conf.get_settings()
     except ImproperlyConfigured as exc:
         raise ZeroDowntimeError(failures.settings_message(exc)) from exc
+    database = options.get("database")
+    if database and database not in connections.databases:
+        raise ZeroDowntimeError(failures.unknown_database_message(database, connections))
     for flag, key in (("--report", "report"), ("--report-html", "report_html")):
         reason = failures.unwritable(options[key]) if options.get(key) else None
         if reason:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db.migrations.migration import Migration
+from django.db.migrations.operations import AlterField
 
 from django_zero_downtime import conf
 from django_zero_downtime.findings import locate
@@ -36,9 +37,10 @@ from django_zero_downtime.findings.policy import Policy
 from django_zero_downtime.runner import cost
 from django_zero_downtime.runner.cost import TableSize
 from django_zero_downtime.runner.plan import PlanStep
+from django_zero_downtime.sql import parse
 from django_zero_downtime.sql.classify import Impact
 from django_zero_downtime.sql.identifiers import quote_ident
-from django_zero_downtime.sql.types import type_change
+from django_zero_downtime.sql.types import same_family, type_change
 
 LARGE_TABLE = ("ZDT401", "large-table")
 BACKWARDS = ("ZDT402", "backwards-migration")
@@ -72,12 +74,14 @@ def judge_size(
     limits: SizeLimits,
     reason: str | None,
     severity: Severity = "error",
+    instead: str | None = None,
 ) -> tuple[Finding | None, str]:
     """ZDT401 on one statement: (finding when refused, the verdict line for ``--plan``).
 
     A catalog-only change passes at any size; a rewrite, a scan under a write-blocking lock
     or an index build under one is refused when the table has more than ``limits.rows``
-    rows or the estimated time under the lock exceeds ``limits.seconds``.
+    rows or the estimated time under the lock exceeds ``limits.seconds``. ``instead``: the
+    advice when the product has an operation for it (:func:`retype_advice`).
     """
     kind = cost.work(impact)
     if kind is None:
@@ -95,7 +99,7 @@ def judge_size(
         f"{step.description} would {_doing(kind)} {impact.table} under {impact.lock} for about "
         f"{seconds:.1f} s, blocking {_blocked(impact.lock)} ({facts})."
     )
-    verdict = Violation(LARGE_TABLE[0], message, params={"advice": advice(impact, kind)})
+    verdict = Violation(LARGE_TABLE[0], message, params={"advice": instead or advice(impact, kind)})
     if reason == "":
         verdict = replace(
             verdict, hint="The approval of ZDT401 needs a reason. " + hint_for(verdict)
@@ -176,7 +180,7 @@ def refine(cursor: Any, impact: Impact, quote: Any) -> Impact:
         return impact
     rebuilds = False
     for column, new_type in impact.type_changes:
-        old = current_type(cursor, quote(impact.table), column)
+        old = current_type(cursor, quote(impact), column)
         change = type_change(old, new_type)
         if old is None or change.rewrites:
             return replace(impact, rewrites=True)
@@ -184,12 +188,42 @@ def refine(cursor: Any, impact: Impact, quote: Any) -> Impact:
     return replace(impact, rewrites=False, builds_index=rebuilds)
 
 
+def retype_advice(cursor: Any, migration: Migration, step: PlanStep, impact: Impact) -> str | None:
+    """For Django's own ``AlterField`` of a type ``RetypeField`` changes without a rewrite
+    (one family: integers, text, numbers): those operations, with the user's names."""
+    operation = operation_of(migration, step)
+    if type(operation) is not AlterField or not impact.type_changes or impact.drops:
+        return None
+    column, new_type = impact.type_changes[0]
+    if not same_family(current_type(cursor, relation(impact), column), new_type):
+        return None
+    names = f'"{operation.model_name}", "{operation.name}"'
+    return (
+        f"Change the type without a rewrite: replace AlterField({names}, ...) with "
+        f"DeclareModelChange([AlterField({names}, ...)]) and RetypeField({names}) in an "
+        f"atomic = False migration, then CompleteRetypeField({names}) in a later release "
+        "(makemigrations writes these with django-zero-downtime installed)."
+    )
+
+
+def operation_of(migration: Migration, step: PlanStep) -> Any:
+    if step.index is None or step.index >= len(migration.operations):
+        return None
+    return migration.operations[step.index]
+
+
+def relation(impact: Impact) -> str:
+    """The statement's table for a catalogue lookup: as the SQL qualifies it (a
+    ``db_table = '"sales"."orders"'``), else quoted (a " inside escaped; quote_name does
+    not) and found on the search_path."""
+    table = impact.table or ""
+    return parse.relation_of(impact.sql, table) or quote_ident(table)
+
+
 def cheap_at_any_size(migration: Migration, step: PlanStep) -> bool:
     """The step's operation says every statement it runs is catalog-only, CONCURRENTLY,
     batched or proved (``cheap_at_any_size = True``): the size rule has nothing to judge."""
-    if step.index is None or step.index >= len(migration.operations):
-        return False
-    return bool(getattr(migration.operations[step.index], "cheap_at_any_size", False))
+    return bool(getattr(operation_of(migration, step), "cheap_at_any_size", False))
 
 
 def judge_steps(
@@ -205,7 +239,7 @@ def judge_steps(
     limits = SizeLimits(limit, budget)
     findings: list[Finding] = []
     verdicts: dict[str, list[str]] = {}
-    quote = quote_ident  # escapes a " inside the name (quote_name does not)
+    quote = relation
     severity = Policy.from_settings().severity_of(LARGE_TABLE[0])
     if severity is None:  # switched off by ZDT_RULES_IGNORE / _SELECT / _SEVERITY
         return findings, verdicts
@@ -220,7 +254,8 @@ def judge_steps(
                 if impact.table is None or not impact.judged:
                     continue
                 impact, size = _sized(cursor, refine(cursor, impact, quote), quote, sizes)
-                finding, verdict = judge_size(step, impact, size, limits, reason, severity)
+                instead = retype_advice(cursor, migration, step, impact)
+                finding, verdict = judge_size(step, impact, size, limits, reason, severity, instead)
                 verdicts.setdefault(step.key, []).append(verdict)
                 findings.extend([finding] if finding else [])
     return findings, verdicts
@@ -233,7 +268,9 @@ def _sized(
     cursor: Any, impact: Impact, quote: Any, sizes: dict[str, TableSize]
 ) -> tuple[Impact, TableSize]:
     """``impact`` and its table's size, looked up (once) only when the statement costs."""
-    table = impact.table or ""
-    if table not in sizes and cost.work(impact):
-        sizes[table] = cost.table_size(cursor, quote(table))
-    return impact, sizes.get(table, EMPTY)
+    if not cost.work(impact):
+        return impact, EMPTY
+    table = quote(impact)
+    if table not in sizes:
+        sizes[table] = cost.table_size(cursor, table)
+    return impact, sizes[table]

@@ -42,6 +42,15 @@ def settings_message(exc: Exception) -> str:
     return f"zdt.E001: {exc}\nNothing was applied: the settings are checked before anything runs."
 
 
+def unknown_database_message(alias: str, connections: Any) -> str:
+    known = ", ".join(sorted(connections.databases))
+    return (
+        f"--database {alias!r} is not one of the DATABASES aliases ({known}). Nothing was "
+        "applied; give one of those (or leave --database out to use ZDT_MIGRATION_DATABASE "
+        "or 'default')."
+    )
+
+
 def database_label(settings: Mapping[str, Any], alias: str) -> str:
     """``'default' (postgres@127.0.0.1:5432/shop)``: which database, without the password."""
     user, host = settings.get("USER") or "", settings.get("HOST") or "localhost"

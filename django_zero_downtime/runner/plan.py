@@ -21,9 +21,9 @@ from django.db.migrations.migration import Migration
 from django.db.migrations.state import ProjectState
 
 from django_zero_downtime import conf, traits
-from django_zero_downtime.exceptions import RefusedByRule
+from django_zero_downtime.exceptions import RefusedByRule, UnsafeOperationError
 from django_zero_downtime.operations import estimate
-from django_zero_downtime.operations.batch_plan import BackfillPlan
+from django_zero_downtime.operations.batch_plan import BackfillPlan, pk_column
 from django_zero_downtime.sql.classify import LOCKS, Impact, classify_sql
 from django_zero_downtime.sql.size import table_size
 from django_zero_downtime.sql.state import Schema
@@ -221,7 +221,7 @@ def _migration_steps(
                 _database_forwards(step, operation, editor, old_state, state, savepoint=True)
             step.sql = _statements(editor.collected_sql[before:])
             step.notes = _notes(editor.collected_sql[before:])
-            step.backfill_plan = _backfill_plan(migration.app_label, operation, old_state)
+            step.backfill_plan = _backfill_plan(step, operation, old_state)
             steps.append(step)
         after_operations = len(editor.collected_sql)
     deferred = _statements(editor.collected_sql[after_operations:])
@@ -232,14 +232,21 @@ def _migration_steps(
     return steps, state
 
 
-def _backfill_plan(app_label: str, operation: Any, state: ProjectState) -> BackfillPlan | None:
+def _backfill_plan(step: PlanStep, operation: Any, state: ProjectState) -> BackfillPlan | None:
+    """The backfill's plan for its ``--plan`` line; a model the batches cannot walk (a
+    composite primary key) is said on the step, as the apply will refuse it."""
     if not traits.backfills_rows(operation):
         return None
     try:
-        model = state.apps.get_model(app_label, operation.model_name)
+        model = state.apps.get_model(step.app, operation.model_name)
     except (AttributeError, LookupError):
         return None
-    return estimate.plan_of(operation, model._meta.db_table, model._meta.pk.column)
+    try:
+        pk = pk_column(model, operation.describe())
+    except UnsafeOperationError as exc:
+        step.error = step.error or f"{exc.__class__.__name__}: {exc}"
+        return None
+    return estimate.plan_of(operation, model._meta.db_table, pk)
 
 
 def estimate_backfills(connection: BaseDatabaseWrapper, steps: list[PlanStep]) -> None:

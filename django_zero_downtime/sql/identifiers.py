@@ -8,13 +8,32 @@ names with uppercase letters, spaces, quotes or reserved words.
 from __future__ import annotations
 
 import hashlib
+import re
 
 MAX_IDENTIFIER_BYTES = 63
 
 
 def quote_ident(name: str) -> str:
-    """Quote one PostgreSQL identifier, doubling any double quote inside it."""
+    """Quote one PostgreSQL identifier, doubling any double quote inside it.
+
+    A name already in double quotes is kept as it is, as Django's ``quote_name`` does:
+    that is how projects write a schema-qualified ``db_table = '"sales"."orders"'``,
+    and Django created (and queries) the table under that reading."""
+    if len(name) > 1 and name.startswith('"') and name.endswith('"'):
+        return name
     return '"' + name.replace('"', '""') + '"'
+
+
+QUALIFIED = re.compile(r'^"((?:[^"]|"")+)"\."((?:[^"]|"")+)"$')
+
+
+def split_qualified(name: str) -> tuple[str | None, str]:
+    """(schema, table) of a Django-style quoted ``'"sales"."orders"'``; (None, name) else."""
+    match = QUALIFIED.match(name)
+    if match is None:
+        return None, name
+    schema, table = (part.replace('""', '"') for part in match.groups())
+    return schema, table
 
 
 def quote_literal(value: str) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlparse import tokens as T
 from sqlparse.sql import Token
 
+from django_zero_downtime.sql.identifiers import quote_ident
 from django_zero_downtime.sql.lexing import (
     clean_text,
     is_literal,
@@ -147,3 +148,22 @@ def top_level(toks: Sequence[Tok]) -> list[str]:
         else:
             out.append(tok.up if depth == 0 else "")
     return out
+
+
+RELATION_BEFORE = frozenset({"TABLE", "ON", "ONLY", "EXISTS", "INTO", "UPDATE", "FROM", "JOIN"})
+
+
+def relation_of(sql: str, table: str) -> str | None:
+    """The schema-qualified name ``sql`` gives ``table`` (its first ``schema.table`` where
+    a table is named), quoted, e.g. ``"sales"."orders"``; None when it names ``table``
+    unqualified only. ``Impact.table`` keeps the last part; a size or type lookup needs
+    the schema too."""
+    for statement in statements(sql):
+        toks = statement.toks
+        for i in range(1, len(toks) - 2):
+            schema, dot, name = toks[i : i + 3]
+            if toks[i - 1].up not in RELATION_BEFORE or dot.value != ".":
+                continue
+            if is_name(schema) and is_name(name) and name.ident == table:
+                return f"{quote_ident(schema.ident)}.{quote_ident(name.ident)}"
+    return None

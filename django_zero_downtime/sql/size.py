@@ -65,16 +65,26 @@ def sample_percent(pages: int) -> float:
 
 STATS_SQL = (
     "SELECT c.reltuples, c.relpages, pg_relation_size(c.oid), pg_total_relation_size(c.oid), "
-    "current_setting('block_size')::int FROM pg_class c WHERE c.oid = to_regclass(%s)"
+    "current_setting('block_size')::int, c.relkind FROM pg_class c "
+    "WHERE c.oid = to_regclass(%s)"
+)
+PARTITIONS_SQL = (
+    "SELECT format('%%I.%%I', n.nspname, c.relname) FROM pg_partition_tree(to_regclass(%s)) t "
+    "JOIN pg_class c ON c.oid = t.relid JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE t.isleaf AND c.relkind <> 'f' ORDER BY 1"
 )
 
 
 def table_size(cursor: Any, quoted_table: str) -> TableSize:
-    """The table's rows and bytes (a table created earlier in this run: empty)."""
+    """The table's rows and bytes (a table created earlier in this run: empty). A
+    partitioned table has no rows of its own (``reltuples`` -1, no pages): the sum of its
+    partitions', each sized on its own (a rewrite or a scan visits every one)."""
     cursor.execute(STATS_SQL, [quoted_table])
     row = cursor.fetchone()
     if row is None:
         return TableSize(0, 0, 0, "new table")
+    if row[5] == "p":
+        return partitioned_size(cursor, quoted_table)
     stats = Stats(float(row[0]), int(row[1]), int(row[2]), int(row[3]), int(row[4]))
     rows = rows_from_stats(stats)
     if rows is not None:
@@ -83,6 +93,19 @@ def table_size(cursor: Any, quoted_table: str) -> TableSize:
         cursor.execute(f"SELECT count(*) FROM {quoted_table}")
         return TableSize(int(cursor.fetchone()[0]), stats.heap_bytes, stats.total_bytes, "counted")
     return TableSize(sampled_rows(cursor, quoted_table, stats), *_bytes(stats), how=_sampled(stats))
+
+
+def partitioned_size(cursor: Any, quoted_table: str) -> TableSize:
+    """The sum of the leaf partitions' sizes; ``how`` says how many and how each was found."""
+    cursor.execute(PARTITIONS_SQL, [quoted_table])
+    sizes = [table_size(cursor, name) for (name,) in cursor.fetchall()]
+    hows = sorted({size.how.split(":")[0] for size in sizes})
+    return TableSize(
+        sum(size.rows for size in sizes),
+        sum(size.heap_bytes for size in sizes),
+        sum(size.total_bytes for size in sizes),
+        f"{len(sizes)} partitions: {', '.join(hows) or 'none'}",
+    )
 
 
 def _bytes(stats: Stats) -> tuple[int, int]:

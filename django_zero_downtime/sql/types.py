@@ -187,3 +187,18 @@ def _fits_values(old: SqlType, new: SqlType) -> bool:
     if old.name in _INTEGERS and new.name in ("numeric", "double precision"):
         return not new.mods
     return old.name == "character varying" and new.name == "character varying" and _widens(old, new)
+
+
+FAMILIES = (
+    re.compile(r"^(smallint|integer|bigint|serial|bigserial)$"),
+    re.compile(r"^(varchar|character varying|text|char|character)(\(\d+\))?$"),
+    re.compile(r"^(numeric|decimal)(\(\d+,\s*\d+\))?$|^(double precision|real)$"),
+)
+
+
+def same_family(old: str | None, new: str | None) -> bool:
+    """Both types in one family, so ``old::new`` is a plain cast (pure)."""
+    if old is None or new is None:
+        return False
+    old, new = old.lower().strip(), new.lower().strip()
+    return any(family.match(old) and family.match(new) for family in FAMILIES)

@@ -90,6 +90,8 @@ CASES = [
          args=("--lock-timeout", "0")),
     Case("flag-max-retries", 3, ("--max-retries -1 is not valid",), ADD_NOTE_FILE,
          args=("--max-retries", "-1")),
+    Case("flag-database-unknown", 3, ("--database 'nosuch' is not one of the DATABASES aliases",
+                                      "(default)"), ADD_NOTE_FILE, args=("--database", "nosuch")),
     Case("flag-not-a-number", 3, ("--statement-timeout", "invalid int value"), ADD_NOTE_FILE,
          args=("--statement-timeout", "soon"), reported=False),
     Case("syntax-error", 3, ("0002_next.py", "line 3", "SyntaxError"),

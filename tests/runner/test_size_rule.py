@@ -16,6 +16,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 ROWS = 2_000_000
 OPS = "from django.db import migrations, models\nimport django_zero_downtime.operations\n\n\n"
+RETYPE = (
+    'Change the type without a rewrite: replace AlterField("item", "n", ...) with '
+    'DeclareModelChange([AlterField("item", "n", ...)]) and RetypeField("item", "n") in an '
+    'atomic = False migration, then CompleteRetypeField("item", "n") in a later release'
+)
 
 
 @pytest.fixture
@@ -68,7 +73,7 @@ def test_a_big_table_without_or_with_stale_statistics(big: MigrationsPackage) ->
     refused = re.search(r"rapp_item: ([\d,]+) rows \(never analysed: sampled", verdicts[-1][0])
     assert refused and near(int(refused.group(1).replace(",", "")))
     assert "rewrite est." in verdicts[-1][0]
-    assert "Change the type without a rewrite: add a new column of type bigint" in result.out
+    assert RETYPE in result.out
     assert applied() == ["0001_item"]
     assert reltuples() == -1
     never = size()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from django_zero_downtime.sql import lexing as sqltext
+from django_zero_downtime.sql.parse import relation_of
 
 
 def _clean(sql: str) -> list[str]:
@@ -86,3 +87,18 @@ def test_split_commas_respects_parentheses_and_quotes() -> None:
 def test_split_top_level_over_any_items() -> None:
     items = ["a", "(", ",", ")", ",", "b", ","]
     assert sqltext.split_top_level(items, str) == [["a", "(", ",", ")"], ["b"]]
+
+
+@pytest.mark.parametrize(
+    ("sql", "table", "expected"),
+    [
+        ('ALTER TABLE "sales"."orders" ALTER COLUMN "n" TYPE bigint', "orders", '"sales"."orders"'),
+        ("CREATE INDEX i ON Sales.Orders (n)", "orders", '"sales"."orders"'),
+        ('ALTER TABLE "orders" ADD COLUMN "n" integer', "orders", None),
+        ('UPDATE "orders" SET n = 1 FROM "x" WHERE "x"."orders" = 1', "orders", None),
+        ('ALTER TABLE IF EXISTS ONLY "s"."orders" ADD c int', "orders", '"s"."orders"'),
+        ('ALTER TABLE "a.b" ADD COLUMN c int', "a.b", None),
+    ],
+)
+def test_relation_of_keeps_the_schema(sql: str, table: str, expected: str | None) -> None:
+    assert relation_of(sql, table) == expected

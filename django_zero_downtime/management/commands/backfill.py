@@ -14,9 +14,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError, connections
+from django.db.models import QuerySet
 
 from django_zero_downtime import conf
 from django_zero_downtime.models import BackfillProgress
+from django_zero_downtime.runner.failures import unknown_database_message
 
 
 class Command(BaseCommand):
@@ -30,7 +33,16 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         alias = conf.migration_alias(options["database"])
-        rows = BackfillProgress.objects.using(alias)
+        try:
+            self.act(ledger_rows(alias), alias, options)
+        except DatabaseError as exc:
+            first = (str(exc).strip().splitlines() or [repr(exc)])[0]
+            raise CommandError(
+                f"backfill {options['action']} on {alias!r}: {first}. "
+                + MIGRATE.replace("ALIAS", alias)
+            ) from exc
+
+    def act(self, rows: QuerySet[BackfillProgress], alias: str, options: dict[str, Any]) -> None:
         if options["action"] == "status":
             for progress in rows.order_by("id"):
                 self.stdout.write(status_line(progress))
@@ -43,6 +55,23 @@ class Command(BaseCommand):
             known = ", ".join(rows.values_list("key", flat=True)) or "none"
             raise CommandError(f"No backfill with key {key!r} on {alias!r} (known: {known}).")
         self.stdout.write(f"backfill {key}: {options['action']} {changes}")
+
+
+MIGRATE = "Migrate the ledger there first: `manage.py safemigrate --database ALIAS`."
+
+
+def ledger_rows(alias: str) -> QuerySet[BackfillProgress]:
+    """The ledger's backfills on ``alias``; a clear error for an unknown alias or a database
+    whose ledger is not migrated (a router that keeps ``django_zero_downtime`` off it)."""
+    if alias not in connections.databases:
+        raise CommandError(unknown_database_message(alias, connections))
+    table = BackfillProgress._meta.db_table
+    if table not in connections[alias].introspection.table_names():
+        raise CommandError(
+            f"Database {alias!r} has no ledger (no table {table}), so no backfill ran there. "
+            + MIGRATE.replace("ALIAS", alias)
+        )
+    return BackfillProgress.objects.using(alias)
 
 
 def controls(action: str, ms: int | None) -> dict[str, Any]:
