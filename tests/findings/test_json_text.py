@@ -21,7 +21,7 @@ DOCUMENTS: list[Any] = [
     {},
     [],
     {"a": [], "b": {}, "c": [[]], "d": [{}]},
-    {"findings": [{"rule": "ZDT101", "line": 12, "hint": "a\nb \"q\" é ☃ \x00", "x": None}]},
+    {"findings": [{"rule": "ZDT101", "line": 12, "hint": 'a\nb "q" é ☃ \x00', "x": None}]},
     {"t": True, "f": False, "n": None, "i": -3, "big": 10**30, "f1": 1.5, "f2": 1e-7},
     ("tuple", 1, [2, (3,)]),
     "just a string",
