@@ -21,9 +21,11 @@ grows faster than linearly: minutes at 3,000).
 ``--instructions`` counts instructions with valgrind (callgrind) instead of CPU time: each
 figure is the instructions of the process minus those of a process that only runs
 ``django.setup()``, one run each (a count does not depend on the load of a shared machine,
-where CPU-time ratios move by 30%). Several minutes per corpus. ``PYTHONHASHSEED=0``: with
-random hashing, two runs of the same command differed by 2.5% (probably hash order
-changing when dicts resize and the garbage collector runs).
+where CPU-time ratios move by 30%). Several minutes per corpus. ``PYTHONHASHSEED=0`` by
+default: with random hashing, two runs of the same command differed by 2.5% (probably hash
+order changing when dicts resize and the garbage collector runs), and the floor itself by up
+to 10%. ``--hash-seed N`` (or ``random``) counts with another seed, to check that a ratio
+holds whatever the seed.
 
 This package and each corpus are byte-compiled before anything is measured (as a wheel
 install and a second run have them): with ``PYTHONDONTWRITEBYTECODE`` set, every process
@@ -50,6 +52,8 @@ from benchmarks.lint_scratch_project import byte_compile, environment, write_pro
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/zdt_bench_lint"
 OURS = ("safemigrate", "--check", "--all", "--format", "json")
 THEIRS = ("check_migrations", "--format", "json")
+HASH_SEED = ["0"]
+"""``PYTHONHASHSEED`` of the counted processes (``--hash-seed``)."""
 
 RUNNER = """
 import io, json, sys, time, django
@@ -99,7 +103,7 @@ def instructions(directory: Path, env: dict[str, str], *args: str) -> int:
     done = subprocess.run(
         ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
          "-c", RUNNER, *args],
-        cwd=directory, env={**env, "PYTHONHASHSEED": "0"}, capture_output=True, text=True,
+        cwd=directory, env={**env, "PYTHONHASHSEED": HASH_SEED[0]}, capture_output=True, text=True,
         timeout=7200,
     )  # fmt: skip
     found = re.search(r"Collected : (\d+)", done.stderr)
@@ -221,7 +225,11 @@ def main() -> int:
     parser.add_argument(
         "--instructions", action="store_true", help="count instructions with valgrind instead"
     )
+    parser.add_argument(
+        "--hash-seed", default="0", help="PYTHONHASHSEED with --instructions (N or random)"
+    )
     options = parser.parse_args()
+    HASH_SEED[0] = options.hash_seed
     runs = 0 if options.instructions else options.runs
     require("wagtail", "taggit", "django_safe_migrations")
     env = environment(os.environ.get("DATABASE_URL") or DEFAULT_URL)
@@ -243,7 +251,10 @@ def main() -> int:
     if runs:
         print(f"checker CPU seconds after django.setup(), fastest of {runs} runs each")
     else:
-        print("checker instructions after django.setup() (callgrind, G = 10^9), one run each")
+        print(
+            "checker instructions after django.setup() (callgrind, G = 10^9), one run each, "
+            f"PYTHONHASHSEED={options.hash_seed}"
+        )
     for label, times in results:
         print(line(label, times, "s" if runs else "G"))
     real_ratio = results[0][1]["ours"] / results[0][1]["theirs"]

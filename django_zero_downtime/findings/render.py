@@ -17,13 +17,13 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core import checks
 
+from django_zero_downtime.findings import json_text
 from django_zero_downtime.findings.model import Finding
 
 FORMATS = ("text", "json", "github", "sarif", "gitlab")
@@ -79,7 +79,7 @@ def render_command(
     if fmt != "json":
         return render(findings, fmt, summary)
     body = {**json_document(findings, summary), "command": command, **details}
-    return json.dumps(body, indent=2, default=str)
+    return json_text.dumps(body, default=str)
 
 
 def finding_dict(finding: Finding) -> dict[str, Any]:
@@ -149,7 +149,7 @@ def json_document(findings: Sequence[Finding], summary: Summary) -> dict[str, An
 
 
 def as_json(findings: Sequence[Finding], summary: Summary) -> str:
-    return json.dumps(json_document(findings, summary), indent=2)
+    return json_text.dumps(json_document(findings, summary))
 
 
 # --- github -----------------------------------------------------------------------------
@@ -233,7 +233,7 @@ def sarif_document(findings: Sequence[Finding], summary: Summary) -> dict[str, A
 
 
 def as_sarif(findings: Sequence[Finding], summary: Summary) -> str:
-    return json.dumps(sarif_document(findings, summary), indent=2)
+    return json_text.dumps(sarif_document(findings, summary))
 
 
 # --- gitlab -----------------------------------------------------------------------------
@@ -266,7 +266,7 @@ def gitlab_document(findings: Sequence[Finding]) -> list[dict[str, Any]]:
 
 
 def as_gitlab(findings: Sequence[Finding], summary: Summary) -> str:
-    return json.dumps(gitlab_document(findings), indent=2)
+    return json_text.dumps(gitlab_document(findings))
 
 
 # --- Django system checks ---------------------------------------------------------------

@@ -11,7 +11,6 @@ broken baseline can always be rewritten).
 
 from __future__ import annotations
 
-from argparse import ArgumentParser
 from typing import Any
 
 from django.core.management.base import BaseCommand
@@ -19,23 +18,6 @@ from django.db.migrations.loader import MigrationLoader
 
 from django_zero_downtime import project
 from django_zero_downtime.lint import baseline
-from django_zero_downtime.lint.cli import SkippingChecks
-
-
-def add_arguments(parser: ArgumentParser) -> None:
-    parser.add_argument(
-        "--adopt",
-        action=SkippingChecks,
-        nargs=0,
-        default=False,
-        help=f"Record every app's current migration history as shipped in {baseline.FILE_NAME}"
-        " at the project root; only migrations added later are judged.",
-    )
-    parser.add_argument(
-        "--force",
-        action="store_true",
-        help="With --adopt: move an existing baseline forward to the current migrations.",
-    )
 
 
 def run(command: BaseCommand, options: dict[str, Any]) -> int:

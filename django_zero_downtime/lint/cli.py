@@ -13,7 +13,6 @@ the ``--since`` git ref otherwise.
 
 from __future__ import annotations
 
-from argparse import Action, ArgumentParser, Namespace
 from dataclasses import replace
 from typing import Any
 
@@ -31,43 +30,6 @@ from django_zero_downtime.lint.collect import SqlCollector, offline_connection
 from django_zero_downtime.lint.engine import LintConfig, Linter, LintResult
 from django_zero_downtime.lint.select import select
 from django_zero_downtime.lint.system_check import is_first_party
-
-
-class SkippingChecks(Action):
-    """A flag that also skips Django's system checks: ``--check`` reports zdt.E010's
-    findings itself, in the requested format, instead of stopping at a SystemCheckError
-    first; ``--adopt`` must run whatever the baseline it rewrites says."""
-
-    def __call__(self, parser: ArgumentParser, namespace: Namespace, *args: Any) -> None:
-        setattr(namespace, self.dest, True)
-        namespace.skip_checks = True
-
-
-def add_arguments(parser: ArgumentParser) -> None:
-    parser.add_argument(
-        "--check",
-        action=SkippingChecks,
-        nargs=0,
-        default=False,
-        help="Lint migrations (by default the unapplied ones); change nothing.",
-    )
-    scope = parser.add_mutually_exclusive_group()
-    scope.add_argument(
-        "--all", action="store_true", dest="lint_all", help="With --check: lint every migration."
-    )
-    scope.add_argument(
-        "--since",
-        metavar="GIT_REF",
-        dest="lint_since",
-        help="With --check: lint the migrations whose files changed since this git ref.",
-    )
-    parser.add_argument(
-        "--format",
-        choices=report.FORMATS,
-        default="text",
-        dest="lint_format",
-        help="Output of --check, --plan and --rehearse (default text).",
-    )
 
 
 def lint(options: dict[str, Any]) -> LintResult:

@@ -36,6 +36,9 @@ class OperationContext:
     _columns: dict[tuple[str, int], facts.ColumnFacts] = field(
         default_factory=dict, repr=False, compare=False
     )
+    _tables: dict[str, tuple[ModelState, str] | None] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def column_facts(self, name: str, field_: object) -> facts.ColumnFacts:
         """:func:`facts.column_facts` in this context, once per field: the transaction rules
@@ -52,7 +55,13 @@ class OperationContext:
         return facts.get_model_state(self.state, self.app_label, name)
 
     def existing_table(self, name: str) -> tuple[ModelState, str] | None:
-        """The model state and table of ``name`` when live traffic can be using the table."""
+        """The model state and table of ``name`` when live traffic can be using the table
+        (once per name: the transaction rules and the operation rules both ask)."""
+        if name not in self._tables:
+            self._tables[name] = self._existing_table(name)
+        return self._tables[name]
+
+    def _existing_table(self, name: str) -> tuple[ModelState, str] | None:
         model_state = self.model(name)
         if model_state is None or not facts.has_table(model_state):
             return None

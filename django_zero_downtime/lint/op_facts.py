@@ -19,9 +19,8 @@ from django.db.migrations.state import ProjectState
 from django.db.models import CheckConstraint, Q
 
 from django_zero_downtime.lint import facts
-from django_zero_downtime.sql.classify import classify_sql
-from django_zero_downtime.sql.columns import VOLATILE_DEFAULT, function_volatile
 from django_zero_downtime.sql.state import Column, ColumnLookup, Schema
+from django_zero_downtime.sql.volatility import VOLATILE_DEFAULT, function_volatile
 
 AUTO_FIELD_TYPES = ("AutoField", "BigAutoField", "SmallAutoField")
 
@@ -111,6 +110,8 @@ def observe(
     if isinstance(operation, migrations.RunSQL):
         if not sql:
             return
+        from django_zero_downtime.sql.classify import classify_sql
+
         for text in _sql_texts(operation):
             classify_sql(text, schema)
         return

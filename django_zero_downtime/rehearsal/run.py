@@ -12,7 +12,6 @@ under ACCESS EXCLUSIVE (ZDT451), a migration that fails on the real data (ZDT452
 from __future__ import annotations
 
 import time
-from argparse import ArgumentParser
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -197,21 +196,6 @@ def _first_line(exc: Exception) -> str:
 
 
 # --- the command ------------------------------------------------------------------------
-
-
-def add_arguments(parser: ArgumentParser) -> None:
-    parser.add_argument(
-        "--rehearse",
-        action="store_true",
-        help="Run the pending migrations on this database inside a transaction that is rolled "
-        "back; report locks, rewrites, scans and time per statement. Use a staging copy.",
-    )
-    parser.add_argument(
-        "--rehearse-format",
-        choices=("text", "json"),
-        default=None,
-        help="Deprecated spelling of --format for --rehearse.",
-    )
 
 
 def run(command: BaseCommand, options: dict[str, Any]) -> int:

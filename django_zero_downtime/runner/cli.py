@@ -8,11 +8,9 @@ short lock timeouts and retries while the monitor watches live traffic → repor
 from __future__ import annotations
 
 import json
-from argparse import ArgumentParser
 from dataclasses import asdict
 from typing import Any
 
-from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connections
 
@@ -25,61 +23,6 @@ from django_zero_downtime.runner import failures, html_report, runlock, session,
 from django_zero_downtime.runner.apply import Limits
 from django_zero_downtime.runner.progress import Progress, Silent
 from django_zero_downtime.runner.report import RunReport, summary
-
-
-def add_arguments(parser: ArgumentParser) -> None:
-    parser.add_argument(
-        "--release",
-        help="This deploy's release label (default ZDT_RELEASE); a deploy cycle once it serves "
-        "(docs/deploy.md#deploy-cycles).",
-    )
-    parser.add_argument(
-        "--lock-timeout",
-        type=int,
-        metavar="MS",
-        help="lock_timeout of every DDL step (default ZDT_LOCK_TIMEOUT_MS).",
-    )
-    parser.add_argument(
-        "--max-retries",
-        type=int,
-        metavar="N",
-        help="Retries of a step that timed out (default ZDT_MAX_RETRIES).",
-    )
-    parser.add_argument(
-        "--statement-timeout",
-        type=int,
-        metavar="MS",
-        help="statement_timeout of the migration session (default ZDT_STATEMENT_TIMEOUT_MS).",
-    )
-    parser.add_argument(
-        "--max-blocking",
-        type=int,
-        metavar="MS",
-        help="Cancel and retry a step when live sessions waited on it longer "
-        "(default ZDT_MAX_BLOCKING_MS).",
-    )
-    parser.add_argument(
-        "--no-wait",
-        action="store_true",
-        help="Exit with an error instead of waiting when another run holds the lock.",
-    )
-    parser.add_argument("--report", metavar="FILE", help="Write the JSON report to FILE.")
-    parser.add_argument(
-        "--report-html",
-        metavar="FILE",
-        help="Write the report as one self-contained HTML page (needs the [report] extra).",
-    )
-    parser.add_argument(
-        "--verify",
-        action="store_true",
-        help="Exit 4 when live traffic was hurt: a session waited longer than --max-blocking "
-        "or the rollback rate climbed (measured against a baseline taken just before).",
-    )
-    parser.add_argument(
-        "--plan",
-        action="store_true",
-        help="Print the steps, their locks and rules; change nothing.",
-    )
 
 
 def limits_from(options: dict[str, Any]) -> Limits:
@@ -109,33 +52,6 @@ def _flag(name: str, given: int | None, default: int, minimum: int) -> int:
         message = f"{name} {given} is not valid: expected an integer >= {minimum}."
         raise CommandError(message, returncode=3)
     return given
-
-
-def preflight(options: dict[str, Any]) -> None:
-    """Before anything runs: valid settings (zdt.E001), writable report paths, and (to
-    apply or plan) a database that answers. Each failure is a message, nothing applied."""
-    try:
-        conf.get_settings()
-    except ImproperlyConfigured as exc:
-        raise ZeroDowntimeError(failures.settings_message(exc)) from exc
-    database = options.get("database")
-    if database and database not in connections.databases:
-        raise ZeroDowntimeError(failures.unknown_database_message(database, connections))
-    for flag, key in (("--report", "report"), ("--report-html", "report_html")):
-        reason = failures.unwritable(options[key]) if options.get(key) else None
-        if reason:
-            raise ZeroDowntimeError(failures.report_message(flag, options[key], reason))
-    if not any(options.get(mode) for mode in ("check", "rehearse", "adopt")):
-        _reachable(conf.migration_alias(options.get("database")))
-
-
-def _reachable(alias: str) -> None:
-    connection = connections[alias]
-    try:
-        connection.ensure_connection()
-    except DatabaseError as exc:
-        label = failures.database_label(connection.settings_dict, alias)
-        raise ZeroDowntimeError(failures.connection_message(label, exc)) from exc
 
 
 def failure_report(options: dict[str, Any], code: int, message: str) -> None:

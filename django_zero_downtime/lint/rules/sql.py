@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django_zero_downtime.findings.catalogue import Violation
-from django_zero_downtime.sql import parse
-from django_zero_downtime.sql.classify import Impact, classify_statement
-from django_zero_downtime.sql.lexing import clean_text, split_statements
 from django_zero_downtime.sql.state import Schema
+
+if TYPE_CHECKING:
+    from django_zero_downtime.sql.classify import Impact
 
 
 @dataclass
@@ -57,10 +58,12 @@ class SqlScope:
 
 def clean_statements(sql: str) -> list[str]:
     """Statements of ``sql`` without comments, with literals blanked and spaces collapsed."""
+    from django_zero_downtime.sql.lexing import clean_text, split_statements
+
     return [clean_text(statement.tokens) for statement in split_statements(sql)]
 
 
-StatementRule = Callable[[Impact, SqlScope], list[Violation]]
+StatementRule = Callable[["Impact", SqlScope], list[Violation]]
 _STATEMENT_RULES: list[StatementRule] = []
 
 
@@ -69,8 +72,19 @@ def statement_rule(func: StatementRule) -> StatementRule:
     return func
 
 
+def _statement_rules() -> list[StatementRule]:
+    """The statement rules, registered when :mod:`.sql_statements` is first imported: here,
+    when SQL is first judged (with the parser), so a history without SQL never loads them."""
+    from django_zero_downtime.lint.rules import sql_statements  # noqa: F401  (registers)
+
+    return _STATEMENT_RULES
+
+
 def check_sql(sql: str, scope: SqlScope) -> list[Violation]:
     """Every SQL rule's verdict on a piece of SQL (one or more statements)."""
+    from django_zero_downtime.sql import parse
+    from django_zero_downtime.sql.classify import classify_statement
+
     out: list[Violation] = []
     scope.schema.origin = (scope.index, "ZDT217")
     for statement in parse.statements(sql):
@@ -92,7 +106,7 @@ def check_statements(statements: Iterable[str], scope: SqlScope) -> list[Violati
 def judge(impact: Impact, scope: SqlScope) -> list[Violation]:
     scope.has_dml = scope.has_dml or impact.dml
     out: list[Violation] = []
-    for rule in _STATEMENT_RULES:
+    for rule in _statement_rules():
         out += rule(impact, scope)
     return out
 

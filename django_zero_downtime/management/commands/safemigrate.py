@@ -1,7 +1,8 @@
 """``manage.py safemigrate``: the deploy pre-step.
 
-A thin adapter. Each mode is implemented elsewhere and plugs in here with two functions,
-``add_arguments(parser)`` and ``run(command, options) -> exit code``:
+A thin adapter. Each mode is implemented elsewhere and plugs in here with its flags (in a
+light ``arguments`` module of its part) and ``run(command, options) -> exit code``, imported
+only in the branch that runs it (a ``--check`` never imports the runner or the rehearsal):
 
 - ``--check``: the migration checker (:mod:`django_zero_downtime.lint.cli`);
 - ``--rehearse``: rehearsal on a real database (:mod:`django_zero_downtime.rehearsal.run`);
@@ -17,6 +18,8 @@ from __future__ import annotations
 import sys
 from argparse import ArgumentParser
 from functools import partial
+from importlib import import_module
+from types import ModuleType
 from typing import Any, NoReturn
 
 from django.core.management.base import CommandError, CommandParser, SystemCheckError
@@ -25,11 +28,11 @@ from django.db import connections
 
 from django_zero_downtime import conf
 from django_zero_downtime.exceptions import ZeroDowntimeError
-from django_zero_downtime.lint import adopt, gate
-from django_zero_downtime.lint import cli as lint_cli
-from django_zero_downtime.rehearsal import run as rehearsal
-from django_zero_downtime.runner import cli as runner_cli
+from django_zero_downtime.lint import arguments as lint_arguments
+from django_zero_downtime.rehearsal import arguments as rehearsal_arguments
+from django_zero_downtime.runner import arguments as runner_arguments
 from django_zero_downtime.runner import failures
+from django_zero_downtime.runner.preflight import preflight
 
 
 def _usage_error(parser: CommandParser, message: str) -> NoReturn:
@@ -47,6 +50,28 @@ def postgresql_only(alias: str, vendor: str) -> str:
     )
 
 
+MODES = {
+    "adopt": "django_zero_downtime.lint.adopt",
+    "check": "django_zero_downtime.lint.cli",
+    "rehearse": "django_zero_downtime.rehearsal.run",
+}
+"""The module that runs each mode (first flag given wins); else the runner applies."""
+
+
+def _mode(options: dict[str, Any]) -> ModuleType:
+    """The module that runs the mode ``options`` ask for, imported now."""
+    name = next((m for flag, m in MODES.items() if options.get(flag)), "")
+    return import_module(name or "django_zero_downtime.runner.cli")
+
+
+def _failure_report(options: dict[str, Any], code: int, message: str) -> None:
+    """``--report`` for a run that failed before it started (imports the runner only then)."""
+    if options.get("report"):
+        from django_zero_downtime.runner import cli as runner_cli
+
+        runner_cli.failure_report(options, code, message)
+
+
 class Command(MigrateCommand):
     help = (
         "Apply migrations without hurting live traffic (short lock timeouts, retries, one run "
@@ -62,10 +87,10 @@ class Command(MigrateCommand):
             help="Database alias (default: ZDT_MIGRATION_DATABASE or default).",
         )
         parser.add_argument("--noinput", "--no-input", action="store_false", dest="interactive")
-        lint_cli.add_arguments(parser)
-        adopt.add_arguments(parser)
-        rehearsal.add_arguments(parser)
-        runner_cli.add_arguments(parser)
+        lint_arguments.add_check_arguments(parser)
+        lint_arguments.add_adopt_arguments(parser)
+        rehearsal_arguments.add_arguments(parser)
+        runner_arguments.add_arguments(parser)
 
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
         """Usage errors exit 3 (error), not argparse's 2, which means "gave up on locks"."""
@@ -84,24 +109,26 @@ class Command(MigrateCommand):
             return self._execute(*args, **options)
         except SystemCheckError as exc:
             exc.returncode = failures.check_exit_code(str(exc))
-            runner_cli.failure_report(options, exc.returncode, str(exc))
+            _failure_report(options, exc.returncode, str(exc))
             raise
         except CommandError as exc:
-            runner_cli.failure_report(options, exc.returncode, str(exc))
+            _failure_report(options, exc.returncode, str(exc))
             raise
         except Exception as exc:
             if options.get("traceback"):
                 raise
             code, message = failures.explain(exc)
-            runner_cli.failure_report(options, code, message)
+            _failure_report(options, code, message)
             raise CommandError(message, returncode=code) from exc
 
     def _execute(self, *args: Any, **options: Any) -> Any:
         """Apply mode judges the migrations of its plan (zdt.E010 for those, lint/gate.py);
         --plan, --rehearse, --check and --adopt are never stopped by the system check."""
-        runner_cli.preflight(options)
+        preflight(options)
         if any(options.get(mode) for mode in ("check", "rehearse", "plan", "adopt")):
             return super().execute(*args, **options)
+        from django_zero_downtime.lint import gate
+
         alias = conf.migration_alias(options.get("database"))
         keys = gate.forward_plan(alias, options.get("app_label"), options.get("migration_name"))
         with gate.judging(keys):
@@ -114,14 +141,7 @@ class Command(MigrateCommand):
             self.stdout.write(postgresql_only(options["database"], vendor))
             return
         try:
-            if options.get("adopt"):
-                code = adopt.run(self, options)
-            elif options.get("check"):
-                code = lint_cli.run(self, options)
-            elif options.get("rehearse"):
-                code = rehearsal.run(self, options)
-            else:
-                code = runner_cli.run(self, options)
+            code = _mode(options).run(self, options)
         except ZeroDowntimeError as exc:
             self.stderr.write(str(exc))
             code = exc.exit_code
