@@ -105,8 +105,12 @@ class Applier:
     def apply(self, migration: Migration, state: ProjectState) -> ProjectState:
         """Apply ``migration`` on top of ``state``; returns the state after it."""
         if migration.atomic:
-            return self.retrying(lambda: self._atomic_attempt(migration, state))
-        return self._non_atomic(migration, state)
+            state = self.retrying(lambda: self._atomic_attempt(migration, state))
+        else:
+            state = self._non_atomic(migration, state)
+        if self.trail is not None:
+            self.trail.release(migration.operations)
+        return state
 
     def _atomic_attempt(self, migration: Migration, state: ProjectState) -> ProjectState:
         with transaction.atomic(using=self.connection.alias):

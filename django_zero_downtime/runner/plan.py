@@ -123,6 +123,13 @@ class StateTrail:
         if self._kept <= self.limit:
             self.final = state
 
+    def release(self, operations: list[Any]) -> None:
+        """Forget the states kept for ``operations`` (a migration that is applied and will
+        not be retried): their memory goes back to the allocator while the run goes on."""
+        for operation in operations:
+            self.before.pop(id(operation), None)
+            self.after.pop(id(operation), None)
+
     def states(self, operation: object) -> tuple[ProjectState, ProjectState] | None:
         """``(from_state, to_state)`` of ``operation``; the next operation's ``from_state``
         is this one's ``to_state``, the plan's final state follows the last one."""
