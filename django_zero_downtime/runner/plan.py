@@ -8,7 +8,7 @@ SQL is collected in one pass over the plan with one evolving project state (neve
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
@@ -123,7 +123,7 @@ class StateTrail:
         if self._kept <= self.limit:
             self.final = state
 
-    def release(self, operations: list[Any]) -> None:
+    def release(self, operations: Iterable[object]) -> None:
         """Forget the states kept for ``operations`` (a migration that is applied and will
         not be retried): their memory goes back to the allocator while the run goes on."""
         for operation in operations:
