@@ -105,8 +105,12 @@ class Applier:
     def apply(self, migration: Migration, state: ProjectState) -> ProjectState:
         """Apply ``migration`` on top of ``state``; returns the state after it."""
         if migration.atomic:
-            return self.retrying(lambda: self._atomic_attempt(migration, state))
-        return self._non_atomic(migration, state)
+            state = self.retrying(lambda: self._atomic_attempt(migration, state))
+        else:
+            state = self._non_atomic(migration, state)
+        if self.trail is not None:
+            self.trail.release(migration.operations)
+        return state
 
     def _atomic_attempt(self, migration: Migration, state: ProjectState) -> ProjectState:
         with transaction.atomic(using=self.connection.alias):
@@ -152,10 +156,19 @@ class Applier:
             operation.database_forwards(*args)
 
     def _record(self, migration: Migration) -> None:
+        """Record ``migration`` as applied: in the atomic migration's own transaction (its
+        ``SET LOCAL`` holds; a savepoint would add two round trips and guard nothing), else
+        in a short transaction of its own."""
+        if self.connection.in_atomic_block:
+            self._record_rows(migration)
+            return
         with transaction.atomic(using=self.connection.alias):
             self._set_local()
-            for app, name in migration.replaces or [(migration.app_label, migration.name)]:
-                self.recorder.record_applied(app, name)
+            self._record_rows(migration)
+
+    def _record_rows(self, migration: Migration) -> None:
+        for app, name in migration.replaces or [(migration.app_label, migration.name)]:
+            self.recorder.record_applied(app, name)
 
     # -- statements of non-atomic migrations ----------------------------------------------
     def _guarded(self, execute: Callable[..., Any]) -> Callable[..., Any]:

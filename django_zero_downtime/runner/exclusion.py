@@ -7,7 +7,8 @@
   (docs/postgres-facts.md#measured).
 - **The lock is kept alive and re-verified.** The lock session turns off
   ``idle_session_timeout`` and friends for itself, uses TCP keepalives, and a keeper thread
-  pings it every :data:`KEEPALIVE_S`. Before every step the runner calls :meth:`RunLock.verify`.
+  pings it every :data:`KEEPALIVE_S`. Before every step the runner calls
+  :meth:`RunLock.verify_on` (one query on the migration session: the server's lock table).
   When the session died (terminated, timed out, TCP drop), the keeper reconnects and takes the
   lock again if nobody else did ("kept"); otherwise the run is stopped ("lost"): the running
   statement is cancelled and :class:`RunLockLost` says where it stopped.
@@ -131,6 +132,10 @@ HOLDER_SQL = (
 HELD_SQL = (
     "SELECT EXISTS (SELECT FROM pg_locks WHERE locktype = 'advisory' AND granted "
     "AND pid = pg_backend_pid() AND ((classid::bigint << 32) | objid::bigint) = %s)"
+)
+HELD_BY_SQL = (
+    "SELECT pg_backend_pid(), EXISTS (SELECT FROM pg_locks WHERE locktype = 'advisory' "
+    "AND granted AND pid = %s AND ((classid::bigint << 32) | objid::bigint) = %s)"
 )
 OTHER_MIGRATION_SESSIONS = (
     "SELECT pid, coalesce(state, ''), split_part(coalesce(query, ''), E'\\n', 1) "
@@ -265,6 +270,26 @@ class RunLock:
                 f"Stopped before {where}: {self.lost_reason}. Nothing more was applied; "
                 "run safemigrate again: it continues where this run stopped."
             )
+
+    def verify_on(self, cursor: Any, where: str) -> int:
+        """:meth:`verify` and the backend pid of ``cursor``'s session in one round trip on
+        that session (the migration's, before every step): the server's lock table says
+        whether the lock session's backend still holds the lock. Only when it does not, or
+        the keeper found the lock lost, is the lock session itself asked (:meth:`verify`:
+        taken again, or lost and raised)."""
+        with self._guard:
+            holder = self._backend_pid()
+        cursor.execute(HELD_BY_SQL, [holder, self.key])
+        pid, held = cursor.fetchone()
+        if not held or self.lost.is_set():
+            self.verify(where)
+        return int(pid)
+
+    def _backend_pid(self) -> int:
+        try:
+            return int(self.conn.info.backend_pid)
+        except Exception:  # closed: the check above then goes to the lock session
+            return 0
 
     def release(self) -> None:
         """Stop the keeper and unlock; never raise (an unlock error must not hide the

@@ -51,25 +51,37 @@ class Session:
         return f"pid {self.pid} [{app}] {self.state or '?'}, {age}: {self.query or '(no query)'}"
 
 
-SESSIONS_SQL = """
-SELECT a.pid, coalesce(a.application_name, ''), coalesce(a.state, ''),
-       extract(epoch FROM clock_timestamp() - a.xact_start)::float8,
+AROUND_SQL = """
+SELECT s.pid, s.application, s.state, s.xact_age_s,
        (SELECT extract(epoch FROM clock_timestamp() - min(l.waitstart))::float8
-          FROM pg_locks l WHERE l.pid = a.pid AND NOT l.granted),
-       split_part(coalesce(a.query, ''), E'\\n', 1)
-  FROM pg_stat_activity a
- WHERE {where}
- ORDER BY a.pid
+          FROM pg_locks l WHERE l.pid = s.pid AND NOT l.granted),
+       s.query, s.blocker, s.blocked
+  FROM (SELECT a.pid, coalesce(a.application_name, '') AS application,
+               coalesce(a.state, '') AS state,
+               extract(epoch FROM clock_timestamp() - a.xact_start)::float8 AS xact_age_s,
+               split_part(coalesce(a.query, ''), E'\\n', 1) AS query,
+               a.pid = ANY(m.blockers) AS blocker,
+               %(pid)s = ANY(pg_blocking_pids(a.pid)) AS blocked
+          FROM pg_stat_activity a, (SELECT pg_blocking_pids(%(pid)s) AS blockers) m) s
+ WHERE s.blocker OR s.blocked
+ ORDER BY s.pid
 """
-BLOCKERS_OF = SESSIONS_SQL.format(where="a.pid = ANY(pg_blocking_pids(%(pid)s))")
-BLOCKED_BY = SESSIONS_SQL.format(where="%(pid)s = ANY(pg_blocking_pids(a.pid))")
+"""The sessions around backend ``pid`` in one query: those it waits on (``blocker``) and
+those waiting on it (``blocked``); ``pg_blocking_pids(pid)`` evaluated once."""
 
 
-def sessions(cursor: Any, query: str, pid: int) -> list[Session]:
-    cursor.execute(query, {"pid": pid})
-    return [
-        Session(row[0], row[1], row[2], row[3], row[4], row[5][:200]) for row in cursor.fetchall()
-    ]
+def around(cursor: Any, pid: int) -> tuple[list[Session], list[Session]]:
+    """``(blocked, blockers)``: the sessions waiting on ``pid`` and those ``pid`` waits on."""
+    cursor.execute(AROUND_SQL, {"pid": pid})
+    blocked: list[Session] = []
+    blockers: list[Session] = []
+    for row in cursor.fetchall():
+        session = Session(row[0], row[1], row[2], row[3], row[4], row[5][:200])
+        if row[6]:
+            blockers.append(session)
+        if row[7]:
+            blocked.append(session)
+    return blocked, blockers
 
 
 def connect_kwargs(connection: Any) -> dict[str, Any]:

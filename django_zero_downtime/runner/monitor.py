@@ -1,9 +1,14 @@
 """Watch live traffic while the migration runs, on a second connection.
 
-Every :data:`SAMPLE_S` the monitor asks PostgreSQL (``pg_blocking_pids``) which sessions wait
-on the migration's backend (the migration holds or queues ahead of their lock) and which
-sessions the migration itself waits on. Per step it keeps the time the migration spent
-waiting for locks, the sessions it blocked and the longest wait it caused.
+Every :data:`SAMPLE_S` the monitor asks PostgreSQL (``pg_blocking_pids``, one query) which
+sessions wait on the migration's backend (the migration holds or queues ahead of their lock)
+and which sessions the migration itself waits on. While nobody waits, on either side, it
+asks less often (:func:`idle_interval`: at most :data:`IDLE_SAMPLE_S`, at most a quarter of
+the budget and of the lock timeout): a new wait is seen within that, and from then on every
+:data:`SAMPLE_S`, so the budget is enforced as closely as before and a wait cut short by the
+lock timeout is still seen (its blockers named when the run gives up). Per step it keeps
+the time the migration spent waiting for locks, the sessions it blocked and the longest
+wait it caused.
 
 Budget: when a live session has waited on the migration for longer than
 ``ZDT_MAX_BLOCKING_MS``, the monitor cancels the migration's statement
@@ -24,9 +29,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django_zero_downtime import events
-from django_zero_downtime.runner.locks import BLOCKED_BY, BLOCKERS_OF, Session, sessions
+from django_zero_downtime.runner.locks import Session, around
 
 SAMPLE_S = 0.05
+IDLE_SAMPLE_S = 0.25
 PROGRESS_EVERY_S = 5.0
 RECONNECT_S = 5.0
 APPLICATION_NAME = "zdt-safemigrate-monitor"
@@ -51,6 +57,7 @@ class Monitor(threading.Thread):
         pid: int,
         budget_ms: int,
         progress: Callable[[str, float, int], None] | None = None,
+        lock_timeout_ms: int | None = None,
     ) -> None:
         super().__init__(name="zdt-monitor", daemon=True)
         self.connect_kwargs = connect_kwargs
@@ -60,6 +67,9 @@ class Monitor(threading.Thread):
         """Why the monitor stopped watching for good (empty while it watches)."""
         self.pid = pid
         self.budget_s = budget_ms / 1000
+        self.idle_s = idle_interval(min(budget_ms, lock_timeout_ms or budget_ms) / 1000)
+        self.interval = SAMPLE_S
+        """Seconds until the next sample: :data:`SAMPLE_S` while anyone waits, else idle_s."""
         self.progress = progress
         self.stats: dict[str, StepStats] = {}
         self.blockers: dict[int, Session] = {}
@@ -97,7 +107,7 @@ class Monitor(threading.Thread):
         return psycopg.connect(**params, autocommit=True, application_name=APPLICATION_NAME)
 
     def run(self) -> None:
-        while not self._stop_event.wait(SAMPLE_S):
+        while not self._stop_event.wait(self.interval):
             try:
                 self.sample(self.conn.cursor())
             except Exception as exc:  # the monitor must never break the run it watches
@@ -125,8 +135,8 @@ class Monitor(threading.Thread):
         return False
 
     def sample(self, cursor: Any) -> None:
-        blocked = sessions(cursor, BLOCKED_BY, self.pid)
-        blockers = sessions(cursor, BLOCKERS_OF, self.pid)
+        blocked, blockers = around(cursor, self.pid)
+        self.interval = SAMPLE_S if blocked or blockers else self.idle_s
         with self._guard:
             stats = self.stats.setdefault(self._step, StepStats())
             self._record(stats, blocked, blockers)
@@ -157,6 +167,12 @@ class Monitor(threading.Thread):
         if self.progress and now - self._last_progress >= PROGRESS_EVERY_S:
             self._last_progress = now
             self.progress(self._step, now - self._step_started, blocked)
+
+
+def idle_interval(window_s: float) -> float:
+    """The sampling interval while nobody waits: a quarter of ``window_s`` (the shorter of
+    the budget and the lock timeout), at most :data:`IDLE_SAMPLE_S`, at least :data:`SAMPLE_S`."""
+    return max(SAMPLE_S, min(IDLE_SAMPLE_S, window_s / 4))
 
 
 def _say(text: str) -> None:

@@ -98,9 +98,9 @@ class Observer:
         report.verification = verify.verdict(budget_ms, longest, baseline, during)
 
     def _own(self, report: RunReport) -> tuple[int, int]:
-        """The runner's own transactions, roughly: monitor samples (two queries each),
+        """The runner's own transactions, roughly: monitor samples (one query each),
         batches and steps commit; retried attempts roll back."""
         batches = len(report.timeline.get("batches", []))
-        commits = 2 * self.samples_seen + batches + 2 * len(report.steps)
+        commits = self.samples_seen + batches + 2 * len(report.steps)
         rollbacks = sum(s.retries for s in report.steps)
         return commits, rollbacks

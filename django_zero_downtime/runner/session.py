@@ -231,6 +231,7 @@ class Run:
             self._pid,
             self.limits.budget_ms,
             self._progress,
+            self.limits.lock_timeout_ms,
         )
         monitor.start()
 
@@ -284,8 +285,9 @@ class Run:
         the monitor watches (a transaction pooler would hand out another)."""
         if self.lock is None:
             return
-        self.lock.verify(where)
-        if self._migration_pid() != self._pid:
+        with self.connection.cursor() as cursor:
+            pid = self.lock.verify_on(cursor, where)
+        if pid != self._pid:
             raise exclusion.PoolerRefused(
                 f"Stopped before {where}: the migration session's server connection changed. "
                 + exclusion.POOLER_FIX.format(alias=self.alias, where="its server")

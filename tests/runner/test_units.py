@@ -7,6 +7,7 @@ import itertools
 
 import pytest
 from django.core.management.base import CommandError
+from django.db import migrations, models
 from django.test.utils import override_settings
 
 from django_zero_downtime.management.commands.migrate import production_refusal
@@ -16,7 +17,8 @@ from django_zero_downtime.runner.cli import limits_from
 from django_zero_downtime.runner.cost import MB, TableSize
 from django_zero_downtime.runner.engagement import SizeLimits, judge_size
 from django_zero_downtime.runner.locks import Session, advisory_key
-from django_zero_downtime.runner.plan import PlanStep
+from django_zero_downtime.runner.monitor import IDLE_SAMPLE_S, SAMPLE_S, idle_interval
+from django_zero_downtime.runner.plan import PlanStep, _may_abort
 from django_zero_downtime.sql.classify import classify_sql
 
 
@@ -186,3 +188,17 @@ def test_sqlstate_reads_the_driver_error_behind_django() -> None:
 def test_each_costly_change_gets_its_own_advice(sql: str, advice: str) -> None:
     finding, _ = judge_size(STEP, classify_sql(sql)[0], BIG, LIMITS, None)
     assert finding is not None and advice in finding.hint
+
+
+def test_the_idle_monitor_samples_within_a_quarter_of_the_budget_and_lock_timeout() -> None:
+    assert idle_interval(2.0) == IDLE_SAMPLE_S  # the cap
+    assert idle_interval(0.5) == 0.125  # the default 500 ms lock timeout
+    assert idle_interval(0.1) == SAMPLE_S  # never more often than while someone waits
+    assert idle_interval(0.0) == SAMPLE_S
+
+
+def test_operations_whose_collection_may_abort_the_transaction_get_a_savepoint() -> None:
+    assert not _may_abort(migrations.AddField("m", "f", models.IntegerField(null=True)))
+    assert not _may_abort(migrations.CreateModel("M", [("id", models.AutoField())]))
+    assert _may_abort(migrations.RunSQL("SELECT 1"))
+    assert _may_abort(migrations.SeparateDatabaseAndState(database_operations=[]))
