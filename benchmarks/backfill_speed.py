@@ -15,8 +15,8 @@ into ``b`` (or into a renamed column):
   waiting on a batch's row locks) and the batch time they aimed at are printed too.
 
 Prints rows/s, WAL bytes per row and the ratios of the acceptance criteria.
-Usage: ``python benchmarks/backfill_speed.py [--rows N] [--rounds N]`` (``DATABASE_URL``; default
-database ``zdt_bench``).
+Usage: ``python benchmarks/backfill_speed.py [--rows N] [--rounds N] [--contended-ms MS]``
+(``DATABASE_URL``; default database ``zdt_bench``).
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ from django.db import connection, connections, models, transaction  # noqa: E402
 from django.db.migrations.operations import CreateModel  # noqa: E402
 from django.db.migrations.state import ProjectState  # noqa: E402
 from django.db.models import F  # noqa: E402
+from django.test import override_settings  # noqa: E402
 
 from django_zero_downtime import events  # noqa: E402
 from django_zero_downtime.operations import BatchedBackfill, DualWriteRename  # noqa: E402
@@ -193,7 +194,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=500_000)
     parser.add_argument("--rounds", type=int, default=1, help="writer alone/during pairs")
+    parser.add_argument(
+        "--contended-ms",
+        type=int,
+        help="ZDT_BACKFILL_CONTENDED_TARGET_MS for the whole run (at least the target: off)",
+    )
     arguments = parser.parse_args()
+    if arguments.contended_ms:
+        override_settings(ZDT_BACKFILL_CONTENDED_TARGET_MS=arguments.contended_ms).enable()
     rows = arguments.rows
     ensure_database(connection.settings_dict)
     call_command("migrate", "django_zero_downtime", verbosity=0)
