@@ -20,7 +20,7 @@ from django_zero_downtime.findings.factory import make_finding
 from django_zero_downtime.findings.model import Finding
 from django_zero_downtime.findings.render import brief
 from django_zero_downtime.models import DeployCycle
-from django_zero_downtime.runner import engagement, exclusion, failures, phases
+from django_zero_downtime.runner import engagement, exclusion, failures, heap, phases
 from django_zero_downtime.runner import release as run_release
 from django_zero_downtime.runner.apply import Applier, Limits
 from django_zero_downtime.runner.exclusion import RunLock
@@ -134,6 +134,7 @@ class Run:
         self.counting_labels = True
         """No web process reports its release: labels count (runner/release.py)."""
 
+    @heap.fewer_collections()
     def execute(self) -> int:
         self.observer = Observer(self.connection, self.options.verify)
         executor = MigrationExecutor(self.connection)
@@ -178,6 +179,7 @@ class Run:
             raise refused(backwards)
         return plan
 
+    @heap.fewer_collections()
     def show_plan(self) -> int:
         """``--plan``: print the steps, their locks and verdicts; 1 if the run would be refused."""
         executor = MigrationExecutor(self.connection)

@@ -3,6 +3,7 @@ verdict, flags and messages. No database."""
 
 from __future__ import annotations
 
+import gc
 import itertools
 
 import pytest
@@ -12,7 +13,7 @@ from django.test.utils import override_settings
 
 from django_zero_downtime.management.commands.migrate import production_refusal
 from django_zero_downtime.retry import backoff_schedule, sqlstate
-from django_zero_downtime.runner import cost
+from django_zero_downtime.runner import cost, heap
 from django_zero_downtime.runner.cli import limits_from
 from django_zero_downtime.runner.cost import MB, TableSize
 from django_zero_downtime.runner.engagement import SizeLimits, judge_size
@@ -202,3 +203,18 @@ def test_operations_whose_collection_may_abort_the_transaction_get_a_savepoint()
     assert not _may_abort(migrations.CreateModel("M", [("id", models.AutoField())]))
     assert _may_abort(migrations.RunSQL("SELECT 1"))
     assert _may_abort(migrations.SeparateDatabaseAndState(database_operations=[]))
+
+
+def test_a_run_collects_cyclic_garbage_less_often_and_restores_the_thresholds() -> None:
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        with heap.fewer_collections():
+            assert gc.get_threshold() == heap.THRESHOLDS
+        assert gc.get_threshold() == (700, 10, 10)
+        gc.set_threshold(200_000, 5, 50)  # a project's own, higher in part: never lowered
+        with heap.fewer_collections():
+            assert gc.get_threshold() == (200_000, 20, 50)
+        assert gc.get_threshold() == (200_000, 5, 50)
+    finally:
+        gc.set_threshold(*before)
