@@ -97,7 +97,6 @@ class Run:
     """Until when batches aim at the contended target (monotonic clock)."""
     waiters: int = 0
     """Sessions that were waiting on the last batch's row locks when it ended."""
-    waited: int = 0
     visited: int = 0
     updated: int = 0
     plan_checked: bool = False
@@ -300,7 +299,6 @@ def _aim(run: Run, out: TextIO) -> int:
             f"locks: batches aim at {min(plan.contended_ms, run.target_ms)} ms "
             f"(ZDT_BACKFILL_CONTENDED_TARGET_MS) until none has for {CONTENDED_HOLD_S:.0f} s",
         )
-    run.waited += run.waiters
     run.contended_until = contended_until(now, run.waiters, run.contended_until)
     return batch_aim_ms(now, run.contended_until, run.target_ms, plan.contended_ms)
 
